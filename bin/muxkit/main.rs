@@ -1,0 +1,2 @@
+//! The muxkit command line.
+fn main() {}

@@ -1,0 +1,52 @@
+//! The crate's one error type, gathering each module's own error enum.
+//!
+//! Every module reports in its own terms (an AMF error names the byte offset inside the AMF
+//! buffer; an FLV error names the tag index and file offset), and [`Error`] wraps them so a
+//! caller can match on the format or just print the message.
+
+use std::io;
+use std::path::PathBuf;
+
+use crate::amf::AmfError;
+use crate::codec::CodecError;
+use crate::flv::FlvError;
+
+/// Anything muxkit can fail with.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Malformed or hostile AMF0/AMF3 data.
+    #[error(transparent)]
+    Amf(#[from] AmfError),
+    /// A codec configuration record or bitstream header that cannot be parsed.
+    #[error(transparent)]
+    Codec(#[from] CodecError),
+    /// An FLV file or tag that cannot be read or written.
+    #[error(transparent)]
+    Flv(#[from] FlvError),
+    /// Reading or writing a file failed.
+    #[error("{path}: {source}")]
+    File {
+        /// The file concerned.
+        path: PathBuf,
+        /// What the operating system said.
+        source: io::Error,
+    },
+    /// Reading or writing a stream failed.
+    #[error("{context}: {source}")]
+    Io {
+        /// What was being done.
+        context: &'static str,
+        /// What the operating system said.
+        source: io::Error,
+    },
+    /// The input is valid but asks for something muxkit does not do.
+    #[error("unsupported: {0}")]
+    Unsupported(String),
+    /// The caller broke an API contract (a packet for an undeclared track, ...).
+    #[error("invalid use: {0}")]
+    InvalidUse(String),
+}
+
+/// `Result` with [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
