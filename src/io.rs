@@ -2,9 +2,9 @@
 //!
 //! Demuxers work on `Bytes` so every packet they return can be a zero-copy slice of the input.
 
-use std::fs::File;
-use std::io::Read;
-use std::path::Path;
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Cursor, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
 
@@ -41,4 +41,295 @@ pub fn read_all(mut reader: impl Read) -> Result<Bytes> {
         source,
     })?;
     Ok(Bytes::from(buf))
+}
+
+/// Where a demuxer's bytes come from: a whole buffer (usually a memory map) or a stream.
+///
+/// Demuxers read through this so one code path serves files and pipes. From a buffer, every
+/// [`InputSource::take`] is a zero-copy slice; from a stream, it reads exactly what was asked
+/// for, growing its allocation only as bytes actually arrive (a hostile length field cannot make
+/// it allocate memory the input does not back).
+pub struct InputSource {
+    inner: SourceKind,
+    offset: u64,
+}
+
+enum SourceKind {
+    Buffer(Bytes),
+    Stream(Box<dyn Read + Send>),
+}
+
+/// What [`InputSource::take`] found.
+#[derive(Debug)]
+pub enum Take {
+    /// All the bytes asked for.
+    Full(Bytes),
+    /// The input ended first: these are the bytes that were left (possibly none).
+    Short(Bytes),
+}
+
+impl InputSource {
+    /// Reads from an in-memory buffer (for instance from [`map_file`]).
+    pub fn from_bytes(data: Bytes) -> InputSource {
+        InputSource {
+            inner: SourceKind::Buffer(data),
+            offset: 0,
+        }
+    }
+
+    /// Reads from a stream such as stdin or a socket, on demand.
+    pub fn from_reader(reader: impl Read + Send + 'static) -> InputSource {
+        InputSource {
+            inner: SourceKind::Stream(Box::new(reader)),
+            offset: 0,
+        }
+    }
+
+    /// Bytes consumed so far: the byte offset of the next byte in the input.
+    pub fn offset(&self) -> u64 {
+        self.offset
+    }
+
+    /// The total input length, when it is known up front (buffers, not streams).
+    pub fn len_hint(&self) -> Option<u64> {
+        match &self.inner {
+            SourceKind::Buffer(b) => Some(self.offset + b.len() as u64),
+            SourceKind::Stream(_) => None,
+        }
+    }
+
+    /// Takes the next `n` bytes.
+    pub fn take(&mut self, n: usize) -> Result<Take> {
+        let taken = match &mut self.inner {
+            SourceKind::Buffer(b) => {
+                if b.len() >= n {
+                    Take::Full(b.split_to(n))
+                } else {
+                    Take::Short(std::mem::take(b))
+                }
+            }
+            SourceKind::Stream(r) => {
+                let mut buf = Vec::new();
+                r.by_ref()
+                    .take(n as u64)
+                    .read_to_end(&mut buf)
+                    .map_err(|source| Error::Io {
+                        context: "reading input",
+                        source,
+                    })?;
+                if buf.len() == n {
+                    Take::Full(Bytes::from(buf))
+                } else {
+                    Take::Short(Bytes::from(buf))
+                }
+            }
+        };
+        let got = match &taken {
+            Take::Full(b) | Take::Short(b) => b.len(),
+        };
+        self.offset += got as u64;
+        Ok(taken)
+    }
+
+    /// Skips `n` bytes, returning how many were actually skipped.
+    pub fn skip(&mut self, n: u64) -> Result<u64> {
+        let skipped = match &mut self.inner {
+            SourceKind::Buffer(b) => {
+                let k = n.min(b.len() as u64) as usize;
+                let _ = b.split_to(k);
+                k as u64
+            }
+            SourceKind::Stream(r) => std::io::copy(&mut r.by_ref().take(n), &mut std::io::sink())
+                .map_err(|source| Error::Io {
+                context: "reading input",
+                source,
+            })?,
+        };
+        self.offset += skipped;
+        Ok(skipped)
+    }
+}
+
+/// Something a muxer can read back and rewrite: a file or an in-memory cursor.
+pub trait SeekableSink: Read + Write + Seek {}
+impl<T: Read + Write + Seek> SeekableSink for T {}
+
+/// Where a muxer writes. Seekable sinks let a muxer patch header fields (duration, file size)
+/// and insert an index once the whole stream is known; pipes simply do without.
+pub trait OutputSink: Write {
+    /// The sink as a seekable one, when it is.
+    fn as_seekable(&mut self) -> Option<&mut dyn SeekableSink> {
+        None
+    }
+}
+
+impl OutputSink for File {
+    fn as_seekable(&mut self) -> Option<&mut dyn SeekableSink> {
+        Some(self)
+    }
+}
+
+impl OutputSink for Cursor<Vec<u8>> {
+    fn as_seekable(&mut self) -> Option<&mut dyn SeekableSink> {
+        Some(self)
+    }
+}
+
+impl OutputSink for Vec<u8> {}
+impl OutputSink for io::Stdout {}
+impl OutputSink for io::StdoutLock<'_> {}
+impl<W: OutputSink + ?Sized> OutputSink for &mut W {
+    fn as_seekable(&mut self) -> Option<&mut dyn SeekableSink> {
+        (**self).as_seekable()
+    }
+}
+impl<W: OutputSink + ?Sized> OutputSink for Box<W> {
+    fn as_seekable(&mut self) -> Option<&mut dyn SeekableSink> {
+        (**self).as_seekable()
+    }
+}
+
+/// Hides a sink's seekability, so a muxer writes it as it would a pipe.
+pub struct Unseekable<W>(pub W);
+
+impl<W: Write> Write for Unseekable<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.write(buf)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.0.flush()
+    }
+}
+
+impl<W: Write> OutputSink for Unseekable<W> {}
+
+/// A file written under a temporary name in its final folder and renamed into place by
+/// [`AtomicFile::commit`]; dropped without a commit, the temporary file is removed. Readers of
+/// the final path therefore only ever see a complete file (or the previous one).
+pub struct AtomicFile {
+    file: Option<File>,
+    temp: PathBuf,
+    path: PathBuf,
+}
+
+impl AtomicFile {
+    /// Creates `.NAME.PID.tmp` next to `path`.
+    pub fn create(path: &Path) -> Result<AtomicFile> {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let temp = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&temp)
+            .map_err(|source| Error::File {
+                path: temp.clone(),
+                source,
+            })?;
+        Ok(AtomicFile {
+            file: Some(file),
+            temp,
+            path: path.to_owned(),
+        })
+    }
+
+    /// The path the file will have once committed.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Flushes to disk and renames the file into place.
+    pub fn commit(mut self) -> Result<()> {
+        let err = |path: &Path, source| Error::File {
+            path: path.to_owned(),
+            source,
+        };
+        if let Some(file) = self.file.take() {
+            file.sync_all().map_err(|e| err(&self.temp, e))?;
+        }
+        fs::rename(&self.temp, &self.path).map_err(|e| err(&self.path, e))
+    }
+
+    fn file(&mut self) -> io::Result<&mut File> {
+        self.file
+            .as_mut()
+            .ok_or_else(|| io::Error::other("atomic file already committed"))
+    }
+}
+
+impl Drop for AtomicFile {
+    fn drop(&mut self) {
+        if self.file.take().is_some() {
+            let _ = fs::remove_file(&self.temp);
+        }
+    }
+}
+
+impl Write for AtomicFile {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.file()?.write(buf)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.file()?.flush()
+    }
+}
+
+impl Read for AtomicFile {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.file()?.read(buf)
+    }
+}
+
+impl Seek for AtomicFile {
+    fn seek(&mut self, pos: SeekFrom) -> io::Result<u64> {
+        self.file()?.seek(pos)
+    }
+}
+
+impl OutputSink for AtomicFile {
+    fn as_seekable(&mut self) -> Option<&mut dyn SeekableSink> {
+        Some(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn buffer_and_stream_agree() {
+        let data: Vec<u8> = (0..=255).collect();
+        let mut a = InputSource::from_bytes(Bytes::from(data.clone()));
+        let mut b = InputSource::from_reader(std::io::Cursor::new(data));
+        for src in [&mut a, &mut b] {
+            assert!(
+                matches!(src.take(10).unwrap(), Take::Full(x) if x[..] == (0..10).collect::<Vec<u8>>()[..])
+            );
+            assert_eq!(src.skip(200).unwrap(), 200);
+            assert_eq!(src.offset(), 210);
+            assert!(matches!(src.take(100).unwrap(), Take::Short(x) if x.len() == 46));
+            assert!(matches!(src.take(1).unwrap(), Take::Short(x) if x.is_empty()));
+        }
+    }
+
+    #[test]
+    fn atomic_file_appears_only_on_commit() {
+        let dir = std::env::temp_dir().join(format!("muxkit-atomic-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("out.bin");
+        let mut f = AtomicFile::create(&path).unwrap();
+        f.write_all(b"abc").unwrap();
+        assert!(!path.exists());
+        f.commit().unwrap();
+        assert_eq!(fs::read(&path).unwrap(), b"abc");
+        let mut g = AtomicFile::create(&dir.join("dropped.bin")).unwrap();
+        g.write_all(b"x").unwrap();
+        drop(g);
+        assert_eq!(fs::read_dir(&dir).unwrap().count(), 1);
+        fs::remove_dir_all(&dir).unwrap();
+    }
 }

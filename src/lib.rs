@@ -1,12 +1,50 @@
-//! muxkit: transmux media between containers without re-encoding.
-#![doc(html_no_source)]
+//! muxkit converts media between containers without re-encoding.
+//!
+//! Every conversion is `bytes -> Demuxer -> (Track, Packet*) -> Muxer -> bytes` (see
+//! [`media`]): demuxers turn a container into tracks and packets in one canonical payload form,
+//! muxers write those packets into another container, and every frame's bytes and timestamps
+//! survive the trip.
+//!
+//! # Reading an FLV
+//!
+//! ```no_run
+//! use muxkit::{Demuxer, flv::FlvDemuxer, io::map_file};
+//!
+//! # fn main() -> muxkit::Result<()> {
+//! let mut flv = FlvDemuxer::from_bytes(map_file("testdata/source.flv".as_ref())?)?;
+//! for track in flv.tracks() {
+//!     println!("track {}: {} {}", track.id, track.kind, track.codec.codec);
+//! }
+//! while let Some(packet) = flv.next_packet()? {
+//!     let tb = flv.tracks()[packet.track as usize].time_base;
+//!     println!("track {} dts {:.3}s {} bytes", packet.track, tb.seconds(packet.dts.0), packet.data.len());
+//! }
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Specifications implemented
+//!
+//! | module | specification |
+//! |---|---|
+//! | [`flv`] | Adobe Flash Video File Format Specification v10.1 (annex E); Enhanced RTMP v1 and v2 |
+//! | [`amf`] | Adobe AMF0 and AMF3 specifications |
+//! | [`codec::avc`] | ISO/IEC 14496-10 (SPS), ISO/IEC 14496-15 (avcC) |
+//! | [`codec::hevc`] | ISO/IEC 23008-2 (SPS), ISO/IEC 14496-15 (hvcC) |
+//! | [`codec::aac`] | ISO/IEC 14496-3 (AudioSpecificConfig, ADTS) |
+//! | [`codec::mpa`] | ISO/IEC 11172-3 / 13818-3 (MPEG audio frame header) |
+//! | codec strings | RFC 6381 |
 
 pub mod amf;
 pub mod codec;
+pub mod convert;
 pub mod error;
 pub mod flv;
+pub mod inspect;
 pub mod io;
 pub mod media;
+pub mod probe;
+pub mod remux;
 pub mod time;
 
 pub use error::{Error, Result};

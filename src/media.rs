@@ -337,6 +337,12 @@ pub trait Demuxer {
 
     /// The next packet in file (decode) order; `Ok(None)` at the end.
     fn next_packet(&mut self) -> Result<Option<Packet>>;
+
+    /// The source's FLV `onMetaData`, for demuxers of FLV-family inputs (FLV files, RTMP
+    /// publishes), so an FLV muxer can carry its custom fields over. `None` for others.
+    fn flv_metadata(&self) -> Option<&crate::amf::AmfValue> {
+        None
+    }
 }
 
 /// Writes packets into a container.

@@ -1,2 +1,39 @@
-//! The muxkit command line.
-fn main() {}
+//! The muxkit command line: argument parsing and dispatch only; all format logic lives in the
+//! library.
+
+mod cmd;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Convert media between containers without re-encoding.
+#[derive(Parser)]
+#[command(name = "muxkit", version, about, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Show what a media file holds: tracks, codecs, metadata, or every tag.
+    Inspect(cmd::inspect::InspectArgs),
+    /// Rewrite an input into another container (chosen by the output's extension).
+    Convert(cmd::convert::ConvertArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Inspect(args) => cmd::inspect::run(args),
+        Command::Convert(args) => cmd::convert::run(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("muxkit: error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

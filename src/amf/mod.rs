@@ -4,7 +4,7 @@
 pub mod amf0;
 pub mod value;
 
-pub use value::AmfValue;
+pub use value::{AmfObject, AmfValue};
 
 /// Malformed or hostile AMF data; offsets count from the start of the buffer being decoded.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]

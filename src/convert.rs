@@ -1,0 +1,91 @@
+//! One input file to one output file: probe, demux, mux, write atomically.
+//!
+//! The CLI's `convert` (and later `batch`) call this; the output format is chosen by the output
+//! path's extension, the input format by the input's bytes.
+
+use std::path::Path;
+
+use crate::error::{Error, Result};
+use crate::flv::{FlvMuxOptions, FlvMuxer};
+use crate::io::{AtomicFile, Unseekable};
+use crate::media::{Demuxer, Muxer};
+use crate::probe::{InputPath, OpenOptions, open_demuxer, probe};
+use crate::remux::{RemuxStats, remux};
+
+/// A container muxkit can write.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum OutputFormat {
+    /// Flash Video.
+    Flv,
+}
+
+impl OutputFormat {
+    /// The format an output path asks for by its extension (case-insensitive).
+    pub fn from_path(path: &Path) -> Option<OutputFormat> {
+        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+        match ext.as_str() {
+            "flv" => Some(OutputFormat::Flv),
+            _ => None,
+        }
+    }
+}
+
+/// Choices for [`convert`].
+#[derive(Clone, Debug, Default)]
+pub struct ConvertOptions {
+    /// Treat recoverable input damage as an error.
+    pub strict: bool,
+    /// The output format when the output path cannot say (stdout).
+    pub format: Option<OutputFormat>,
+    /// FLV output: add a keyframe index to onMetaData.
+    pub flv_keyframe_index: bool,
+}
+
+/// Converts `input` into `output` (`-` for stdout). The output file appears only when complete.
+pub fn convert(
+    input: InputPath<'_>,
+    output: &Path,
+    options: &ConvertOptions,
+) -> Result<RemuxStats> {
+    let to_stdout = output.as_os_str() == "-";
+    let format = options
+        .format
+        .or_else(|| OutputFormat::from_path(output))
+        .ok_or_else(|| {
+            Error::Unsupported(format!(
+                "cannot tell the output format from {:?}: use a known extension (.flv)",
+                output
+            ))
+        })?;
+    let probed = probe(input)?;
+    let mut demuxer = open_demuxer(
+        probed,
+        OpenOptions {
+            strict: options.strict,
+        },
+    )?;
+    match format {
+        OutputFormat::Flv => {
+            let flv_options = FlvMuxOptions {
+                keyframe_index: options.flv_keyframe_index,
+                source_metadata: source_metadata(&*demuxer),
+                ..FlvMuxOptions::default()
+            };
+            if to_stdout {
+                let mut m = FlvMuxer::new(Unseekable(std::io::stdout().lock()), flv_options);
+                remux(&mut *demuxer, &mut m)
+            } else {
+                let mut m = FlvMuxer::new(AtomicFile::create(output)?, flv_options);
+                let stats = remux(&mut *demuxer, &mut m as &mut dyn Muxer)?;
+                m.into_inner().commit()?;
+                Ok(stats)
+            }
+        }
+    }
+}
+
+/// The source's FLV metadata, when the demuxer is an FLV one.
+fn source_metadata(demuxer: &dyn Demuxer) -> Option<crate::amf::AmfValue> {
+    demuxer.flv_metadata().cloned()
+}

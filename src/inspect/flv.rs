@@ -1,0 +1,410 @@
+//! `inspect` for FLV: a summary over packets, or one line per tag.
+
+use std::fmt::Write as _;
+use std::io::Write;
+
+use serde_json::{Value, json};
+
+use crate::error::{Error, Result};
+use crate::flv::audio::{AudioPacketKind, FlvAudioCodec};
+use crate::flv::codec_map::{audio_codec, video_codec};
+use crate::flv::video::{FlvVideoCodec, VideoPacketKind};
+use crate::flv::{
+    FlvAudioTag, FlvDemuxer, FlvHeader, FlvReadOptions, FlvReport, FlvTagReader, FlvTagType,
+    FlvVideoTag,
+};
+use crate::io::InputSource;
+use crate::media::{CodecConfig, Demuxer};
+use crate::time::WrapUnwrapper;
+
+use super::{TrackSummary, codec_json, round_ms};
+
+/// Everything `muxkit inspect file.flv` shows.
+#[derive(Clone, Debug)]
+pub struct FlvSummary {
+    /// The input's size, when known.
+    pub file_size: Option<u64>,
+    /// The file header.
+    pub header: FlvHeader,
+    /// The first onMetaData, as JSON.
+    pub metadata: Option<Value>,
+    /// One entry per track.
+    pub tracks: Vec<TrackSummary>,
+    /// Counters and warnings.
+    pub report: FlvReport,
+}
+
+impl FlvSummary {
+    /// Reads the whole input.
+    pub fn read(src: InputSource, options: FlvReadOptions) -> Result<FlvSummary> {
+        let file_size = src.len_hint();
+        let mut d = FlvDemuxer::new(src, options)?;
+        let mut tracks: Vec<TrackSummary> = Vec::new();
+        while let Some(p) = d.next_packet()? {
+            for t in &d.tracks()[tracks.len()..] {
+                tracks.push(TrackSummary::new(t.clone()));
+            }
+            if let Some(t) = tracks.get_mut(p.track as usize) {
+                t.add(&p);
+            }
+        }
+        for t in &d.tracks()[tracks.len()..] {
+            tracks.push(TrackSummary::new(t.clone()));
+        }
+        Ok(FlvSummary {
+            file_size,
+            header: *d.header(),
+            metadata: d.metadata().map(|m| m.to_json()),
+            tracks,
+            report: d.report().clone(),
+        })
+    }
+
+    /// Seconds from the earliest to the latest presented instant over all tracks.
+    pub fn duration_secs(&self) -> Option<f64> {
+        let secs = |t: &TrackSummary, v: Option<i64>| v.map(|v| t.track.time_base.seconds(v));
+        let start = self
+            .tracks
+            .iter()
+            .filter_map(|t| secs(t, t.min_pts))
+            .reduce(f64::min)?;
+        let end = self
+            .tracks
+            .iter()
+            .filter_map(|t| secs(t, t.end_pts))
+            .reduce(f64::max)?;
+        Some(end - start)
+    }
+
+    /// Overall bit rate in bits per second.
+    pub fn bit_rate(&self) -> Option<u64> {
+        let d = self.duration_secs()?;
+        let size = self.file_size?;
+        (d > 0.0).then(|| (size as f64 * 8.0 / d).round() as u64)
+    }
+
+    /// The JSON view.
+    pub fn to_json(&self) -> Value {
+        let r = &self.report;
+        json!({
+            "format": "flv",
+            "file_size": self.file_size,
+            "header": {
+                "version": self.header.version,
+                "has_audio": self.header.has_audio,
+                "has_video": self.header.has_video,
+                "data_offset": self.header.data_offset,
+            },
+            "duration": self.duration_secs().map(round_ms),
+            "bit_rate": self.bit_rate(),
+            "tracks": self.tracks.iter().map(TrackSummary::to_json).collect::<Vec<_>>(),
+            "metadata": self.metadata,
+            "report": {
+                "tags": r.tags,
+                "sequence_headers": r.sequence_headers,
+                "end_of_sequence_tags": r.end_of_sequence_tags,
+                "side_tags": r.side_tags,
+                "skipped_tags": r.skipped_tags,
+                "previous_tag_size_mismatches": r.previous_tag_size_mismatches,
+                "missing_final_previous_tag_size": r.missing_final_previous_tag_size,
+                "warning_count": r.warning_count,
+                "warnings": r.warnings.iter().map(|w| json!({
+                    "tag": w.tag_index, "offset": w.offset, "message": w.message,
+                })).collect::<Vec<_>>(),
+            },
+        })
+    }
+
+    /// The human view.
+    pub fn to_text(&self) -> String {
+        let mut s = String::new();
+        let h = &self.header;
+        let _ = write!(s, "format: flv version {}", h.version);
+        let flags: Vec<&str> = [(h.has_video, "video"), (h.has_audio, "audio")]
+            .iter()
+            .filter(|f| f.0)
+            .map(|f| f.1)
+            .collect();
+        let _ = write!(s, ", header flags [{}]", flags.join(", "));
+        if let Some(n) = self.file_size {
+            let _ = write!(s, ", {n} bytes");
+        }
+        s.push('\n');
+        if let Some(d) = self.duration_secs() {
+            let _ = write!(s, "duration: {:.3} s", d);
+            if let Some(b) = self.bit_rate() {
+                let _ = write!(s, ", bit rate: {} kb/s", (b + 500) / 1000);
+            }
+            s.push('\n');
+        }
+        for t in &self.tracks {
+            let _ = writeln!(s, "{}", t.to_text());
+        }
+        if let Some(Value::Object(m)) = &self.metadata {
+            s.push_str("metadata:\n");
+            for (k, v) in m {
+                let _ = writeln!(s, "  {k}: {v}");
+            }
+        }
+        let r = &self.report;
+        let _ = writeln!(
+            s,
+            "tags: {} ({} sequence headers, {} end of sequence, {} skipped, {} previous-tag-size mismatches)",
+            r.tags,
+            r.sequence_headers,
+            r.end_of_sequence_tags,
+            r.skipped_tags,
+            r.previous_tag_size_mismatches
+        );
+        if r.warning_count > 0 {
+            let _ = writeln!(s, "warnings: {}", r.warning_count);
+            for w in &r.warnings {
+                let _ = writeln!(s, "  {}", w.message);
+            }
+        }
+        s
+    }
+}
+
+/// One line of `inspect --tags`: a tag, or one track of a multitrack tag.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FlvTagLine {
+    /// Tag index.
+    pub index: u64,
+    /// Byte offset of the tag header.
+    pub offset: u64,
+    /// "audio", "video", "script" or "type N".
+    pub tag_type: String,
+    /// DataSize.
+    pub size: u32,
+    /// Decode timestamp in ms, unwrapped.
+    pub dts: i64,
+    /// Presentation timestamp in ms.
+    pub pts: i64,
+    /// Keyframe (video) / always for audio frames.
+    pub keyframe: bool,
+    /// Codec name.
+    pub codec: String,
+    /// "sequence_header", "frame", "end_of_sequence", "metadata", "command", ...
+    pub packet_type: String,
+    /// Multitrack track id.
+    pub track: Option<u8>,
+    /// Decoded sequence header, script name or parse problem.
+    pub detail: Option<Value>,
+}
+
+impl FlvTagLine {
+    /// JSON object.
+    pub fn to_json(&self) -> Value {
+        let mut v = json!({
+            "index": self.index,
+            "offset": self.offset,
+            "type": self.tag_type,
+            "size": self.size,
+            "dts": self.dts,
+            "pts": self.pts,
+            "keyframe": self.keyframe,
+            "codec": self.codec,
+            "packet_type": self.packet_type,
+        });
+        if let Some(t) = self.track {
+            v["track"] = json!(t);
+        }
+        if let Some(d) = &self.detail {
+            v["detail"] = d.clone();
+        }
+        v
+    }
+
+    /// Text line.
+    pub fn to_text(&self) -> String {
+        let mut s = format!(
+            "#{:<6} @{:<10} {:<6} size={:<7} dts={:<8} pts={:<8} {} {} {}",
+            self.index,
+            self.offset,
+            self.tag_type,
+            self.size,
+            self.dts,
+            self.pts,
+            if self.keyframe { "K" } else { "-" },
+            self.codec,
+            self.packet_type
+        );
+        if let Some(t) = self.track {
+            let _ = write!(s, " track={t}");
+        }
+        if let Some(d) = &self.detail {
+            let _ = write!(s, " {d}");
+        }
+        s
+    }
+}
+
+fn config_detail(codec: crate::media::Codec, data: &bytes::Bytes) -> Value {
+    let mut c = CodecConfig::new(codec);
+    c.extradata = data.clone();
+    let mut v = json!({});
+    codec_json(&c, &mut v);
+    v
+}
+
+/// Lines for one tag.
+fn tag_lines(tag: &crate::flv::FlvTag, dts: i64, out: &mut Vec<FlvTagLine>) {
+    let base = FlvTagLine {
+        index: tag.index,
+        offset: tag.offset,
+        tag_type: tag.header.tag_type.name(),
+        size: tag.header.data_size,
+        dts,
+        pts: dts,
+        keyframe: false,
+        codec: String::new(),
+        packet_type: String::new(),
+        track: None,
+        detail: None,
+    };
+    let bad = |base: FlvTagLine, e: String| FlvTagLine {
+        packet_type: "invalid".into(),
+        detail: Some(json!({ "error": e })),
+        ..base
+    };
+    match tag.header.tag_type {
+        _ if tag.header.filter => out.push(FlvTagLine {
+            packet_type: "encrypted".into(),
+            ..base
+        }),
+        FlvTagType::AUDIO => match FlvAudioTag::parse(tag.body.clone()) {
+            Ok(t) => {
+                for it in t.items() {
+                    let codec = audio_codec(it.codec);
+                    let (packet_type, detail) = match it.kind {
+                        AudioPacketKind::SequenceHeader => {
+                            ("sequence_header", Some(config_detail(codec, &it.data)))
+                        }
+                        AudioPacketKind::Frame => ("frame", None),
+                        AudioPacketKind::SequenceEnd => ("end_of_sequence", None),
+                        AudioPacketKind::MultichannelConfig => ("multichannel_config", None),
+                    };
+                    let enhanced = matches!(it.codec, FlvAudioCodec::FourCc(_));
+                    out.push(FlvTagLine {
+                        keyframe: it.kind == AudioPacketKind::Frame,
+                        codec: codec.name(),
+                        packet_type: if enhanced {
+                            format!("{packet_type} (enhanced)")
+                        } else {
+                            packet_type.into()
+                        },
+                        track: it.multitrack.then_some(it.track_id),
+                        detail,
+                        ..base.clone()
+                    });
+                }
+            }
+            Err(e) => out.push(bad(base, e)),
+        },
+        FlvTagType::VIDEO => match FlvVideoTag::parse(tag.body.clone()) {
+            Ok(t) => {
+                for it in t.items() {
+                    let codec = video_codec(it.codec);
+                    let (packet_type, detail) = match it.kind {
+                        VideoPacketKind::SequenceHeader => (
+                            "sequence_header".to_owned(),
+                            Some(config_detail(codec, &it.data)),
+                        ),
+                        VideoPacketKind::Frame => ("frame".into(), None),
+                        VideoPacketKind::SequenceEnd => ("end_of_sequence".into(), None),
+                        VideoPacketKind::Metadata => ("metadata".into(), None),
+                        VideoPacketKind::Mpeg2TsSequenceStart => {
+                            ("mpeg2ts_sequence_start".into(), None)
+                        }
+                        VideoPacketKind::Command(c) => (format!("command {c}"), None),
+                    };
+                    let enhanced = matches!(it.codec, FlvVideoCodec::FourCc(_));
+                    out.push(FlvTagLine {
+                        pts: dts + i64::from(it.composition_time),
+                        keyframe: it.frame_type.is_key(),
+                        codec: codec.name(),
+                        packet_type: if enhanced {
+                            format!("{packet_type} (enhanced)")
+                        } else {
+                            packet_type
+                        },
+                        track: it.multitrack.then_some(it.track_id),
+                        detail,
+                        ..base.clone()
+                    });
+                }
+            }
+            Err(e) => out.push(bad(base, e)),
+        },
+        FlvTagType::SCRIPT => {
+            let mut dec = crate::amf::amf0::decode_all(&tag.body);
+            let line = match &mut dec {
+                Ok(values) => {
+                    let name = values
+                        .first()
+                        .and_then(|v| v.as_str())
+                        .unwrap_or("")
+                        .to_owned();
+                    FlvTagLine {
+                        codec: "amf0".into(),
+                        packet_type: name,
+                        ..base
+                    }
+                }
+                Err(e) => bad(base, e.to_string()),
+            };
+            out.push(line);
+        }
+        _ => out.push(FlvTagLine {
+            packet_type: "unknown".into(),
+            ..base
+        }),
+    }
+}
+
+/// Writes one line (text) or one JSON object per tag to `out`, streaming: memory stays flat
+/// however long the file. JSON output is `{"tags": [...]}` with one tag per line.
+pub fn write_tags(
+    src: InputSource,
+    options: FlvReadOptions,
+    json: bool,
+    out: &mut dyn Write,
+) -> Result<FlvReport> {
+    let io = |source| Error::Io {
+        context: "writing output",
+        source,
+    };
+    let mut reader = FlvTagReader::new(src, options)?;
+    let mut clock = WrapUnwrapper::new(WrapUnwrapper::FLV_BITS);
+    let mut lines = Vec::new();
+    let mut first = true;
+    if json {
+        out.write_all(b"{\"tags\": [\n").map_err(io)?;
+    }
+    let result = loop {
+        let tag = match reader.next_tag() {
+            Ok(Some(t)) => t,
+            Ok(None) => break Ok(()),
+            Err(e) => break Err(e),
+        };
+        let dts = clock.unwrap(u64::from(tag.header.timestamp));
+        lines.clear();
+        tag_lines(&tag, dts, &mut lines);
+        for l in &lines {
+            if json {
+                if !first {
+                    out.write_all(b",\n").map_err(io)?;
+                }
+                serde_json::to_writer(&mut *out, &l.to_json()).map_err(|e| io(e.into()))?;
+            } else {
+                writeln!(out, "{}", l.to_text()).map_err(io)?;
+            }
+            first = false;
+        }
+    };
+    if json {
+        out.write_all(b"\n]}\n").map_err(io)?;
+    }
+    result.map(|_| reader.report().clone())
+}

@@ -1,0 +1,154 @@
+//! Shared helpers for integration tests: fixtures, ffmpeg as the judge, packet collection.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use muxkit::{Demuxer, Packet, Track};
+
+/// The repository's testdata folder.
+pub fn testdata() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata")
+}
+
+/// The FLV fixtures that must read cleanly (made by testdata/generate.sh).
+pub fn flv_fixtures() -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(testdata())
+        .expect("testdata exists")
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "flv"))
+        .collect();
+    v.sort();
+    assert!(
+        !v.is_empty(),
+        "no FLV fixtures in testdata/: run testdata/generate.sh"
+    );
+    v
+}
+
+/// Real-world FLVs from ../shared/media, when that folder exists.
+pub fn shared_flvs() -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/media");
+    let Ok(rd) = std::fs::read_dir(&dir) else {
+        eprintln!(
+            "note: {} not found; real-world media skipped",
+            dir.display()
+        );
+        return Vec::new();
+    };
+    let mut v: Vec<PathBuf> = rd
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "flv"))
+        .collect();
+    v.sort();
+    v
+}
+
+/// Every FLV the round-trip tests cover.
+pub fn all_flvs() -> Vec<PathBuf> {
+    let mut v = flv_fixtures();
+    v.extend(shared_flvs());
+    v
+}
+
+/// Whether ffmpeg and ffprobe are usable. When `MUXKIT_REQUIRE_FFMPEG` is set (CI), their absence
+/// fails the test instead of skipping it.
+pub fn have_ffmpeg(test: &str) -> bool {
+    let ok = Command::new("ffmpeg")
+        .arg("-version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+        && Command::new("ffprobe")
+            .arg("-version")
+            .output()
+            .is_ok_and(|o| o.status.success());
+    if !ok {
+        if std::env::var_os("MUXKIT_REQUIRE_FFMPEG").is_some() {
+            panic!("{test}: ffmpeg/ffprobe not found but MUXKIT_REQUIRE_FFMPEG is set");
+        }
+        eprintln!("SKIPPED {test}: ffmpeg/ffprobe not installed (install ffmpeg to run it)");
+    }
+    ok
+}
+
+/// `ffmpeg -i FILE -map 0 -f framemd5 -`, reduced to (stream, size, hash) per decoded frame:
+/// the decoded content without timestamps.
+pub fn frame_hashes(file: &Path) -> Vec<String> {
+    let out = Command::new("ffmpeg")
+        .args(["-nostdin", "-v", "error", "-i"])
+        .arg(file)
+        .args(["-map", "0", "-f", "framemd5", "-"])
+        .output()
+        .expect("run ffmpeg");
+    assert!(
+        out.status.success(),
+        "ffmpeg framemd5 failed on {}: {}",
+        file.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').map(str::trim).collect();
+            format!("{} {} {}", f[0], f[4], f[5])
+        })
+        .collect()
+}
+
+/// Everything ffprobe prints at `-v warning` while reading every packet and frame header: empty
+/// means it read the file without one complaint.
+pub fn ffprobe_complaints(file: &Path) -> String {
+    let out = Command::new("ffprobe")
+        .args([
+            "-v",
+            "warning",
+            "-show_packets",
+            "-show_streams",
+            "-of",
+            "compact",
+        ])
+        .arg(file)
+        .output()
+        .expect("run ffprobe");
+    let mut s = String::from_utf8_lossy(&out.stderr).into_owned();
+    if !out.status.success() {
+        s.push_str(&format!("\nffprobe exited with {}", out.status));
+    }
+    s
+}
+
+/// A temporary directory removed on drop.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new(name: &str) -> TempDir {
+        let p = std::env::temp_dir().join(format!("muxkit-test-{}-{}", name, std::process::id()));
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(&p).unwrap();
+        TempDir(p)
+    }
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Drains a demuxer: final tracks and every packet.
+pub fn drain(d: &mut dyn Demuxer) -> (Vec<Track>, Vec<Packet>) {
+    let mut packets = Vec::new();
+    while let Some(p) = d.next_packet().expect("demux") {
+        packets.push(p);
+    }
+    (d.tracks().to_vec(), packets)
+}
+
+/// Path to the built CLI binary.
+pub fn muxkit_bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_muxkit"))
+}
