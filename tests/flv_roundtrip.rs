@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 //! FLV -> model -> FLV keeps every packet (bytes, timestamps, flags) and every decoded frame.
 
 mod common;

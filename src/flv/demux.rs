@@ -206,7 +206,12 @@ impl FlvDemuxer {
         if let Some(f) = item.legacy {
             // Formats with a fixed rate say so by their code, not the rate bits.
             let sample_rate = match item.codec {
-                FlvAudioCodec::Legacy(SoundFormat::NELLYMOSER_8K | SoundFormat::MP3_8K) => 8000,
+                FlvAudioCodec::Legacy(
+                    SoundFormat::NELLYMOSER_8K
+                    | SoundFormat::MP3_8K
+                    | SoundFormat::G711_ALAW
+                    | SoundFormat::G711_MULAW,
+                ) => 8000,
                 FlvAudioCodec::Legacy(SoundFormat::NELLYMOSER_16K | SoundFormat::SPEEX) => 16000,
                 _ => f.sample_rate(),
             };

@@ -1,5 +1,5 @@
 //! Shared helpers for integration tests: fixtures, ffmpeg as the judge, packet collection.
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used)]
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -1,0 +1,184 @@
+# shellcheck shell=bash
+# benches/lib.sh: helpers shared by the muxkit-versus-ffmpeg benchmark scripts.
+#
+# Source it from a script in benches/:
+#
+#     here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+#     . "$here/lib.sh"
+#
+# What it gives:
+#   BENCH_ROOT            the repository root (benches/..)
+#   MUXKIT                muxkit binary (default $BENCH_ROOT/target/release/muxkit; env overrides)
+#   FFMPEG, FFPROBE       ffmpeg/ffprobe to compare against (default: from PATH; env overrides)
+#   BENCH_RUNS            runs per command, best wall-clock wins (default 3; env overrides)
+#   die MSG               print "<script>: MSG" on stderr and exit 1
+#   require_muxkit        exit with a clear message when $MUXKIT has not been built
+#   require_tool NAME     exit with a clear message when NAME is not in PATH
+#   warm_cache FILE...    read files once so every timed run sees a warm page cache
+#   file_size FILE        size in bytes
+#   best_of N CMD [ARG..] run CMD N times (stdout to $BEST_OF_STDOUT, default /dev/null; stderr
+#                         to a log shown on failure); sets BEST_SECS (fastest wall-clock run,
+#                         seconds) and BEST_RSS_KB (largest max-RSS over the N runs, KiB)
+#   bench_record LABEL BYTES
+#                         remember the last best_of result under LABEL; BYTES is the amount of
+#                         input it processed (for MB/s)
+#   bench_table           print every recorded row: label, best s, MB/s, max RSS
+#                         (BENCH_FORMAT=markdown prints a Markdown table for docs/benchmarks.md)
+#   bench_ratio SLOW FAST print SLOW's time / FAST's time for two recorded labels
+#
+# Timing: wall-clock comes from `date +%s%N` around the run (nanosecond clock, so short runs are
+# measured properly); max RSS comes from GNU time (/usr/bin/time -f %M). Without GNU time, RSS
+# prints as "n/a". MB are 10^6 bytes, MiB 2^20.
+
+BENCH_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+MUXKIT=${MUXKIT:-$BENCH_ROOT/target/release/muxkit}
+FFMPEG=${FFMPEG:-ffmpeg}
+FFPROBE=${FFPROBE:-ffprobe}
+BENCH_RUNS=${BENCH_RUNS:-3}
+BEST_OF_STDOUT=${BEST_OF_STDOUT:-/dev/null}
+GNU_TIME=${GNU_TIME:-/usr/bin/time}
+
+BENCH_LABELS=()
+BENCH_SECS=()
+BENCH_BYTES=()
+BENCH_RSS=()
+
+die() {
+    echo "$(basename "$0"): $*" >&2
+    exit 1
+}
+
+require_muxkit() {
+    if [[ ! -x $MUXKIT ]]; then
+        die "muxkit binary not found at $MUXKIT
+  this script builds nothing; build it first:  cargo build --release
+  (or point MUXKIT=/path/to/muxkit at another build)"
+    fi
+}
+
+require_tool() {
+    command -v "$1" > /dev/null 2>&1 || die "$1 not found in PATH"
+}
+
+warm_cache() {
+    cat "$@" > /dev/null
+}
+
+file_size() {
+    stat -c %s "$1"
+}
+
+# best_of N CMD [ARGS...]
+best_of() {
+    local n=$1
+    shift
+    [[ $n =~ ^[1-9][0-9]*$ ]] || die "best_of: run count must be a positive integer, got '$n'"
+    local log rss_file i t0 t1 ns rss status
+    log=$(mktemp)
+    rss_file=$(mktemp)
+    local best_ns="" max_rss=""
+    local have_time=0
+    [[ -x $GNU_TIME ]] && have_time=1
+    for ((i = 1; i <= n; i++)); do
+        t0=$(date +%s%N)
+        status=0
+        if ((have_time)); then
+            "$GNU_TIME" -f %M -o "$rss_file" "$@" > "$BEST_OF_STDOUT" 2> "$log" || status=$?
+        else
+            "$@" > "$BEST_OF_STDOUT" 2> "$log" || status=$?
+        fi
+        t1=$(date +%s%N)
+        if ((status != 0)); then
+            echo "$(basename "$0"): command failed (exit $status): $*" >&2
+            tail -n 20 "$log" >&2
+            rm -f "$log" "$rss_file"
+            exit 1
+        fi
+        ns=$((t1 - t0))
+        if [[ -z $best_ns ]] || ((ns < best_ns)); then
+            best_ns=$ns
+        fi
+        if ((have_time)); then
+            # GNU time appends its line after anything the command itself wrote to the -o file.
+            rss=$(tail -n 1 "$rss_file")
+            if [[ $rss =~ ^[0-9]+$ ]] && { [[ -z $max_rss ]] || ((rss > max_rss)); }; then
+                max_rss=$rss
+            fi
+        fi
+        printf '  run %d/%d: %s s\n' "$i" "$n" "$(awk -v ns="$ns" 'BEGIN { printf "%.3f", ns / 1e9 }')" >&2
+    done
+    rm -f "$log" "$rss_file"
+    BEST_SECS=$(awk -v ns="$best_ns" 'BEGIN { printf "%.3f", ns / 1e9 }')
+    BEST_RSS_KB=${max_rss:-n/a}
+}
+
+# bench_record LABEL BYTES
+bench_record() {
+    BENCH_LABELS+=("$1")
+    BENCH_BYTES+=("$2")
+    BENCH_SECS+=("$BEST_SECS")
+    BENCH_RSS+=("$BEST_RSS_KB")
+}
+
+_bench_rss_mib() {
+    if [[ $1 =~ ^[0-9]+$ ]]; then
+        awk -v kb="$1" 'BEGIN { printf "%.1f", kb / 1024 }'
+    else
+        echo "n/a"
+    fi
+}
+
+_bench_mbps() {
+    awk -v b="$1" -v s="$2" 'BEGIN { if (s > 0) printf "%.1f", b / 1e6 / s; else print "inf" }'
+}
+
+bench_table() {
+    local i label secs mbps rss
+    if [[ ${BENCH_FORMAT:-text} == markdown ]]; then
+        echo "| tool | best of $BENCH_RUNS (s) | MB/s | max RSS (MiB) |"
+        echo "|---|---:|---:|---:|"
+    else
+        printf '%-28s %12s %10s %14s\n' "tool" "best s" "MB/s" "max RSS MiB"
+        printf '%-28s %12s %10s %14s\n' "----" "------" "----" "-----------"
+    fi
+    for i in "${!BENCH_LABELS[@]}"; do
+        label=${BENCH_LABELS[$i]}
+        secs=${BENCH_SECS[$i]}
+        mbps=$(_bench_mbps "${BENCH_BYTES[$i]}" "$secs")
+        rss=$(_bench_rss_mib "${BENCH_RSS[$i]}")
+        if [[ ${BENCH_FORMAT:-text} == markdown ]]; then
+            echo "| $label | $secs | $mbps | $rss |"
+        else
+            printf '%-28s %12s %10s %14s\n' "$label" "$secs" "$mbps" "$rss"
+        fi
+    done
+}
+
+_bench_secs_of() {
+    local i
+    for i in "${!BENCH_LABELS[@]}"; do
+        if [[ ${BENCH_LABELS[$i]} == "$1" ]]; then
+            echo "${BENCH_SECS[$i]}"
+            return 0
+        fi
+    done
+    die "bench_ratio: no recorded result labelled '$1'"
+}
+
+# bench_ratio SLOW FAST: prints "SLOW/FAST time ratio: X.XX"; > 1 means FAST is faster.
+bench_ratio() {
+    local a b
+    a=$(_bench_secs_of "$1")
+    b=$(_bench_secs_of "$2")
+    awk -v a="$a" -v b="$b" -v la="$1" -v lb="$2" \
+        'BEGIN { if (b > 0) printf "ratio %s/%s (wall-clock): %.2f\n", la, lb, a / b; else printf "ratio %s/%s: n/a\n", la, lb }'
+}
+
+# bench_header TITLE FILE: one line naming the benchmark, the input and the machine.
+bench_header() {
+    local title=$1 file=$2
+    echo "== $title"
+    echo "input: $file ($(awk -v b="$(file_size "$file")" 'BEGIN { printf "%.1f MB", b / 1e6 }'))"
+    echo "machine: $(nproc) cores, $(uname -srm); $("$FFPROBE" -version 2> /dev/null | head -n 1 | cut -d' ' -f1-3)"
+    echo "runs: best wall-clock of $BENCH_RUNS, page cache warmed first"
+}

@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# testdata/generate.sh: regenerate muxkit's committed test fixtures.
+#
+#   testdata/generate.sh          # from anywhere; writes into testdata/
+#
+# Needs ffmpeg with libx264, libx265, libmp3lame and libspeex (Debian's ffmpeg 5.1 has them)
+# and python3 (standard library only, for hostile/). Provenance of every file: README.md.
+#
+# Determinism: bitexact flags on every output, no input metadata, seeded/procedural lavfi
+# sources, single-threaded x264/x265. With the same ffmpeg/x264/x265 builds the output is
+# byte-identical run to run; another build may produce different (but equivalent) bytes, so
+# tests must assert on structure (codecs, sizes, frame counts, timestamps), not on file hashes
+# of ffmpeg-made files. hostile/ is byte-identical everywhere (pure Python).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")"
+
+FFMPEG=${FFMPEG:-ffmpeg}
+
+# Common output options: no version strings, no wall-clock or input metadata.
+BITEXACT=(-fflags +bitexact -flags:v +bitexact -flags:a +bitexact -map_metadata -1)
+
+ff() {
+    "$FFMPEG" -hide_banner -loglevel error -nostdin -y "$@"
+}
+
+# Sources. testsrc2 moves (scrolling pattern, counter), so B-frames really get used.
+# Audio is a pair of slow sine sweeps (left/right differ), so it is neither silence nor
+# a single steady tone.
+video_src() { # WxH rate
+    echo "testsrc2=size=$1:rate=$2"
+}
+AUDIO_STEREO="aevalsrc=exprs=0.3*sin(2*PI*(300+40*t)*t)|0.3*sin(2*PI*(500-20*t)*t)"
+AUDIO_MONO="aevalsrc=exprs=0.4*sin(2*PI*(300+200*t)*t)"
+
+# x264: one thread (thread count changes the bitstream), fixed GOP (keyframe every 2 s, no
+# scene-cut keyframes) so keyframe positions are predictable in tests.
+X264=(-c:v libx264 -threads 1 -pix_fmt yuv420p -sc_threshold 0)
+
+echo "source.flv: 768x320 H.264 High with B-frames + AAC-LC 44.1 kHz stereo, 10 s"
+ff -f lavfi -i "$(video_src 768x320 25)" -f lavfi -i "$AUDIO_STEREO:s=44100" -t 10 \
+    "${X264[@]}" -profile:v high -preset medium -bf 3 -g 50 -keyint_min 50 \
+    -b:v 500k -maxrate 800k -bufsize 1000k \
+    -c:a aac -b:a 96k -ar 44100 -ac 2 \
+    "${BITEXACT[@]}" -f flv source.flv
+
+echo "source_bframes.ts: source.flv copied into MPEG-TS (ffmpeg's own B-frame TS)"
+ff -i source.flv -map 0 -c copy "${BITEXACT[@]}" -f mpegts source_bframes.ts
+
+echo "h264_mp3.flv: 320x180 H.264 Main with B-frames + MP3 44.1 kHz stereo, 5 s"
+ff -f lavfi -i "$(video_src 320x180 25)" -f lavfi -i "$AUDIO_STEREO:s=44100" -t 5 \
+    "${X264[@]}" -profile:v main -preset medium -bf 2 -g 50 -keyint_min 50 -b:v 150k \
+    -c:a libmp3lame -b:a 96k -ar 44100 -ac 2 \
+    "${BITEXACT[@]}" -f flv h264_mp3.flv
+
+echo "audio_only.flv: AAC-LC 48 kHz stereo, 5 s (FLV's SoundRate field still says 44 kHz)"
+ff -f lavfi -i "$AUDIO_STEREO:s=48000" -t 5 \
+    -c:a aac -b:a 64k -ar 48000 -ac 2 \
+    "${BITEXACT[@]}" -f flv audio_only.flv
+
+echo "video_only.flv: 320x180 H.264 High with B-frames, 5 s"
+ff -f lavfi -i "$(video_src 320x180 25)" -t 5 \
+    "${X264[@]}" -profile:v high -preset medium -bf 3 -g 50 -keyint_min 50 -b:v 150k \
+    "${BITEXACT[@]}" -f flv video_only.flv
+
+echo "mp3_only.flv: MP3 (MPEG-2 layer III) 22.05 kHz mono, 3 s"
+ff -f lavfi -i "$AUDIO_MONO:s=22050" -t 3 \
+    -c:a libmp3lame -b:a 32k -ar 22050 -ac 1 \
+    "${BITEXACT[@]}" -f flv mp3_only.flv
+
+# Legacy FLV codec ids, ~1 s each. VP6 (ids 4, 5) is missing: ffmpeg has VP6 decoders only.
+echo "legacy: flv1.flv (Sorenson H.263 + ADPCM), flashsv*.flv, pcm*, nellymoser*, g711, speex"
+ff -f lavfi -i "$(video_src 160x120 15)" -f lavfi -i "$AUDIO_MONO:s=22050" -t 1 \
+    -c:v flv1 -b:v 64k -g 15 -c:a adpcm_swf -ar 22050 -ac 1 \
+    "${BITEXACT[@]}" -f flv flv1.flv
+ff -f lavfi -i "$(video_src 160x120 15)" -t 1 -c:v flashsv -g 15 \
+    "${BITEXACT[@]}" -f flv flashsv.flv
+ff -f lavfi -i "$(video_src 160x120 15)" -t 1 -c:v flashsv2 -g 15 \
+    "${BITEXACT[@]}" -f flv flashsv2.flv
+legacy_audio() { # file codec rate
+    ff -f lavfi -i "$AUDIO_MONO:s=$3" -t 1 -c:a "$2" -ar "$3" -ac 1 \
+        "${BITEXACT[@]}" -f flv "$1"
+}
+legacy_audio pcm.flv pcm_s16le 22050          # SoundFormat 3: linear PCM, little-endian
+legacy_audio pcm_u8.flv pcm_u8 22050          # SoundFormat 0, 8-bit
+legacy_audio pcm_s16be.flv pcm_s16be 22050    # SoundFormat 0, 16-bit, written big-endian
+legacy_audio nellymoser.flv nellymoser 22050  # SoundFormat 6
+legacy_audio nellymoser_16k.flv nellymoser 16000 # SoundFormat 4: Nellymoser 16 kHz mono
+legacy_audio nellymoser_8k.flv nellymoser 8000   # SoundFormat 5: Nellymoser 8 kHz mono
+legacy_audio pcm_alaw.flv pcm_alaw 8000       # SoundFormat 7: G.711 A-law
+legacy_audio pcm_mulaw.flv pcm_mulaw 8000     # SoundFormat 8: G.711 mu-law
+legacy_audio speex.flv libspeex 16000         # SoundFormat 11: Speex (FLV allows 16 kHz mono only)
+
+echo "hevc.h265 + hevc.timestamps.csv + hevc_audio.adts: inputs for the Enhanced FLV fixture, 2 s"
+# ffmpeg 5.1 cannot put HEVC in FLV, so muxkit itself builds hevc_enhanced.flv (below) from an
+# Annex B elementary stream with an access unit delimiter before every picture (aud=1, so access
+# units can be split without parsing slices), the decode/presentation times ffmpeg gave each
+# packet (raw Annex B carries none; B-frames make them differ), and ADTS audio.
+ff -f lavfi -i "$(video_src 320x180 25)" -t 2 \
+    -c:v libx265 -pix_fmt yuv420p -preset medium \
+    -x265-params "pools=none:frame-threads=1:bframes=3:keyint=25:min-keyint=25:scenecut=0:bitrate=150:aud=1:info=0:log-level=error" \
+    "${BITEXACT[@]}" -f mp4 hevc.tmp.mp4
+ff -i hevc.tmp.mp4 -map 0:v -c copy -bsf:v hevc_mp4toannexb "${BITEXACT[@]}" -f hevc hevc.h265
+# One line per access unit in decode order: dts_ms,pts_ms,flags (K = keyframe).
+ffprobe -v error -select_streams v -show_entries packet=dts_time,pts_time,flags -of csv=p=0 hevc.tmp.mp4 |
+    awk -F, 'function ms(x) { return x < 0 ? -int(-x * 1000 + 0.5) : int(x * 1000 + 0.5) }
+             { printf "%d,%d,%s\n", ms($2), ms($1), $3 }' > hevc.timestamps.csv
+rm -f hevc.tmp.mp4
+ff -f lavfi -i "$AUDIO_STEREO:s=44100" -t 2 \
+    -c:a aac -b:a 64k -ar 44100 -ac 2 \
+    "${BITEXACT[@]}" -f adts hevc_audio.adts
+
+echo "hevc_enhanced.flv: HEVC (B-frames) + AAC in Enhanced FLV, written by muxkit's FLV muxer"
+cargo run --quiet --example make_enhanced_flv -- hevc.h265 hevc.timestamps.csv hevc_audio.adts hevc_enhanced.flv
+
+echo "hostile/: one-defect FLVs, hostile_base.flv, hostile_defects.json (make_hostile.py)"
+python3 make_hostile.py .
+
+echo "done:"
+ls -l ./*.flv ./*.ts ./*.h265 ./*.adts
+du -ch ./*.flv ./*.ts ./*.h265 ./*.adts ./*.json hostile | tail -n 1

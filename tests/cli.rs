@@ -1,0 +1,94 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! The command line: exit codes, stdin, error lines.
+
+mod common;
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use common::*;
+
+fn run(args: &[&str]) -> std::process::Output {
+    Command::new(muxkit_bin()).args(args).output().unwrap()
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    assert_eq!(run(&[]).status.code(), Some(2));
+    assert_eq!(run(&["inspect"]).status.code(), Some(2));
+    assert_eq!(run(&["frobnicate"]).status.code(), Some(2));
+    let help = run(&["inspect", "--help"]);
+    assert_eq!(help.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&help.stdout).contains("--tags"));
+}
+
+#[test]
+fn failures_exit_1_with_one_error_line() {
+    let out = run(&["inspect", "Cargo.toml"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.starts_with("muxkit: error: unrecognised input format"), "{err}");
+    let out = run(&["inspect", "/nonexistent/file.flv"]);
+    assert_eq!(out.status.code(), Some(1));
+    let tmp = TempDir::new("cli-fail");
+    let src = testdata().join("source.flv");
+    let out = run(&["convert", src.to_str().unwrap(), tmp.path().join("x.unknown").to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("output format"));
+}
+
+#[test]
+fn stdin_gives_the_same_answer_as_the_file() {
+    let src = testdata().join("source.flv");
+    for args in [vec!["inspect", "--json"], vec!["inspect", "--tags"]] {
+        let from_file = run(&[args.clone(), vec![src.to_str().unwrap()]].concat());
+        let mut child = Command::new(muxkit_bin())
+            .args(&args)
+            .arg("-")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let data = std::fs::read(&src).unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        let writer = std::thread::spawn(move || stdin.write_all(&data));
+        let out = child.wait_with_output().unwrap();
+        writer.join().unwrap().unwrap();
+        assert!(out.status.success());
+        let norm = |s: &[u8]| String::from_utf8_lossy(s).replace(&format!("\"file_size\": {}", std::fs::metadata(&src).unwrap().len()), "\"file_size\": null");
+        let a = norm(&from_file.stdout);
+        let b = String::from_utf8_lossy(&out.stdout).into_owned();
+        // The file view knows the size (and so the bit rate); the stream view does not.
+        let strip = |s: &str| s.lines().filter(|l| !l.contains("bit_rate") && !l.contains("file_size")).collect::<Vec<_>>().join("\n");
+        assert_eq!(strip(&a), strip(&b), "{args:?}");
+    }
+}
+
+#[test]
+fn convert_flv_to_stdout_and_quiet_on_success() {
+    let src = testdata().join("source.flv");
+    let out = run(&["convert", src.to_str().unwrap(), "-"]);
+    assert!(out.status.success());
+    assert!(out.stderr.is_empty());
+    assert_eq!(&out.stdout[..3], b"FLV");
+    let tmp = TempDir::new("cli-convert");
+    let dst = tmp.path().join("out.flv");
+    let out = run(&["convert", src.to_str().unwrap(), dst.to_str().unwrap()]);
+    assert!(out.status.success() && out.stdout.is_empty() && out.stderr.is_empty());
+    assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 1, "no temporary files left");
+}
+
+#[test]
+fn failed_convert_leaves_no_output() {
+    let tmp = TempDir::new("cli-partial");
+    let src = tmp.path().join("cut.flv");
+    let data = std::fs::read(testdata().join("source.flv")).unwrap();
+    std::fs::write(&src, &data[..data.len() / 2]).unwrap();
+    let dst = tmp.path().join("out.flv");
+    let out = run(&["convert", src.to_str().unwrap(), dst.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("truncated tag"));
+    assert!(!dst.exists());
+    assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 1, "temporary output removed");
+}
