@@ -324,6 +324,12 @@ mod tests {
             meta.get("encoder").and_then(AmfValue::as_str),
             Some("Lavf59.27.100")
         );
+        // Every prefix fails except the one that ends after the name string.
+        for n in 1..data.len() {
+            let got = decode_all(&data[..n]);
+            assert_eq!(got.is_ok(), n == 13, "prefix of {n} bytes: {got:?}");
+        }
+        crate::amf::testutil::assert_never_panics(&data, decode_all);
         // Re-encoding gives ffmpeg's bytes back exactly.
         let mut out = Vec::new();
         encode_all(&values, &mut out);

@@ -1,6 +1,7 @@
 //! AMF3 decoding with the three reference tables of AMF 3 section 2.2 and 3.1.
 
 use std::mem::size_of;
+use std::sync::Arc;
 
 use crate::amf::input::{Input, KEY_COST, NODE_COST};
 use crate::amf::{AmfError, AmfObject, AmfTable, AmfValue, AmfVersion, MAX_DECODED_BYTES};
@@ -32,7 +33,8 @@ type ObjectSlot = Option<(AmfValue, usize)>;
 pub(crate) struct Tables {
     strings: Vec<String>,
     objects: Vec<ObjectSlot>,
-    traits: Vec<Traits>,
+    /// Shared, so an object that refers to its class's traits does not copy the member names.
+    traits: Vec<Arc<Traits>>,
 }
 
 /// Reads AMF3 values one after another from a buffer, sharing reference tables between them.
@@ -295,11 +297,11 @@ impl Reader<'_, '_> {
             Header::Inline(h) => h,
         };
         let depth = self.input.enter(at, depth)?;
-        let traits = self.traits(at, h)?;
+        let traits = self.traits(at + 1, h)?;
         if traits.externalizable {
             return Err(AmfError::Externalizable {
                 offset: at,
-                class_name: traits.class_name,
+                class_name: traits.class_name.clone(),
             });
         }
         let slot = self.reserve(at)?;
@@ -323,7 +325,7 @@ impl Reader<'_, '_> {
                 properties.push((key, self.value(depth)?));
             }
         }
-        let class_name = Some(traits.class_name).filter(|c| !c.is_empty());
+        let class_name = Some(traits.class_name.clone()).filter(|c| !c.is_empty());
         let object = AmfObject {
             class_name,
             properties,
@@ -333,12 +335,12 @@ impl Reader<'_, '_> {
         self.remember(at, slot, AmfValue::Object(object))
     }
 
-    /// The traits part of an object header `h` (the U29O with its low bit removed).
-    fn traits(&mut self, at: usize, h: u32) -> Result<Traits, AmfError> {
+    /// The traits part of an object header `h` (the U29O, at `at`, with its low bit removed).
+    fn traits(&mut self, at: usize, h: u32) -> Result<Arc<Traits>, AmfError> {
         if h & 1 == 0 {
             let index = (h >> 1) as usize;
             return match self.t.traits.get(index) {
-                Some(t) => Ok(t.clone()),
+                Some(t) => Ok(Arc::clone(t)),
                 None => Err(self.unknown(at, AmfTable::Traits, index, self.t.traits.len())),
             };
         }
@@ -358,13 +360,13 @@ impl Reader<'_, '_> {
         }
         let cost = KEY_COST * (sealed.len() + 1) + sealed.iter().map(String::len).sum::<usize>();
         self.input.charge_table(at, cost + class_name.len())?;
-        let traits = Traits {
+        let traits = Arc::new(Traits {
             class_name,
             sealed,
             dynamic,
             externalizable,
-        };
-        self.t.traits.push(traits.clone());
+        });
+        self.t.traits.push(Arc::clone(&traits));
         Ok(traits)
     }
 
@@ -377,9 +379,10 @@ impl Reader<'_, '_> {
         let slot = self.reserve(at)?;
         let fixed = self.input.u8()? != 0;
         let width = if marker == MARKER_VECTOR_DOUBLE { 8 } else { 4 };
-        let count = self
-            .input
+        self.input
             .check_count(at, "vector items", u64::from(count), width, width)?;
+        // The count fits the remaining bytes, so this product cannot overflow.
+        let count = count as usize;
         self.input.charge(at, count * width)?;
         let value = match marker {
             MARKER_VECTOR_INT => AmfValue::VectorInt {
@@ -458,3 +461,6 @@ fn sign_extend(u: u32) -> i32 {
     let v = (u & 0x1fff_ffff) as i32;
     if v > INT_MAX { v - (1 << 29) } else { v }
 }
+
+#[cfg(test)]
+mod tests;

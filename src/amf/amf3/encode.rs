@@ -263,3 +263,242 @@ pub(crate) fn clip_str(s: &str, max: usize) -> &str {
     }
     &s[..end]
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::amf::AmfError;
+    use crate::amf::amf3::{Amf3Decoder, decode_all, encode_all};
+    use crate::amf::testutil::{assert_decodes_and_prefixes_fail, unhex};
+
+    fn s(v: &str) -> AmfValue {
+        AmfValue::String(v.into())
+    }
+
+    fn bytes_of(v: &AmfValue) -> Vec<u8> {
+        let mut out = Vec::new();
+        Amf3Encoder::new().write_value(v, &mut out);
+        out
+    }
+
+    fn read_one(data: &[u8]) -> Result<AmfValue, AmfError> {
+        Amf3Decoder::new(data).read_value()
+    }
+
+    #[test]
+    fn integer_byte_vectors() {
+        let cases: [(i32, &str); 14] = [
+            (0, "00"),
+            (1, "01"),
+            (127, "7f"),
+            (128, "81 00"),
+            (16383, "ff 7f"),
+            (16384, "81 80 00"),
+            ((1 << 21) - 1, "ff ff 7f"),
+            (1 << 21, "80 c0 80 00"),
+            ((1 << 28) - 1, "bf ff ff ff"),
+            (-1, "ff ff ff ff"),
+            (-2, "ff ff ff fe"),
+            (-128, "ff ff ff 80"),
+            (-(1 << 21), "ff c0 80 00"),
+            (-(1 << 28), "c0 80 80 00"),
+        ];
+        for (i, hex) in cases {
+            let data = unhex(&format!("04 {hex}"));
+            assert_eq!(bytes_of(&AmfValue::Integer(i)), data, "{i}");
+            assert_decodes_and_prefixes_fail(&data, &AmfValue::Integer(i), read_one);
+        }
+        // Outside 29 bits the spec sends a double.
+        for i in [1 << 28, INT_MIN - 1, i32::MAX, i32::MIN] {
+            let data = bytes_of(&AmfValue::Integer(i));
+            assert_eq!(data[0], MARKER_DOUBLE);
+            assert_eq!(read_one(&data), Ok(AmfValue::Number(f64::from(i))));
+        }
+        // A U29 need not be minimal on the wire.
+        assert_eq!(read_one(&unhex("04 80 80 05")), Ok(AmfValue::Integer(5)));
+    }
+
+    #[test]
+    fn scalar_byte_vectors() {
+        assert_eq!(bytes_of(&AmfValue::Undefined), [0x00]);
+        assert_eq!(bytes_of(&AmfValue::Null), [0x01]);
+        assert_eq!(bytes_of(&AmfValue::Boolean(false)), [0x02]);
+        assert_eq!(bytes_of(&AmfValue::Boolean(true)), [0x03]);
+        assert_eq!(
+            bytes_of(&AmfValue::Number(1.0)),
+            unhex("05 3ff0000000000000")
+        );
+        assert_eq!(bytes_of(&s("")), unhex("06 01"));
+        assert_eq!(bytes_of(&s("abc")), unhex("06 07 616263"));
+        let date = AmfValue::Date {
+            millis: 1.0,
+            timezone_minutes: 0,
+        };
+        assert_eq!(bytes_of(&date), unhex("08 01 3ff0000000000000"));
+        assert_eq!(
+            bytes_of(&AmfValue::ByteArray(vec![9, 8])),
+            unhex("0c 05 0908")
+        );
+        assert_eq!(
+            bytes_of(&AmfValue::Xml("<x/>".into())),
+            unhex("0b 09 3c782f3e")
+        );
+    }
+
+    #[test]
+    fn every_marker_round_trips() {
+        let point = |x: i32, extra: Vec<(String, AmfValue)>| {
+            let mut properties = vec![("x".into(), AmfValue::Integer(x)), ("y".into(), s("y"))];
+            properties.extend(extra);
+            AmfValue::Object(AmfObject {
+                class_name: Some("com.example.Point".into()),
+                properties,
+                sealed_count: 2,
+                dynamic: true,
+            })
+        };
+        let values = [
+            AmfValue::Undefined,
+            AmfValue::Null,
+            AmfValue::Boolean(false),
+            AmfValue::Boolean(true),
+            AmfValue::Integer(-300),
+            AmfValue::Number(0.1),
+            AmfValue::Number(f64::NEG_INFINITY),
+            s(""),
+            s("ünïcode"),
+            AmfValue::XmlDocument("<doc/>".into()),
+            AmfValue::Date {
+                millis: 1_234_567_890_123.0,
+                timezone_minutes: 0,
+            },
+            AmfValue::Array {
+                dense: vec![],
+                associative: vec![],
+            },
+            AmfValue::Array {
+                dense: vec![s("a"), AmfValue::Integer(2), s("a")],
+                associative: vec![("k".into(), s("a")), ("n".into(), AmfValue::Null)],
+            },
+            AmfValue::Object(AmfObject::new(vec![("a".into(), AmfValue::Integer(1))])),
+            AmfValue::Object(AmfObject::new(vec![])),
+            point(1, vec![("z".into(), AmfValue::Boolean(true))]),
+            AmfValue::Object(AmfObject {
+                class_name: Some("Sealed".into()),
+                properties: vec![("only".into(), AmfValue::Null)],
+                sealed_count: 1,
+                dynamic: false,
+            }),
+            // Two objects of one class: the second sends its traits by reference.
+            AmfValue::Array {
+                dense: vec![point(1, vec![]), point(2, vec![])],
+                associative: vec![],
+            },
+            AmfValue::Xml("<a><b/></a>".into()),
+            AmfValue::ByteArray(vec![]),
+            AmfValue::ByteArray((0..=255).collect()),
+            AmfValue::VectorInt {
+                fixed: true,
+                items: vec![-1, 0, i32::MAX],
+            },
+            AmfValue::VectorUint {
+                fixed: false,
+                items: vec![0, u32::MAX],
+            },
+            AmfValue::VectorDouble {
+                fixed: false,
+                items: vec![0.5, -2.0],
+            },
+            AmfValue::VectorObject {
+                fixed: false,
+                type_name: "com.example.Point".into(),
+                items: vec![point(3, vec![]), AmfValue::Null],
+            },
+            AmfValue::VectorObject {
+                fixed: true,
+                type_name: "*".into(),
+                items: vec![],
+            },
+            AmfValue::Dictionary {
+                weak_keys: true,
+                entries: vec![
+                    (s("k"), AmfValue::Integer(1)),
+                    (AmfValue::Integer(2), s("k")),
+                ],
+            },
+        ];
+        for v in &values {
+            assert_decodes_and_prefixes_fail(&bytes_of(v), v, read_one);
+        }
+        // All of them through one encoder and one decoder, sharing tables.
+        let mut out = Vec::new();
+        encode_all(&values, &mut out);
+        assert_eq!(decode_all(&out).as_deref(), Ok(&values[..]));
+        crate::amf::testutil::assert_never_panics(&out, decode_all);
+    }
+
+    #[test]
+    fn repeats_are_sent_by_reference() {
+        let v = AmfValue::StrictArray(vec![s("abc"), s("abc"), s(""), s("")]);
+        // Dense array of 4; "abc" inline then string reference 0; "" is always inline.
+        assert_eq!(
+            bytes_of(&v),
+            unhex("09 09 01 06 07 616263 06 00 06 01 06 01")
+        );
+        let obj = |x| {
+            AmfValue::Object(AmfObject {
+                class_name: Some("P".into()),
+                properties: vec![("x".into(), AmfValue::Integer(x))],
+                sealed_count: 1,
+                dynamic: false,
+            })
+        };
+        let data = bytes_of(&AmfValue::StrictArray(vec![obj(1), obj(2)]));
+        // Inline traits (1 sealed member, not dynamic) "P" ["x"], then traits reference 0.
+        assert_eq!(data, unhex("09 05 01 0a 13 03 50 03 78 04 01 0a 01 04 02"));
+        let expected = AmfValue::Array {
+            dense: vec![obj(1), obj(2)],
+            associative: vec![],
+        };
+        assert_eq!(read_one(&data), Ok(expected));
+    }
+
+    #[test]
+    fn amf0_only_values_are_adapted() {
+        let v = AmfValue::StrictArray(vec![
+            AmfValue::Unsupported,
+            AmfValue::Reference(3),
+            AmfValue::EcmaArray(vec![
+                ("".into(), AmfValue::Null),
+                ("a".into(), AmfValue::Null),
+            ]),
+            AmfValue::Date {
+                millis: 5.0,
+                timezone_minutes: 60,
+            },
+        ]);
+        let expected = AmfValue::Array {
+            dense: vec![
+                AmfValue::Undefined,
+                AmfValue::Null,
+                AmfValue::Array {
+                    dense: vec![],
+                    associative: vec![("a".into(), AmfValue::Null)],
+                },
+                AmfValue::Date {
+                    millis: 5.0,
+                    timezone_minutes: 0,
+                },
+            ],
+            associative: vec![],
+        };
+        assert_eq!(read_one(&bytes_of(&v)), Ok(expected));
+    }
+
+    #[test]
+    fn clip_str_keeps_characters_whole() {
+        assert_eq!(clip_str("aé", 2), "a");
+        assert_eq!(clip_str("aé", 3), "aé");
+        assert_eq!(clip_str("", 0), "");
+    }
+}
