@@ -21,10 +21,8 @@ pub(crate) struct Input<'a> {
     /// Which format errors name; the AMF0 decoder switches it around an AVM+ value.
     pub(crate) version: AmfVersion,
     limit: usize,
-    /// Everything charged: decoded values plus the copies kept in reference tables.
+    /// Everything charged so far: decoded values and reference-table entries.
     used: usize,
-    /// Only what went into returned values; differences of this measure a subtree's cost.
-    produced: usize,
 }
 
 impl<'a> Input<'a> {
@@ -35,12 +33,16 @@ impl<'a> Input<'a> {
             version,
             limit,
             used: 0,
-            produced: 0,
         }
     }
 
     pub(crate) fn pos(&self) -> usize {
         self.pos
+    }
+
+    /// Moves to `pos`, an offset already read (the AMF3 decoder replays referenced values).
+    pub(crate) fn seek(&mut self, pos: usize) {
+        self.pos = pos.min(self.data.len());
     }
 
     pub(crate) fn remaining(&self) -> usize {
@@ -142,15 +144,9 @@ impl<'a> Input<'a> {
         })
     }
 
-    /// Charges `cost` bytes of returned values to the budget; `at` is the value's offset.
+    /// Charges `cost` bytes (decoded values or table entries) to the budget, failing before the
+    /// caller allocates them if the budget would be exceeded; `at` is the value's offset.
     pub(crate) fn charge(&mut self, at: usize, cost: usize) -> Result<(), AmfError> {
-        self.charge_table(at, cost)?;
-        self.produced += cost;
-        Ok(())
-    }
-
-    /// Charges `cost` bytes kept in a reference table, not returned.
-    pub(crate) fn charge_table(&mut self, at: usize, cost: usize) -> Result<(), AmfError> {
         match self.used.checked_add(cost) {
             Some(used) if used <= self.limit => {
                 self.used = used;
@@ -162,11 +158,6 @@ impl<'a> Input<'a> {
                 limit: self.limit,
             }),
         }
-    }
-
-    /// The running total of returned-value cost; subtract two readings for a subtree's cost.
-    pub(crate) fn produced(&self) -> usize {
-        self.produced
     }
 
     /// Fails if a container at `at` would open nesting level `depth + 1` beyond [`MAX_DEPTH`].
@@ -214,8 +205,7 @@ mod tests {
     fn budget_is_enforced() {
         let mut i = Input::new(&[], AmfVersion::Amf3, 10);
         i.charge(0, 6).unwrap();
-        i.charge_table(0, 4).unwrap();
-        assert_eq!(i.produced(), 6);
+        i.charge(0, 4).unwrap();
         assert!(matches!(
             i.charge(0, 1),
             Err(AmfError::BudgetExceeded { limit: 10, .. })

@@ -20,15 +20,18 @@
 //!
 //! # References
 //!
-//! - AMF0 reference (marker 0x07) is kept unresolved as [`AmfValue::Reference`]: resolving it
-//!   would need cloning (no expansion bound without a budget) and cannot express a cycle such as
-//!   an object that refers to itself, which AMF0 allows. Kept as an index it round-trips byte for
-//!   byte. The decoder still checks that the index names a complex value already begun.
-//! - AMF3 references (strings, objects, traits) are resolved by cloning, because AMF3 writers use
-//!   them pervasively (every repeated property name is a string reference) and callers want plain
-//!   values. Every clone is charged to the decode budget before it is made, so a few bytes of
-//!   nested references cannot expand exponentially ("billion laughs"). A reference to an object
-//!   that is still being decoded (a cycle) is an error: a tree cannot hold it.
+//! - AMF0 reference (marker 0x07) is kept unresolved as [`AmfValue::Reference`]: AMF0 allows
+//!   cycles (an object that refers to itself), which a tree cannot hold, and no writer muxkit
+//!   meets uses references in FLV metadata or RTMP commands. Kept as an index it round-trips byte
+//!   for byte and expands nothing. The decoder still checks that the index names a complex value
+//!   already begun.
+//! - AMF3 references (strings, objects, traits) are resolved, because AMF3 writers use them
+//!   pervasively (every repeated property name is a string reference) and callers want plain
+//!   values. A referenced object is decoded again from its bytes, at the depth of the reference,
+//!   so the result obeys [`MAX_DEPTH`] and every value it yields is charged to the budget as it is
+//!   made: a few bytes of nested references cannot expand exponentially ("billion laughs"). A
+//!   reference to an object that is still being decoded (a cycle) is an error: a tree cannot
+//!   hold it.
 
 pub mod amf0;
 pub mod amf3;
@@ -54,11 +57,13 @@ pub const MAX_DEPTH: usize = 64;
 ///
 /// Every AMF payload muxkit reads is at most 16 MiB (the FLV tag `DataSize` and the RTMP message
 /// length are 24-bit fields), and honest data decodes to a few times its size. AMF3 references
-/// are resolved by cloning, so without a budget 100 bytes of references to references could ask
-/// for 2^40 values. Each decoded value is charged `size_of::<AmfValue>()` plus its string and byte
-/// payload, each clone is charged in full, and the copies AMF3 keeps in its reference tables are
-/// charged too; decoding stops with [`AmfError::BudgetExceeded`] before allocating past the limit.
-/// A caller that trusts its input can raise it per decoder (`with_budget`).
+/// expand, so without a budget 100 bytes of references to references could ask for 2^40 values;
+/// and a count field is only checked against the remaining input, which still lets 16 MiB of
+/// one-byte nulls claim a gigabyte of `AmfValue`s. Each decoded value is charged
+/// `size_of::<AmfValue>()` plus its string and byte payload, each reference-table entry its size,
+/// and decoding stops with [`AmfError::BudgetExceeded`] before allocating past the limit. The
+/// budget also bounds time, since every value decoded is charged. A caller that trusts its input
+/// can raise it per decoder (`with_budget`).
 pub const MAX_DECODED_BYTES: usize = 64 << 20;
 
 /// Which of the two formats an error was found in.
@@ -253,6 +258,25 @@ impl AmfError {
             | AmfError::CyclicReference { offset, .. }
             | AmfError::Externalizable { offset, .. } => *offset,
         }
+    }
+
+    /// The same error reported at `at` instead.
+    pub(crate) fn at_offset(mut self, at: usize) -> Self {
+        match &mut self {
+            AmfError::Truncated { offset, .. }
+            | AmfError::LengthExceedsData { offset, .. }
+            | AmfError::ReservedMarker { offset, .. }
+            | AmfError::UnknownMarker { offset, .. }
+            | AmfError::UnexpectedObjectEnd { offset }
+            | AmfError::MissingObjectEnd { offset, .. }
+            | AmfError::InvalidUtf8 { offset, .. }
+            | AmfError::TooDeep { offset, .. }
+            | AmfError::BudgetExceeded { offset, .. }
+            | AmfError::UnknownReference { offset, .. }
+            | AmfError::CyclicReference { offset, .. }
+            | AmfError::Externalizable { offset, .. } => *offset = at,
+        }
+        self
     }
 }
 

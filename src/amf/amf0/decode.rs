@@ -23,7 +23,7 @@ const MIN_PROPERTY_BYTES: usize = 3;
 #[derive(Debug)]
 pub struct Amf0Decoder<'a> {
     input: Input<'a>,
-    amf3: amf3::Tables,
+    amf3: amf3::Tables<'a>,
     /// How many complex values (objects, typed objects, ECMA and strict arrays) have begun, the
     /// size of the table an AMF0 reference indexes.
     complex: usize,

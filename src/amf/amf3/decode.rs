@@ -1,4 +1,15 @@
-//! AMF3 decoding with the three reference tables of AMF 3 section 2.2 and 3.1.
+//! AMF3 decoding, with the string, object and traits reference tables of AMF 3 section 2.1
+//! ("Summary of improvements") and the per-type rules of section 3.
+//!
+//! The tables hold no decoded values. Strings are borrowed from the input. An object-table entry
+//! is the offset where the value starts, and a reference decodes the value again from there
+//! ("replay"), with the tables frozen, at the depth of the reference. So the tables never copy a
+//! value (memory is what the caller gets back, no more), a tree built from references is held to
+//! [`MAX_DEPTH`](crate::amf::MAX_DEPTH) like any other, and every replayed value is charged to
+//! the budget as it is produced, which bounds both the memory and the time of an exponential
+//! chain of references. Replaying is exact: a value's bytes decoded without error once, every
+//! reference inside them points to an entry that was complete then and still is, and entries the
+//! value itself added are already in the tables, at the same indices.
 
 use std::mem::size_of;
 use std::sync::Arc;
@@ -14,27 +25,32 @@ use super::{
 };
 
 /// A class description from the traits table (AMF 3 section 3.12).
-#[derive(Debug, Clone)]
-struct Traits {
-    class_name: String,
-    sealed: Vec<String>,
+#[derive(Debug)]
+struct Traits<'a> {
+    class_name: &'a str,
+    sealed: Vec<&'a str>,
     dynamic: bool,
     externalizable: bool,
 }
 
-/// One object-table entry: `None` while the value is still being decoded (so a reference to it
-/// is a cycle), then the value and its budget cost.
-type ObjectSlot = Option<(AmfValue, usize)>;
+/// One object-table entry.
+#[derive(Debug, Clone, Copy)]
+enum Slot {
+    /// Still being decoded: a reference to it is a cycle.
+    Pending,
+    /// Complete; its marker is at this offset.
+    Done(usize),
+}
 
 /// The string, object and traits reference tables. They live as long as the decoder, because
 /// the spec scopes them to one AMF3 "message" (an RTMP AMF3 message, or all the AVM+ values of
 /// one AMF0 message, as Flash Player and BlazeDS share them).
 #[derive(Debug, Default)]
-pub(crate) struct Tables {
-    strings: Vec<String>,
-    objects: Vec<ObjectSlot>,
+pub(crate) struct Tables<'a> {
+    strings: Vec<&'a str>,
+    objects: Vec<Slot>,
     /// Shared, so an object that refers to its class's traits does not copy the member names.
-    traits: Vec<Arc<Traits>>,
+    traits: Vec<Arc<Traits<'a>>>,
 }
 
 /// Reads AMF3 values one after another from a buffer, sharing reference tables between them.
@@ -45,7 +61,7 @@ pub(crate) struct Tables {
 #[derive(Debug)]
 pub struct Amf3Decoder<'a> {
     input: Input<'a>,
-    tables: Tables,
+    tables: Tables<'a>,
 }
 
 impl<'a> Amf3Decoder<'a> {
@@ -80,12 +96,17 @@ impl<'a> Amf3Decoder<'a> {
 }
 
 /// Decodes one AMF3 value at nesting level `depth`; the AMF0 decoder calls this at an AVM+ marker.
-pub(crate) fn read_value(
-    input: &mut Input<'_>,
-    tables: &mut Tables,
+pub(crate) fn read_value<'a>(
+    input: &mut Input<'a>,
+    tables: &mut Tables<'a>,
     depth: usize,
 ) -> Result<AmfValue, AmfError> {
-    Reader { input, t: tables }.value(depth)
+    Reader {
+        input,
+        t: tables,
+        replaying: false,
+    }
+    .value(depth)
 }
 
 /// Either an inline value's remaining U29 bits, or a resolved object reference.
@@ -96,10 +117,12 @@ enum Header {
 
 struct Reader<'r, 'a> {
     input: &'r mut Input<'a>,
-    t: &'r mut Tables,
+    t: &'r mut Tables<'a>,
+    /// Re-decoding a referenced value: the tables already hold what it defines.
+    replaying: bool,
 }
 
-impl Reader<'_, '_> {
+impl<'a> Reader<'_, 'a> {
     fn value(&mut self, depth: usize) -> Result<AmfValue, AmfError> {
         let at = self.input.pos();
         let marker = self.input.u8()?;
@@ -111,15 +134,15 @@ impl Reader<'_, '_> {
             MARKER_TRUE => AmfValue::Boolean(true),
             MARKER_INTEGER => AmfValue::Integer(sign_extend(self.u29()?)),
             MARKER_DOUBLE => AmfValue::Number(self.input.f64()?),
-            MARKER_STRING => AmfValue::String(self.string()?),
-            MARKER_XML_DOCUMENT => self.xml(at, AmfValue::XmlDocument)?,
-            MARKER_DATE => self.date(at)?,
+            MARKER_STRING => AmfValue::String(self.string()?.to_owned()),
+            MARKER_XML_DOCUMENT => self.xml(at, depth, AmfValue::XmlDocument)?,
+            MARKER_DATE => self.date(at, depth)?,
             MARKER_ARRAY => self.array(at, depth)?,
             MARKER_OBJECT => self.object(at, depth)?,
-            MARKER_XML => self.xml(at, AmfValue::Xml)?,
-            MARKER_BYTE_ARRAY => self.byte_array(at)?,
+            MARKER_XML => self.xml(at, depth, AmfValue::Xml)?,
+            MARKER_BYTE_ARRAY => self.byte_array(at, depth)?,
             MARKER_VECTOR_INT | MARKER_VECTOR_UINT | MARKER_VECTOR_DOUBLE => {
-                self.number_vector(at, marker)?
+                self.number_vector(at, depth, marker)?
             }
             MARKER_VECTOR_OBJECT => self.object_vector(at, depth)?,
             MARKER_DICTIONARY => self.dictionary(at, depth)?,
@@ -149,25 +172,27 @@ impl Reader<'_, '_> {
 
     /// A UTF-8-vr (section 1.3.2): an inline string, added to the string table unless empty, or a
     /// reference to one.
-    fn string(&mut self) -> Result<String, AmfError> {
+    fn string(&mut self) -> Result<&'a str, AmfError> {
         let at = self.input.pos();
         let header = self.u29()?;
         if header & 1 == 0 {
             let index = (header >> 1) as usize;
-            let Some(s) = self.t.strings.get(index) else {
+            let Some(&s) = self.t.strings.get(index) else {
                 return Err(self.unknown(at, AmfTable::String, index, self.t.strings.len()));
             };
             self.input.charge(at, s.len())?;
-            return Ok(s.clone());
+            return Ok(s);
         }
         let len = header >> 1;
         if len == 0 {
-            return Ok(String::new());
+            return Ok("");
         }
-        let s = self.input.utf8(at, u64::from(len))?.to_owned();
+        let s = self.input.utf8(at, u64::from(len))?;
         self.input.charge(at, s.len())?;
-        self.input.charge_table(at, KEY_COST + s.len())?;
-        self.t.strings.push(s.clone());
+        if !self.replaying {
+            self.input.charge(at, size_of::<&str>())?;
+            self.t.strings.push(s);
+        }
         Ok(s)
     }
 
@@ -181,76 +206,84 @@ impl Reader<'_, '_> {
         }
     }
 
-    /// The U29 that starts every value kept in the object table: low bit 0 is a reference.
-    fn header(&mut self) -> Result<Header, AmfError> {
+    /// The U29 that starts every value kept in the object table: low bit 0 is a reference,
+    /// resolved by replaying the referenced value at nesting level `depth`.
+    fn header(&mut self, depth: usize) -> Result<Header, AmfError> {
         let at = self.input.pos();
         let h = self.u29()?;
         if h & 1 == 1 {
             return Ok(Header::Inline(h >> 1));
         }
         let index = (h >> 1) as usize;
-        match self.t.objects.get(index) {
-            None => Err(self.unknown(at, AmfTable::Object, index, self.t.objects.len())),
-            Some(None) => Err(AmfError::CyclicReference { offset: at, index }),
-            Some(Some((value, cost))) => {
-                self.input.charge(at, *cost)?;
-                Ok(Header::Ref(value.clone()))
-            }
+        let start = match self.t.objects.get(index) {
+            None => return Err(self.unknown(at, AmfTable::Object, index, self.t.objects.len())),
+            Some(Slot::Pending) => return Err(AmfError::CyclicReference { offset: at, index }),
+            Some(&Slot::Done(start)) => start,
+        };
+        let resume = self.input.pos();
+        let was_replaying = std::mem::replace(&mut self.replaying, true);
+        self.input.seek(start);
+        let value = self.value(depth);
+        self.input.seek(resume);
+        self.replaying = was_replaying;
+        // Replayed bytes decoded once already, so only a limit can fail here; name the
+        // reference that asked for it rather than a byte inside the earlier value.
+        value.map(Header::Ref).map_err(|e| e.at_offset(at))
+    }
+
+    /// Gives the value at `at` the next object-table slot, before its members are read (they
+    /// may refer to it). `None` when replaying: the value already has its slot.
+    fn reserve(&mut self, at: usize) -> Result<Option<usize>, AmfError> {
+        if self.replaying {
+            return Ok(None);
         }
+        self.input.charge(at, size_of::<Slot>())?;
+        self.t.objects.push(Slot::Pending);
+        Ok(Some(self.t.objects.len() - 1))
     }
 
-    /// Reserves the next object-table slot before the value's members are read (members may refer
-    /// to it); returns the slot and the budget reading that [`Reader::remember`] needs.
-    fn reserve(&mut self, at: usize) -> Result<(usize, usize), AmfError> {
-        self.input.charge_table(at, size_of::<ObjectSlot>())?;
-        self.t.objects.push(None);
-        Ok((self.t.objects.len() - 1, self.input.produced()))
+    /// Marks the value at `at` complete, so later references replay it.
+    fn remember(&mut self, at: usize, slot: Option<usize>, value: AmfValue) -> AmfValue {
+        if let Some(entry) = slot.and_then(|i| self.t.objects.get_mut(i)) {
+            *entry = Slot::Done(at);
+        }
+        value
     }
 
-    /// Stores a finished value in its slot; the copy is charged to the budget.
-    fn remember(
+    fn xml(
         &mut self,
         at: usize,
-        slot: (usize, usize),
-        value: AmfValue,
+        depth: usize,
+        make: fn(String) -> AmfValue,
     ) -> Result<AmfValue, AmfError> {
-        let cost = self.input.produced() - slot.1 + NODE_COST;
-        self.input.charge_table(at, cost)?;
-        if let Some(entry) = self.t.objects.get_mut(slot.0) {
-            *entry = Some((value.clone(), cost));
-        }
-        Ok(value)
-    }
-
-    fn xml(&mut self, at: usize, make: fn(String) -> AmfValue) -> Result<AmfValue, AmfError> {
-        let len = match self.header()? {
+        let len = match self.header(depth)? {
             Header::Ref(v) => return Ok(v),
             Header::Inline(len) => len,
         };
         let slot = self.reserve(at)?;
         let text = self.input.utf8(at, u64::from(len))?.to_owned();
         self.input.charge(at, text.len())?;
-        self.remember(at, slot, make(text))
+        Ok(self.remember(at, slot, make(text)))
     }
 
-    fn date(&mut self, at: usize) -> Result<AmfValue, AmfError> {
-        if let Header::Ref(v) = self.header()? {
+    fn date(&mut self, at: usize, depth: usize) -> Result<AmfValue, AmfError> {
+        if let Header::Ref(v) = self.header(depth)? {
             return Ok(v);
         }
         let slot = self.reserve(at)?;
         let millis = self.input.f64()?;
-        self.remember(
+        Ok(self.remember(
             at,
             slot,
             AmfValue::Date {
                 millis,
                 timezone_minutes: 0,
             },
-        )
+        ))
     }
 
-    fn byte_array(&mut self, at: usize) -> Result<AmfValue, AmfError> {
-        let len = match self.header()? {
+    fn byte_array(&mut self, at: usize, depth: usize) -> Result<AmfValue, AmfError> {
+        let len = match self.header(depth)? {
             Header::Ref(v) => return Ok(v),
             Header::Inline(len) => len,
         };
@@ -259,13 +292,13 @@ impl Reader<'_, '_> {
             .check_count(at, "byte array bytes", u64::from(len), 1, 1)?;
         self.input.charge(at, len as usize)?;
         let bytes = self.input.bytes(len as usize)?.to_vec();
-        self.remember(at, slot, AmfValue::ByteArray(bytes))
+        Ok(self.remember(at, slot, AmfValue::ByteArray(bytes)))
     }
 
     /// Array (section 3.11): the dense count, the associative part up to an empty key, then the
     /// dense values.
     fn array(&mut self, at: usize, depth: usize) -> Result<AmfValue, AmfError> {
-        let dense_count = match self.header()? {
+        let dense_count = match self.header(depth)? {
             Header::Ref(v) => return Ok(v),
             Header::Inline(n) => n,
         };
@@ -278,7 +311,7 @@ impl Reader<'_, '_> {
                 break;
             }
             self.input.charge(at, KEY_COST)?;
-            associative.push((key, self.value(depth)?));
+            associative.push((key.to_owned(), self.value(depth)?));
         }
         let cap =
             self.input
@@ -287,12 +320,12 @@ impl Reader<'_, '_> {
         for _ in 0..dense_count {
             dense.push(self.value(depth)?);
         }
-        self.remember(at, slot, AmfValue::Array { dense, associative })
+        Ok(self.remember(at, slot, AmfValue::Array { dense, associative }))
     }
 
     /// Object (section 3.12): traits inline or by reference, sealed values, dynamic members.
     fn object(&mut self, at: usize, depth: usize) -> Result<AmfValue, AmfError> {
-        let h = match self.header()? {
+        let h = match self.header(depth)? {
             Header::Ref(v) => return Ok(v),
             Header::Inline(h) => h,
         };
@@ -301,7 +334,7 @@ impl Reader<'_, '_> {
         if traits.externalizable {
             return Err(AmfError::Externalizable {
                 offset: at,
-                class_name: traits.class_name.clone(),
+                class_name: traits.class_name.to_owned(),
             });
         }
         let slot = self.reserve(at)?;
@@ -313,7 +346,7 @@ impl Reader<'_, '_> {
         let mut properties = Vec::with_capacity(cap);
         for name in &traits.sealed {
             self.input.charge(at, KEY_COST + name.len())?;
-            properties.push((name.clone(), self.value(depth)?));
+            properties.push((name.to_string(), self.value(depth)?));
         }
         if traits.dynamic {
             loop {
@@ -322,21 +355,21 @@ impl Reader<'_, '_> {
                     break;
                 }
                 self.input.charge(at, KEY_COST)?;
-                properties.push((key, self.value(depth)?));
+                properties.push((key.to_owned(), self.value(depth)?));
             }
         }
-        let class_name = Some(traits.class_name.clone()).filter(|c| !c.is_empty());
+        let class_name = Some(traits.class_name.to_owned()).filter(|c| !c.is_empty());
         let object = AmfObject {
             class_name,
             properties,
             sealed_count: traits.sealed.len(),
             dynamic: traits.dynamic,
         };
-        self.remember(at, slot, AmfValue::Object(object))
+        Ok(self.remember(at, slot, AmfValue::Object(object)))
     }
 
     /// The traits part of an object header `h` (the U29O, at `at`, with its low bit removed).
-    fn traits(&mut self, at: usize, h: u32) -> Result<Arc<Traits>, AmfError> {
+    fn traits(&mut self, at: usize, h: u32) -> Result<Arc<Traits<'a>>, AmfError> {
         if h & 1 == 0 {
             let index = (h >> 1) as usize;
             return match self.t.traits.get(index) {
@@ -358,21 +391,23 @@ impl Reader<'_, '_> {
                 sealed.push(self.string()?);
             }
         }
-        let cost = KEY_COST * (sealed.len() + 1) + sealed.iter().map(String::len).sum::<usize>();
-        self.input.charge_table(at, cost + class_name.len())?;
         let traits = Arc::new(Traits {
             class_name,
             sealed,
             dynamic,
             externalizable,
         });
-        self.t.traits.push(Arc::clone(&traits));
+        if !self.replaying {
+            let cost = size_of::<Traits<'_>>() + std::mem::size_of_val(traits.sealed.as_slice());
+            self.input.charge(at, cost)?;
+            self.t.traits.push(Arc::clone(&traits));
+        }
         Ok(traits)
     }
 
     /// `Vector.<int>`, `Vector.<uint>` and `Vector.<Number>` (section 3.15).
-    fn number_vector(&mut self, at: usize, marker: u8) -> Result<AmfValue, AmfError> {
-        let count = match self.header()? {
+    fn number_vector(&mut self, at: usize, depth: usize, marker: u8) -> Result<AmfValue, AmfError> {
+        let count = match self.header(depth)? {
             Header::Ref(v) => return Ok(v),
             Header::Inline(n) => n,
         };
@@ -404,19 +439,19 @@ impl Reader<'_, '_> {
                     .collect::<Result<_, _>>()?,
             },
         };
-        self.remember(at, slot, value)
+        Ok(self.remember(at, slot, value))
     }
 
     /// A vector of objects (section 3.15): the item type name, then values.
     fn object_vector(&mut self, at: usize, depth: usize) -> Result<AmfValue, AmfError> {
-        let count = match self.header()? {
+        let count = match self.header(depth)? {
             Header::Ref(v) => return Ok(v),
             Header::Inline(n) => n,
         };
         let depth = self.input.enter(at, depth)?;
         let slot = self.reserve(at)?;
         let fixed = self.input.u8()? != 0;
-        let type_name = self.string()?;
+        let type_name = self.string()?.to_owned();
         let cap = self
             .input
             .check_count(at, "vector items", u64::from(count), 1, NODE_COST)?;
@@ -424,7 +459,7 @@ impl Reader<'_, '_> {
         for _ in 0..count {
             items.push(self.value(depth)?);
         }
-        self.remember(
+        Ok(self.remember(
             at,
             slot,
             AmfValue::VectorObject {
@@ -432,12 +467,12 @@ impl Reader<'_, '_> {
                 type_name,
                 items,
             },
-        )
+        ))
     }
 
     /// Dictionary (section 3.16): weak-keys flag, then key/value pairs of any type.
     fn dictionary(&mut self, at: usize, depth: usize) -> Result<AmfValue, AmfError> {
-        let count = match self.header()? {
+        let count = match self.header(depth)? {
             Header::Ref(v) => return Ok(v),
             Header::Inline(n) => n,
         };
@@ -452,7 +487,7 @@ impl Reader<'_, '_> {
             let key = self.value(depth)?;
             entries.push((key, self.value(depth)?));
         }
-        self.remember(at, slot, AmfValue::Dictionary { weak_keys, entries })
+        Ok(self.remember(at, slot, AmfValue::Dictionary { weak_keys, entries }))
     }
 }
 

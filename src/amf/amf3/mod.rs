@@ -3,8 +3,8 @@
 //! AMF3 reaches muxkit in RTMP AMF3 messages (types 15, 16, 17) and behind the AMF0 AVM+
 //! marker 0x11. Compared with AMF0 it adds a 29-bit integer, byte arrays, vectors and
 //! dictionaries, and it sends repeated strings, objects and class descriptions ("traits") by
-//! reference into three tables (section 2.2). The decoder resolves every reference by cloning,
-//! charged to its budget (see the [module docs](super)); the encoder emits string and traits
+//! reference into three tables (section 2.1). The decoder resolves every reference, within its
+//! depth limit and budget (see the [module docs](super)); the encoder emits string and traits
 //! references for repeats and never object references (values have no identity to share).
 //!
 //! | Marker | Type (section) | [`AmfValue`] |

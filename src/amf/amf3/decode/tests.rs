@@ -257,3 +257,63 @@ fn invalid_input() {
     assert_eq!((d.read_value(), d.position()), (Ok(AmfValue::Null), 1));
     assert!(!d.is_empty());
 }
+
+#[test]
+fn replayed_references_do_not_touch_the_tables() {
+    // Object 0 {a: "xyz"} defines strings "a" (0), "xyz" (1) and traits 0.
+    let obj = unhex("0a 0b 01 03 61 06 07 78797a 01");
+    let expected = AmfValue::Object(AmfObject::new(vec![("a".into(), s("xyz"))]));
+    // A reference to it, then string 1, then a date that must become object 1.
+    let mut data = obj.clone();
+    data.extend(unhex("0a 00 06 02 08 01 0000000000000000 08 02"));
+    let date = AmfValue::Date {
+        millis: 0.0,
+        timezone_minutes: 0,
+    };
+    assert_eq!(
+        decode_all(&data),
+        Ok(vec![
+            expected.clone(),
+            expected.clone(),
+            s("xyz"),
+            date.clone(),
+            date
+        ])
+    );
+    // Replaying did not add "a" and "xyz" again: string 2 is still undefined.
+    let mut data = obj.clone();
+    data.extend(unhex("0a 00 06 04"));
+    assert_eq!(decode_all(&data), Err(unknown(14, AmfTable::String, 2, 2)));
+    // Nor the traits: traits 1 is undefined.
+    let mut data = obj;
+    data.extend(unhex("0a 00 0a 05"));
+    assert_eq!(decode_all(&data), Err(unknown(14, AmfTable::Traits, 1, 1)));
+}
+
+#[test]
+fn references_cannot_build_trees_deeper_than_the_limit() {
+    // Value k is an array holding a reference to value k-1: each is one level deeper.
+    let mut data = unhex("09 01 01");
+    for k in 1..100u8 {
+        data.extend([0x09, 0x03, 0x01, 0x09, (k - 1) << 1]);
+    }
+    let mut decoder = Amf3Decoder::new(&data);
+    let mut ok = 0;
+    let err = loop {
+        match decoder.read_value() {
+            Ok(_) => ok += 1,
+            Err(e) => break e,
+        }
+    };
+    // Values 0..=63 reach depths 1..=64; value 64 would reach 65. The error names the
+    // reference inside value 64.
+    assert_eq!(ok, MAX_DEPTH);
+    assert_eq!(
+        err,
+        AmfError::TooDeep {
+            version: AmfVersion::Amf3,
+            offset: 3 + 5 * 63 + 4,
+            limit: MAX_DEPTH
+        }
+    );
+}
