@@ -12,11 +12,12 @@
 //!
 //! # Hostile input
 //!
-//! Decoding never panics, never recurses deeper than [`MAX_DEPTH`], and never allocates more than
-//! [`MAX_DECODED_BYTES`] (an estimate of the heap the decoded values occupy, counted before the
-//! allocation is made). Lengths and counts read from the wire are checked against the bytes that
-//! remain before anything is reserved: every item takes at least one byte, so a count larger than
-//! the remaining input is an error at once rather than a huge `Vec::with_capacity`.
+//! Decoding never panics, never nests deeper than [`MAX_DEPTH`], and stops before the values it
+//! has produced pass [`MAX_DECODED_BYTES`] (an estimate of their heap, counted before each
+//! allocation; a growing `Vec` may hold up to twice what it was charged). Lengths and counts read
+//! from the wire are checked against the bytes that remain before anything is reserved: every
+//! item takes at least one byte, so a count larger than the remaining input is an error at once
+//! rather than a huge `Vec::with_capacity`.
 //!
 //! # References
 //!

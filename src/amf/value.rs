@@ -225,6 +225,41 @@ impl AmfValue {
     }
 }
 
+impl From<f64> for AmfValue {
+    /// An AMF number, the type of every numeric `onMetaData` field and RTMP transaction id.
+    fn from(n: f64) -> Self {
+        AmfValue::Number(n)
+    }
+}
+
+impl From<bool> for AmfValue {
+    /// An AMF boolean.
+    fn from(b: bool) -> Self {
+        AmfValue::Boolean(b)
+    }
+}
+
+impl From<&str> for AmfValue {
+    /// An AMF string, so command names and metadata text read as literals.
+    fn from(s: &str) -> Self {
+        AmfValue::String(s.to_owned())
+    }
+}
+
+impl From<String> for AmfValue {
+    /// An AMF string.
+    fn from(s: String) -> Self {
+        AmfValue::String(s)
+    }
+}
+
+impl From<AmfObject> for AmfValue {
+    /// An AMF object.
+    fn from(o: AmfObject) -> Self {
+        AmfValue::Object(o)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -258,6 +293,16 @@ mod tests {
         assert_eq!(AmfValue::Xml("a".into()).as_str(), None);
         assert_eq!(AmfValue::Boolean(true).as_bool(), Some(true));
         assert_eq!(AmfValue::Null.as_bool(), None);
+    }
+
+    #[test]
+    fn conversions() {
+        assert_eq!(AmfValue::from(2.0), AmfValue::Number(2.0));
+        assert_eq!(AmfValue::from(true), AmfValue::Boolean(true));
+        assert_eq!(AmfValue::from("a"), s("a"));
+        assert_eq!(AmfValue::from(String::from("a")), s("a"));
+        let o = AmfObject::default();
+        assert_eq!(AmfValue::from(o.clone()), AmfValue::Object(o));
     }
 
     #[test]
