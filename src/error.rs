@@ -40,6 +40,12 @@ pub enum Error {
         /// What the operating system said.
         source: io::Error,
     },
+    /// The input's first bytes match no format muxkit reads.
+    #[error("unrecognised input format (first bytes {head:02x?})")]
+    UnknownInputFormat {
+        /// Up to the first 8 bytes.
+        head: Vec<u8>,
+    },
     /// The input is valid but asks for something muxkit does not do.
     #[error("unsupported: {0}")]
     Unsupported(String),

@@ -69,10 +69,7 @@ pub struct ProbedInput {
 }
 
 fn unknown(head: &[u8]) -> Error {
-    Error::Unsupported(format!(
-        "unrecognised input format (first bytes {:02x?})",
-        &head[..head.len().min(8)]
-    ))
+    Error::UnknownInputFormat { head: head[..head.len().min(8)].to_vec() }
 }
 
 /// Maps (or starts streaming) `input` and recognises its format.

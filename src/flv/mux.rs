@@ -204,7 +204,9 @@ impl<S: OutputSink> FlvMuxer<S> {
                 }
             }
         }
-        if final_values.is_some() && self.options.keyframe_index {
+        // ffmpeg's reader rejects an index of fewer than two entries ("Invalid keyframes
+        // object"), and one entry gives a player nothing to seek with: write two or more.
+        if final_values.is_some() && self.options.keyframe_index && self.keyframes.len() >= 2 {
             e.push((
                 "keyframes".into(),
                 MetaValue::Keyframes {
