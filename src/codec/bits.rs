@@ -270,6 +270,57 @@ impl BitWriter {
     }
 }
 
+/// Reads whole-byte fields of a configuration record, reporting truncation with the offset.
+pub(crate) struct ByteCursor<'a> {
+    pub(crate) data: &'a [u8],
+    pub(crate) pos: usize,
+    pub(crate) what: &'static str,
+}
+
+impl<'a> ByteCursor<'a> {
+    /// A cursor at the first byte of `data`; `what` names the structure in errors.
+    pub(crate) fn new(data: &'a [u8], what: &'static str) -> ByteCursor<'a> {
+        ByteCursor { data, pos: 0, what }
+    }
+
+    /// Bytes not yet read.
+    pub(crate) fn remaining(&self) -> usize {
+        self.data.len().saturating_sub(self.pos)
+    }
+
+    /// The next `n` bytes.
+    pub(crate) fn take(&mut self, n: usize) -> Result<&'a [u8], CodecError> {
+        let end = self.pos.checked_add(n);
+        match end.and_then(|end| self.data.get(self.pos..end)) {
+            Some(s) => {
+                self.pos += n;
+                Ok(s)
+            }
+            None => Err(CodecError::Truncated {
+                what: self.what,
+                offset: self.pos,
+            }),
+        }
+    }
+
+    /// The next byte.
+    pub(crate) fn u8(&mut self) -> Result<u8, CodecError> {
+        Ok(self.take(1)?.first().copied().unwrap_or_default())
+    }
+
+    /// The next big-endian 16-bit value.
+    pub(crate) fn u16(&mut self) -> Result<u16, CodecError> {
+        let b = self.take(2)?;
+        Ok(b.iter().fold(0u16, |acc, &x| (acc << 8) | u16::from(x)))
+    }
+
+    /// A 16-bit length followed by that many bytes.
+    pub(crate) fn nal(&mut self) -> Result<&'a [u8], CodecError> {
+        let len = self.u16()?;
+        self.take(usize::from(len))
+    }
+}
+
 /// Removes emulation-prevention bytes from a NAL unit: every `03` that follows two zero bytes
 /// (ISO/IEC 14496-10 §7.4.1, H.265 §7.4.2).
 ///

@@ -17,6 +17,7 @@
 //! Every parser here takes bytes and returns a [`CodecError`] naming the structure and the byte
 //! offset of the damage; none panics or allocates more than its input on any input.
 
+pub mod avc;
 pub mod bits;
 
 /// A codec configuration record or header that cannot be parsed or written.
@@ -80,3 +81,6 @@ impl CodecError {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
