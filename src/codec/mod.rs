@@ -19,6 +19,7 @@
 
 pub mod avc;
 pub mod bits;
+pub mod hevc;
 
 /// A codec configuration record or header that cannot be parsed or written.
 ///
