@@ -17,6 +17,7 @@
 //! Every parser here takes bytes and returns a [`CodecError`] naming the structure and the byte
 //! offset of the damage; none panics or allocates more than its input on any input.
 
+pub mod aac;
 pub mod avc;
 pub mod bits;
 pub mod hevc;
