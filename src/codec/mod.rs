@@ -17,10 +17,13 @@
 //! Every parser here takes bytes and returns a [`CodecError`] naming the structure and the byte
 //! offset of the damage; none panics or allocates more than its input on any input.
 
+use crate::media::{Codec, CodecConfig};
+
 pub mod aac;
 pub mod avc;
 pub mod bits;
 pub mod hevc;
+pub mod mpa;
 
 /// A codec configuration record or header that cannot be parsed or written.
 ///
@@ -81,6 +84,107 @@ impl CodecError {
             offset,
             reason: reason.into(),
         }
+    }
+}
+
+/// What a track's codec configuration says about the stream, for inspection and for HLS
+/// `CODECS`/`RESOLUTION` attributes.
+///
+/// Every field is optional because each codec knows only some of them and a configuration may
+/// be missing; a field is `None` rather than guessed.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CodecDetails {
+    /// The RFC 6381 codec string (`avc1.64001F`, `hvc1.1.6.L93.B0`, `mp4a.40.2`, `mp4a.40.34`
+    /// for MP3).
+    pub codec_string: Option<String>,
+    /// The profile name as ffprobe spells it (`High`, `Main 10`, `LC`, `HE-AAC`).
+    pub profile: Option<String>,
+    /// The level as a decimal (`3.1`, `4`, `1b`).
+    pub level: Option<String>,
+    /// Displayed width in pixels (after cropping).
+    pub width: Option<u32>,
+    /// Displayed height in pixels (after cropping).
+    pub height: Option<u32>,
+    /// Output sample rate in Hz (for HE-AAC, the SBR rate).
+    pub sample_rate: Option<u32>,
+    /// Output channel count.
+    pub channels: Option<u8>,
+    /// Luma (video) bit depth.
+    pub bit_depth: Option<u8>,
+}
+
+impl CodecDetails {
+    /// Details from the container-stated parameters alone.
+    fn from_params(config: &CodecConfig) -> CodecDetails {
+        let mut d = CodecDetails::default();
+        if let Some(v) = config.video {
+            d.width = Some(v.width);
+            d.height = Some(v.height);
+        }
+        if let Some(a) = config.audio {
+            d.sample_rate = Some(a.sample_rate);
+            d.channels = Some(a.channels);
+        }
+        d
+    }
+}
+
+impl CodecConfig {
+    /// Parses the configuration record into the facts an inspector or HLS playlist needs.
+    ///
+    /// For H.264 it reads the `avcC` and its first SPS, for HEVC the `hvcC` and its first SPS,
+    /// for AAC the AudioSpecificConfig; the record wins over the container's stated
+    /// parameters, which fill in only what the record lacks. An empty record (none seen yet)
+    /// is not an error: the details then hold only what `audio`/`video` say. Other codecs get
+    /// their well-known codec string where RFC 6381 defines one without a record.
+    pub fn details(&self) -> Result<CodecDetails, CodecError> {
+        let mut d = CodecDetails::from_params(self);
+        match self.codec {
+            Codec::H264 if !self.extradata.is_empty() => {
+                let cfg = avc::AvcDecoderConfig::parse(&self.extradata)?;
+                d.codec_string = Some(cfg.codec_string());
+                if let Some(sps) = cfg.first_sps() {
+                    let sps = sps?;
+                    d.profile = Some(sps.profile_name().to_owned());
+                    d.level = Some(sps.level_string());
+                    d.width = Some(sps.width());
+                    d.height = Some(sps.height());
+                    d.bit_depth = Some(sps.bit_depth_luma);
+                }
+            }
+            Codec::Hevc if !self.extradata.is_empty() => {
+                let cfg = hevc::HevcDecoderConfig::parse(&self.extradata)?;
+                let ptl = cfg.profile_tier_level();
+                d.codec_string = Some(cfg.codec_string());
+                d.profile = Some(ptl.profile_name().to_owned());
+                d.level = Some(ptl.level_string());
+                d.bit_depth = Some(cfg.bit_depth_luma);
+                if let Some(sps) = cfg.first_sps() {
+                    let sps = sps?;
+                    d.width = Some(sps.width());
+                    d.height = Some(sps.height());
+                }
+            }
+            Codec::Aac if !self.extradata.is_empty() => {
+                let asc = aac::AudioSpecificConfig::parse(&self.extradata)?;
+                d.codec_string = Some(asc.codec_string());
+                d.profile = Some(asc.profile_name().to_owned());
+                d.sample_rate = Some(asc.output_sample_rate());
+                if let Some(ch) = asc.channels() {
+                    d.channels = Some(ch);
+                }
+            }
+            // MP3 needs no record: RFC 6381 via Apple's HLS authoring spec names it by its
+            // MPEG-4 audio object type 34 (Layer III).
+            Codec::Mp3 => d.codec_string = Some(mpa::MP3_CODEC_STRING.to_owned()),
+            // Registered sample-entry names that need no parameters.
+            Codec::Opus => d.codec_string = Some("opus".to_owned()),
+            Codec::Flac => d.codec_string = Some("fLaC".to_owned()),
+            Codec::Ac3 => d.codec_string = Some("ac-3".to_owned()),
+            Codec::Eac3 => d.codec_string = Some("ec-3".to_owned()),
+            _ => {}
+        }
+        Ok(d)
     }
 }
 
