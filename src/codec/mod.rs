@@ -1,6 +1,35 @@
-//! Codec facts the containers need (skeleton).
+//! Codec facts the containers need, and nothing about containers.
+//!
+//! Each submodule implements one codec's configuration records and headers, as the specs define
+//! them:
+//!
+//! | module   | structures                                          | spec                                   |
+//! |----------|-----------------------------------------------------|----------------------------------------|
+//! | [`bits`] | bit reader/writer, exp-Golomb, emulation prevention | ISO/IEC 14496-10 §7.2, §7.4.1, §9.1    |
+//! | [`avc`]  | `avcC`, SPS, NAL framing (length prefix, Annex B)   | ISO/IEC 14496-10 §7.3.2.1, 14496-15 §5 |
+//! | [`hevc`] | `hvcC`, SPS, profile_tier_level                     | ITU-T H.265 §7.3, ISO/IEC 14496-15 §8  |
+//! | [`aac`]  | AudioSpecificConfig, ADTS header                    | ISO/IEC 14496-3 §1.6.2.1, §1.A.2       |
+//! | [`mpa`]  | MPEG-1/2/2.5 audio frame header (MP3)               | ISO/IEC 11172-3 §2.4.2.3, 13818-3      |
+//!
+//! Codec strings follow RFC 6381 and ISO/IEC 14496-15 Annex E, in the forms HLS players
+//! (Apple, hls.js) expect in a `CODECS` attribute.
+//!
+//! Every parser here takes bytes and returns a [`CodecError`] naming the structure and the byte
+//! offset of the damage; none panics or allocates more than its input on any input.
 
-/// A codec configuration record or header that cannot be parsed.
+use crate::media::{Codec, CodecConfig};
+
+pub mod aac;
+pub mod avc;
+pub mod bits;
+pub mod hevc;
+pub mod mpa;
+
+/// A codec configuration record or header that cannot be parsed or written.
+///
+/// `what` names the structure (`"avcC"`, `"h264 sps"`, `"adts header"`, ...) and `offset` is the
+/// byte offset inside that structure where the problem was found. For NAL units the offset counts
+/// in the unescaped payload (after emulation-prevention bytes are removed).
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum CodecError {
@@ -12,32 +41,152 @@ pub enum CodecError {
         /// Where.
         offset: usize,
     },
+    /// A field holds a value the spec forbids or reserves.
+    #[error("{what}: {reason} at byte {offset}")]
+    Invalid {
+        /// Which structure.
+        what: &'static str,
+        /// Where.
+        offset: usize,
+        /// What is wrong, lowercase.
+        reason: String,
+    },
+    /// A size or count exceeds a named limit (see the `MAX_*` constants and their reasons).
+    #[error("{what}: {field} of {value} exceeds the limit of {limit} at byte {offset}")]
+    TooLarge {
+        /// Which structure.
+        what: &'static str,
+        /// Which field or derived quantity.
+        field: &'static str,
+        /// Where.
+        offset: usize,
+        /// The value found.
+        value: u64,
+        /// The largest value accepted.
+        limit: u64,
+    },
+    /// Valid input that the requested form cannot express (an explicit sampling frequency or
+    /// a 960-sample frame in an ADTS header, ...).
+    #[error("{what}: cannot express {reason}")]
+    Unsupported {
+        /// Which structure was being written or parsed.
+        what: &'static str,
+        /// What it cannot carry, lowercase.
+        reason: String,
+    },
 }
 
-/// Parsed facts of a codec configuration (skeleton).
+impl CodecError {
+    /// Shorthand for [`CodecError::Invalid`].
+    pub(crate) fn invalid(what: &'static str, offset: usize, reason: impl Into<String>) -> Self {
+        CodecError::Invalid {
+            what,
+            offset,
+            reason: reason.into(),
+        }
+    }
+}
+
+/// What a track's codec configuration says about the stream, for inspection and for HLS
+/// `CODECS`/`RESOLUTION` attributes.
+///
+/// Every field is optional because each codec knows only some of them and a configuration may
+/// be missing; a field is `None` rather than guessed.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CodecDetails {
-    /// RFC 6381 string.
+    /// The RFC 6381 codec string (`avc1.64001F`, `hvc1.1.6.L93.B0`, `mp4a.40.2`, `mp4a.40.34`
+    /// for MP3).
     pub codec_string: Option<String>,
-    /// Profile name.
+    /// The profile name as ffprobe spells it (`High`, `Main 10`, `LC`, `HE-AAC`).
     pub profile: Option<String>,
-    /// Level.
+    /// The level as a decimal (`3.1`, `4`, `1b`).
     pub level: Option<String>,
-    /// Width.
+    /// Displayed width in pixels (after cropping).
     pub width: Option<u32>,
-    /// Height.
+    /// Displayed height in pixels (after cropping).
     pub height: Option<u32>,
-    /// Sample rate.
+    /// Output sample rate in Hz (for HE-AAC, the SBR rate).
     pub sample_rate: Option<u32>,
-    /// Channels.
+    /// Output channel count.
     pub channels: Option<u8>,
-    /// Bit depth.
+    /// Luma (video) bit depth.
     pub bit_depth: Option<u8>,
 }
 
-impl crate::media::CodecConfig {
-    /// Parsed details (skeleton).
-    pub fn details(&self) -> Result<CodecDetails, CodecError> {
-        Ok(CodecDetails::default())
+impl CodecDetails {
+    /// Details from the container-stated parameters alone.
+    fn from_params(config: &CodecConfig) -> CodecDetails {
+        let mut d = CodecDetails::default();
+        if let Some(v) = config.video {
+            d.width = Some(v.width);
+            d.height = Some(v.height);
+        }
+        if let Some(a) = config.audio {
+            d.sample_rate = Some(a.sample_rate);
+            d.channels = Some(a.channels);
+        }
+        d
     }
 }
+
+impl CodecConfig {
+    /// Parses the configuration record into the facts an inspector or HLS playlist needs.
+    ///
+    /// For H.264 it reads the `avcC` and its first SPS, for HEVC the `hvcC` and its first SPS,
+    /// for AAC the AudioSpecificConfig; the record wins over the container's stated
+    /// parameters, which fill in only what the record lacks. An empty record (none seen yet)
+    /// is not an error: the details then hold only what `audio`/`video` say. Other codecs get
+    /// their well-known codec string where RFC 6381 defines one without a record.
+    pub fn details(&self) -> Result<CodecDetails, CodecError> {
+        let mut d = CodecDetails::from_params(self);
+        match self.codec {
+            Codec::H264 if !self.extradata.is_empty() => {
+                let cfg = avc::AvcDecoderConfig::parse(&self.extradata)?;
+                d.codec_string = Some(cfg.codec_string());
+                if let Some(sps) = cfg.first_sps() {
+                    let sps = sps?;
+                    d.profile = Some(sps.profile_name().to_owned());
+                    d.level = Some(sps.level_string());
+                    d.width = Some(sps.width());
+                    d.height = Some(sps.height());
+                    d.bit_depth = Some(sps.bit_depth_luma);
+                }
+            }
+            Codec::Hevc if !self.extradata.is_empty() => {
+                let cfg = hevc::HevcDecoderConfig::parse(&self.extradata)?;
+                let ptl = cfg.profile_tier_level();
+                d.codec_string = Some(cfg.codec_string());
+                d.profile = Some(ptl.profile_name().to_owned());
+                d.level = Some(ptl.level_string());
+                d.bit_depth = Some(cfg.bit_depth_luma);
+                if let Some(sps) = cfg.first_sps() {
+                    let sps = sps?;
+                    d.width = Some(sps.width());
+                    d.height = Some(sps.height());
+                }
+            }
+            Codec::Aac if !self.extradata.is_empty() => {
+                let asc = aac::AudioSpecificConfig::parse(&self.extradata)?;
+                d.codec_string = Some(asc.codec_string());
+                d.profile = Some(asc.profile_name().to_owned());
+                d.sample_rate = Some(asc.output_sample_rate());
+                if let Some(ch) = asc.channels() {
+                    d.channels = Some(ch);
+                }
+            }
+            // MP3 needs no record: RFC 6381 via Apple's HLS authoring spec names it by its
+            // MPEG-4 audio object type 34 (Layer III).
+            Codec::Mp3 => d.codec_string = Some(mpa::MP3_CODEC_STRING.to_owned()),
+            // Registered sample-entry names that need no parameters.
+            Codec::Opus => d.codec_string = Some("opus".to_owned()),
+            Codec::Flac => d.codec_string = Some("fLaC".to_owned()),
+            Codec::Ac3 => d.codec_string = Some("ac-3".to_owned()),
+            Codec::Eac3 => d.codec_string = Some("ec-3".to_owned()),
+            _ => {}
+        }
+        Ok(d)
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,165 @@
+//! Shared test helpers and the [`CodecConfig::details`] tests.
+
+use bytes::Bytes;
+
+use super::*;
+use crate::media::{AudioParams, VideoParams};
+
+/// Bytes from a hex string (test fixtures are embedded as hex, never as binary files).
+pub(crate) fn hex(s: &str) -> Vec<u8> {
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+fn config(codec: Codec, extradata: &str) -> CodecConfig {
+    CodecConfig {
+        extradata: Bytes::from(hex(extradata)),
+        ..CodecConfig::new(codec)
+    }
+}
+
+#[test]
+fn h264_details_from_avcc() {
+    // avcC ffmpeg wrote for `-c:v libx264 -profile:v high` at 1366x766 (see avc/sps_tests.rs);
+    // ffprobe: High, level 32, 1366x766.
+    let c = config(
+        Codec::H264,
+        "01640020ffe1001b67640020acd94056061e6ac044000003000400000300c83c60c65801000668ebe3cb22c0fdf8f800",
+    );
+    assert_eq!(
+        c.details().unwrap(),
+        CodecDetails {
+            codec_string: Some("avc1.640020".into()),
+            profile: Some("High".into()),
+            level: Some("3.2".into()),
+            width: Some(1366),
+            height: Some(766),
+            bit_depth: Some(8),
+            ..CodecDetails::default()
+        }
+    );
+}
+
+#[test]
+fn hevc_details_from_hvcc() {
+    // hvcC ffmpeg wrote for libx265 Main 10 at 1366x766; ffprobe: Main 10, level 120.
+    let c = config(
+        Codec::Hevc,
+        "01022000000090000000000078f000fcfdfafa00000f03a00001001840010c01ffff022000000300900000030000030078959809a10001002c420101022000000300900000030000030078a002ac80301d5365959a4932bc05a02000000300200000030321a2000100074401c172b46240",
+    );
+    let d = c.details().unwrap();
+    assert_eq!(d.codec_string.as_deref(), Some("hvc1.2.4.L120.90"));
+    assert_eq!(d.profile.as_deref(), Some("Main 10"));
+    assert_eq!(d.level.as_deref(), Some("4"));
+    assert_eq!(
+        (d.width, d.height, d.bit_depth),
+        (Some(1366), Some(766), Some(10))
+    );
+}
+
+#[test]
+fn aac_details_prefer_the_record() {
+    let mut c = config(Codec::Aac, "2b920800");
+    c.audio = Some(AudioParams {
+        sample_rate: 44100,
+        channels: 1,
+        bits_per_sample: 16,
+    });
+    let d = c.details().unwrap();
+    assert_eq!(d.codec_string.as_deref(), Some("mp4a.40.5"));
+    assert_eq!(d.profile.as_deref(), Some("HE-AAC"));
+    assert_eq!((d.sample_rate, d.channels), (Some(44100), Some(2)));
+}
+
+#[test]
+fn no_record_means_container_params_only() {
+    for codec in [Codec::H264, Codec::Hevc, Codec::Aac] {
+        let mut c = CodecConfig::new(codec);
+        c.video = Some(VideoParams {
+            width: 640,
+            height: 360,
+        });
+        let d = c.details().unwrap();
+        assert_eq!(
+            (d.width, d.height, d.codec_string),
+            (Some(640), Some(360), None)
+        );
+    }
+    let mut c = CodecConfig::new(Codec::Mp3);
+    c.audio = Some(AudioParams {
+        sample_rate: 44100,
+        channels: 2,
+        bits_per_sample: 16,
+    });
+    let d = c.details().unwrap();
+    assert_eq!(d.codec_string.as_deref(), Some("mp4a.40.34"));
+    assert_eq!((d.sample_rate, d.channels), (Some(44100), Some(2)));
+    assert_eq!(
+        CodecConfig::new(Codec::Vp6).details().unwrap(),
+        CodecDetails::default()
+    );
+}
+
+#[test]
+fn broken_records_are_errors() {
+    for (codec, data) in [
+        (Codec::H264, "01640020ffe1"),
+        (Codec::H264, "0164001effe100046764001e01000168"),
+        (Codec::Hevc, "0101"),
+        (Codec::Aac, "12"),
+    ] {
+        assert!(config(codec, data).details().is_err(), "{codec} {data}");
+    }
+}
+
+/// Feeds every parser random buffers and bit-flipped real records: errors are fine, panics
+/// and hangs are not. A fixed-seed xorshift keeps the run reproducible without a dependency.
+#[test]
+fn random_and_mutated_input_never_panics() {
+    let mut state = 0x9E37_79B9_7F4A_7C15u64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let seeds: Vec<Vec<u8>> = [
+        "0164001effe100196764001eacd940c029b011000003000100000300320f162d9601000668ebe3cb22c0fdf8f800",
+        "6764001eacd940b424d8088000000300800000190f8a14cb",
+        "01022000000090000000000078f000fcfdfafa00000f03a00001001840010c01ffff022000000300900000030000030078959809a10001002c420101022000000300900000030000030078a002ac80301d5365959a4932bc05a02000000300200000030321a2000100074401c172b46240",
+        "420101022000000300900000030000030078a002ac80301d5365959a4932bc05a02000000300200000030321",
+        "138856e5a54880",
+        "fff150802b3ffc",
+        "fffb9064",
+    ]
+    .iter()
+    .map(|s| hex(s))
+    .collect();
+    for i in 0..20_000 {
+        let data: Vec<u8> = if i % 2 == 0 {
+            let len = (next() % 96) as usize;
+            (0..len).map(|_| next() as u8).collect()
+        } else {
+            let mut d = seeds[(next() % seeds.len() as u64) as usize].clone();
+            for _ in 0..1 + next() % 4 {
+                let bit = (next() % (d.len() as u64 * 8)) as usize;
+                d[bit / 8] ^= 0x80 >> (bit % 8);
+            }
+            d.truncate((next() % (d.len() as u64 + 1)) as usize);
+            d
+        };
+        let _ = avc::AvcDecoderConfig::parse(&data).map(|c| c.to_bytes());
+        let _ = avc::Sps::parse(&data).map(|s| (s.width(), s.height(), s.level_string()));
+        let _ = hevc::HevcDecoderConfig::parse(&data).map(|c| (c.to_bytes(), c.codec_string()));
+        let _ = hevc::HevcSps::parse(&data).map(|s| (s.width(), s.height(), s.codec_string()));
+        let _ = aac::AudioSpecificConfig::parse(&data).map(|a| (a.channels(), a.codec_string()));
+        let _ = aac::AdtsHeader::parse(&data);
+        let _ = aac::adts_frames(&data).count();
+        let _ = mpa::MpegAudioHeader::parse(&data).map(|h| h.frame_len());
+        let _ = avc::nal_units_length_prefixed(&data, 4).count();
+        let _ = avc::annexb_nal_units(&data).count();
+        let _ = bits::remove_emulation_prevention(&data);
+    }
+}
