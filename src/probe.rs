@@ -19,7 +19,7 @@ pub enum InputFormat {
 }
 
 impl InputFormat {
-    /// Bytes [`detect`] needs to decide.
+    /// Bytes [`InputFormat::detect`] needs to decide.
     pub const PROBE_LEN: usize = 16;
 
     /// Recognises a format from the first bytes of an input.
@@ -69,7 +69,9 @@ pub struct ProbedInput {
 }
 
 fn unknown(head: &[u8]) -> Error {
-    Error::UnknownInputFormat { head: head[..head.len().min(8)].to_vec() }
+    Error::UnknownInputFormat {
+        head: head[..head.len().min(8)].to_vec(),
+    }
 }
 
 /// Maps (or starts streaming) `input` and recognises its format.

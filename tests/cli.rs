@@ -28,12 +28,19 @@ fn failures_exit_1_with_one_error_line() {
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(err.starts_with("muxkit: error: unrecognised input format"), "{err}");
+    assert!(
+        err.starts_with("muxkit: error: unrecognised input format"),
+        "{err}"
+    );
     let out = run(&["inspect", "/nonexistent/file.flv"]);
     assert_eq!(out.status.code(), Some(1));
     let tmp = TempDir::new("cli-fail");
     let src = testdata().join("source.flv");
-    let out = run(&["convert", src.to_str().unwrap(), tmp.path().join("x.unknown").to_str().unwrap()]);
+    let out = run(&[
+        "convert",
+        src.to_str().unwrap(),
+        tmp.path().join("x.unknown").to_str().unwrap(),
+    ]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("output format"));
 }
@@ -56,11 +63,21 @@ fn stdin_gives_the_same_answer_as_the_file() {
         let out = child.wait_with_output().unwrap();
         writer.join().unwrap().unwrap();
         assert!(out.status.success());
-        let norm = |s: &[u8]| String::from_utf8_lossy(s).replace(&format!("\"file_size\": {}", std::fs::metadata(&src).unwrap().len()), "\"file_size\": null");
+        let norm = |s: &[u8]| {
+            String::from_utf8_lossy(s).replace(
+                &format!("\"file_size\": {}", std::fs::metadata(&src).unwrap().len()),
+                "\"file_size\": null",
+            )
+        };
         let a = norm(&from_file.stdout);
         let b = String::from_utf8_lossy(&out.stdout).into_owned();
         // The file view knows the size (and so the bit rate); the stream view does not.
-        let strip = |s: &str| s.lines().filter(|l| !l.contains("bit_rate") && !l.contains("file_size")).collect::<Vec<_>>().join("\n");
+        let strip = |s: &str| {
+            s.lines()
+                .filter(|l| !l.contains("bit_rate") && !l.contains("file_size"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
         assert_eq!(strip(&a), strip(&b), "{args:?}");
     }
 }
@@ -76,7 +93,11 @@ fn convert_flv_to_stdout_and_quiet_on_success() {
     let dst = tmp.path().join("out.flv");
     let out = run(&["convert", src.to_str().unwrap(), dst.to_str().unwrap()]);
     assert!(out.status.success() && out.stdout.is_empty() && out.stderr.is_empty());
-    assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 1, "no temporary files left");
+    assert_eq!(
+        std::fs::read_dir(tmp.path()).unwrap().count(),
+        1,
+        "no temporary files left"
+    );
 }
 
 #[test]
@@ -90,5 +111,9 @@ fn failed_convert_leaves_no_output() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("truncated tag"));
     assert!(!dst.exists());
-    assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 1, "temporary output removed");
+    assert_eq!(
+        std::fs::read_dir(tmp.path()).unwrap().count(),
+        1,
+        "temporary output removed"
+    );
 }

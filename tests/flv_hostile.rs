@@ -6,9 +6,9 @@ mod common;
 
 use bytes::Bytes;
 use common::*;
+use muxkit::Demuxer;
 use muxkit::flv::{FlvDemuxer, FlvReadOptions};
 use muxkit::io::InputSource;
-use muxkit::Demuxer;
 
 /// A tiny FLV builder: header + tags with correct PreviousTagSize unless told otherwise.
 struct Flv(Vec<u8>);
@@ -56,7 +56,14 @@ fn read_all(data: Bytes, strict: bool) -> (Option<String>, Vec<String>) {
             Err(e) => break Some(e.to_string()),
         }
     };
-    (err, d.report().warnings.iter().map(|w| w.message.clone()).collect())
+    (
+        err,
+        d.report()
+            .warnings
+            .iter()
+            .map(|w| w.message.clone())
+            .collect(),
+    )
 }
 
 #[test]
@@ -71,7 +78,10 @@ fn truncated_header() {
     for n in 1..9 {
         let (e, _) = read_all(Flv::new().bytes().slice(..n), false);
         let e = e.unwrap();
-        assert!(e.contains("truncated flv header") && e.contains("byte 0"), "{n}: {e}");
+        assert!(
+            e.contains("truncated flv header") && e.contains("byte 0"),
+            "{n}: {e}"
+        );
     }
 }
 
@@ -83,7 +93,10 @@ fn truncated_tag_body() {
     let data = f.bytes().slice(..at + 11 + 3);
     let (e, _) = read_all(data, false);
     let e = e.unwrap();
-    assert!(e.contains(&format!("tag 1 at byte {at}")) && e.contains("truncated tag body"), "{e}");
+    assert!(
+        e.contains(&format!("tag 1 at byte {at}")) && e.contains("truncated tag body"),
+        "{e}"
+    );
     assert!(e.contains("needs 6 bytes, 3 left"), "{e}");
 }
 
@@ -93,7 +106,10 @@ fn truncated_tag_header_and_previous_tag_size() {
     let at = f.offset();
     let full = f.tag(8, 23, AAC_FRAME).bytes();
     let (e, _) = read_all(full.slice(..at + 5), false);
-    assert!(e.unwrap().contains(&format!("tag 1 at byte {at}: truncated tag header")));
+    assert!(
+        e.unwrap()
+            .contains(&format!("tag 1 at byte {at}: truncated tag header"))
+    );
     let (e, _) = read_all(full.slice(..full.len() - 2), false);
     assert!(e.unwrap().contains("truncated previous tag size"));
 }
@@ -105,7 +121,10 @@ fn data_size_past_the_end() {
     f.0.extend_from_slice(&[8, 0xFF, 0xFF, 0xF0, 0, 0, 0, 0, 0, 0, 0, 0xAF, 1, 2]);
     let (e, _) = read_all(f.bytes(), false);
     let e = e.unwrap();
-    assert!(e.contains(&format!("at byte {at}")) && e.contains("needs 16777200 bytes, 3 left"), "{e}");
+    assert!(
+        e.contains(&format!("at byte {at}")) && e.contains("needs 16777200 bytes, 3 left"),
+        "{e}"
+    );
     // From a stream, too: no 16 MB allocation up front, and the same error.
     let mut d = FlvDemuxer::new(
         InputSource::from_reader(std::io::Cursor::new(f.0.clone())),
@@ -133,12 +152,18 @@ fn previous_tag_size_mismatch_warns_or_fails_in_strict_mode() {
     let (e, warnings) = read_all(f.bytes(), false);
     assert_eq!(e, None);
     assert_eq!(warnings.len(), 1, "{warnings:?}");
-    assert!(warnings[0].contains(&format!("previous tag size at byte {pts_at}")), "{warnings:?}");
+    assert!(
+        warnings[0].contains(&format!("previous tag size at byte {pts_at}")),
+        "{warnings:?}"
+    );
     let mut d = open(f.bytes(), false).unwrap();
     let (_, packets) = drain(&mut d);
     assert_eq!(packets.len(), 2, "reading goes on after the mismatch");
     let (e, _) = read_all(f.bytes(), true);
-    assert!(e.unwrap().contains(&format!("previous tag size at byte {pts_at} is 81")));
+    assert!(
+        e.unwrap()
+            .contains(&format!("previous tag size at byte {pts_at} is 81"))
+    );
 }
 
 #[test]
@@ -148,9 +173,17 @@ fn data_size_zero() {
     let f = f.tag(8, 10, &[]).tag(8, 23, AAC_FRAME);
     let (e, warnings) = read_all(f.bytes(), false);
     assert_eq!(e, None);
-    assert!(warnings.iter().any(|w| w.contains(&format!("at byte {at}")) && w.contains("data size 0")), "{warnings:?}");
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains(&format!("at byte {at}")) && w.contains("data size 0")),
+        "{warnings:?}"
+    );
     let (e, _) = read_all(f.bytes(), true);
-    assert!(e.unwrap().contains(&format!("tag 1 (audio) at byte {at}: empty tag body")));
+    assert!(
+        e.unwrap()
+            .contains(&format!("tag 1 (audio) at byte {at}: empty tag body"))
+    );
 }
 
 #[test]
@@ -160,7 +193,12 @@ fn unknown_tag_type() {
     let f = f.tag(0x0A, 5, &[1, 2, 3]).tag(8, 23, AAC_FRAME);
     let (e, warnings) = read_all(f.bytes(), false);
     assert_eq!(e, None);
-    assert!(warnings.iter().any(|w| w.contains(&format!("byte {at}")) && w.contains("unknown tag type 10")), "{warnings:?}");
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains(&format!("byte {at}")) && w.contains("unknown tag type 10")),
+        "{warnings:?}"
+    );
     let (e, _) = read_all(f.bytes(), true);
     assert!(e.unwrap().contains("unknown tag type 10"));
 }
@@ -174,10 +212,17 @@ fn script(body_after_name: &[u8]) -> Vec<u8> {
 
 #[test]
 fn amf_strict_array_claiming_4g_items() {
-    let f = Flv::new().tag(18, 0, &script(&[0x0A, 0xFF, 0xFF, 0xFF, 0xFF])).tag(8, 0, AAC_SEQ);
+    let f = Flv::new()
+        .tag(18, 0, &script(&[0x0A, 0xFF, 0xFF, 0xFF, 0xFF]))
+        .tag(8, 0, AAC_SEQ);
     let (e, warnings) = read_all(f.bytes(), false);
     assert_eq!(e, None);
-    assert!(warnings.iter().any(|w| w.contains("tag 0 (script) at byte 13")), "{warnings:?}");
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains("tag 0 (script) at byte 13")),
+        "{warnings:?}"
+    );
     let (e, _) = read_all(f.bytes(), true);
     let e = e.unwrap();
     assert!(e.contains("tag 0 (script) at byte 13"), "{e}");
@@ -193,27 +238,47 @@ fn amf_nested_100000_deep() {
     let f = Flv::new().tag(18, 0, &script(&body)).tag(8, 0, AAC_SEQ);
     let (e, _) = read_all(f.bytes(), true);
     let e = e.unwrap();
-    assert!(e.contains("tag 0 (script) at byte 13") && e.contains("deep"), "{e}");
+    assert!(
+        e.contains("tag 0 (script) at byte 13") && e.contains("deep"),
+        "{e}"
+    );
 }
 
 #[test]
 fn amf3_reference_to_undefined_index() {
-    let f = Flv::new().tag(18, 0, &script(&[0x11, 0x06, 0x0A])).tag(8, 0, AAC_SEQ);
+    let f = Flv::new()
+        .tag(18, 0, &script(&[0x11, 0x06, 0x0A]))
+        .tag(8, 0, AAC_SEQ);
     let (e, _) = read_all(f.bytes(), true);
     let e = e.unwrap();
-    assert!(e.contains("tag 0 (script) at byte 13") && e.contains("reference"), "{e}");
+    assert!(
+        e.contains("tag 0 (script) at byte 13") && e.contains("reference"),
+        "{e}"
+    );
 }
 
 #[test]
 fn truncated_avcc_sequence_header() {
     let f = Flv::new();
     let at = f.offset();
-    let f = f.tag(9, 0, &[0x17, 0, 0, 0, 0, 1, 0x64, 0x00, 0x1F, 0xFF, 0xE1, 0x00]);
+    let f = f.tag(
+        9,
+        0,
+        &[0x17, 0, 0, 0, 0, 1, 0x64, 0x00, 0x1F, 0xFF, 0xE1, 0x00],
+    );
     let (e, warnings) = read_all(f.bytes(), false);
     assert_eq!(e, None);
-    assert!(warnings.iter().any(|w| w.contains(&format!("tag 0 (video) at byte {at}: bad sequence header"))), "{warnings:?}");
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains(&format!("tag 0 (video) at byte {at}: bad sequence header"))),
+        "{warnings:?}"
+    );
     let (e, _) = read_all(f.bytes(), true);
-    assert!(e.unwrap().contains(&format!("tag 0 (video) at byte {at}: bad sequence header")));
+    assert!(
+        e.unwrap()
+            .contains(&format!("tag 0 (video) at byte {at}: bad sequence header"))
+    );
 }
 
 #[test]
@@ -234,16 +299,20 @@ fn sps_with_absurd_sizes() {
     let n = 32 - code.leading_zeros();
     sps_bits.push_str(&"0".repeat(n as usize - 1));
     sps_bits.push_str(&format!("{code:b}"));
-    sps_bits.push_str("1"); // height 0
-    sps_bits.push_str("1"); // frame_mbs_only
-    sps_bits.push_str("1"); // direct_8x8
-    sps_bits.push_str("0"); // cropping
-    sps_bits.push_str("0"); // vui
+    sps_bits.push('1'); // height 0
+    sps_bits.push('1'); // frame_mbs_only
+    sps_bits.push('1'); // direct_8x8
+    sps_bits.push('0'); // cropping
+    sps_bits.push('0'); // vui
     sps_bits.push('1'); // rbsp stop bit
     while sps_bits.len() % 8 != 0 {
         sps_bits.push('0');
     }
-    let sps: Vec<u8> = sps_bits.as_bytes().chunks(8).map(|c| u8::from_str_radix(std::str::from_utf8(c).unwrap(), 2).unwrap()).collect();
+    let sps: Vec<u8> = sps_bits
+        .as_bytes()
+        .chunks(8)
+        .map(|c| u8::from_str_radix(std::str::from_utf8(c).unwrap(), 2).unwrap())
+        .collect();
     let pps = [0x68, 0xCE, 0x3C, 0x80];
     let mut avcc = vec![1, 66, 0, 30, 0xFF, 0xE1];
     avcc.extend_from_slice(&(sps.len() as u16).to_be_bytes());
@@ -256,7 +325,10 @@ fn sps_with_absurd_sizes() {
     let f = Flv::new().tag(9, 0, &body);
     let (e, _) = read_all(f.bytes(), true);
     let e = e.unwrap();
-    assert!(e.contains("tag 0 (video) at byte 13: bad sequence header"), "{e}");
+    assert!(
+        e.contains("tag 0 (video) at byte 13: bad sequence header"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -304,8 +376,17 @@ fn committed_hostile_files_fail_cleanly() {
         let data = Bytes::from(std::fs::read(&path).unwrap());
         let (e, warnings) = read_all(data.clone(), true);
         let (e2, w2) = read_all(data, false);
-        let said = e.iter().chain(e2.iter()).chain(warnings.iter()).chain(w2.iter()).any(|m| m.contains("byte"));
-        assert!(said, "{}: no error or warning naming a byte offset ({e:?} {e2:?} {w2:?})", path.display());
+        let said = e
+            .iter()
+            .chain(e2.iter())
+            .chain(warnings.iter())
+            .chain(w2.iter())
+            .any(|m| m.contains("byte"));
+        assert!(
+            said,
+            "{}: no error or warning naming a byte offset ({e:?} {e2:?} {w2:?})",
+            path.display()
+        );
     }
     assert!(n >= 10, "expected the hostile fixtures, found {n}");
 }

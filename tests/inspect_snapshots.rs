@@ -15,7 +15,11 @@ fn name(path: &std::path::Path) -> String {
 #[test]
 fn summary_snapshots() {
     for path in flv_fixtures() {
-        let s = FlvSummary::read(InputSource::from_bytes(map_file(&path).unwrap()), FlvReadOptions::default()).unwrap();
+        let s = FlvSummary::read(
+            InputSource::from_bytes(map_file(&path).unwrap()),
+            FlvReadOptions::default(),
+        )
+        .unwrap();
         insta::assert_snapshot!(format!("summary_text_{}", name(&path)), s.to_text());
         let json = serde_json::to_string_pretty(&s.to_json()).unwrap();
         insta::assert_snapshot!(format!("summary_json_{}", name(&path)), json);
@@ -27,10 +31,17 @@ fn tag_snapshots() {
     for path in flv_fixtures() {
         for json in [false, true] {
             let mut out = Vec::new();
-            write_tags(InputSource::from_bytes(map_file(&path).unwrap()), FlvReadOptions::default(), json, &mut out).unwrap();
+            write_tags(
+                InputSource::from_bytes(map_file(&path).unwrap()),
+                FlvReadOptions::default(),
+                json,
+                &mut out,
+            )
+            .unwrap();
             let text = String::from_utf8(out).unwrap();
             if json {
-                let v: serde_json::Value = serde_json::from_str(&text).expect("--tags --json is valid JSON");
+                let v: serde_json::Value =
+                    serde_json::from_str(&text).expect("--tags --json is valid JSON");
                 assert!(v["tags"].as_array().is_some_and(|t| !t.is_empty()));
             }
             // Long files: the first 40 and last 5 lines pin the format and the ending.

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 
 use crate::amf::{AmfValue, amf0};
+use crate::codec::mpa::MpegAudioHeader;
 use crate::error::Result;
 use crate::io::InputSource;
 use crate::media::{
@@ -220,6 +221,17 @@ impl FlvDemuxer {
                 channels: if f.stereo { 2 } else { 1 },
                 bits_per_sample: if f.sample_16bit { 16 } else { 8 },
             });
+        }
+        // FLV's rate bits cannot say 48 kHz (or 24, 12, ...): MP3 states its own rate and
+        // channels in every frame header, and those are the truth.
+        if codec == Codec::Mp3 && item.kind == AudioPacketKind::Frame {
+            if let Ok(h) = MpegAudioHeader::parse(&item.data) {
+                config.audio = Some(AudioParams {
+                    sample_rate: h.sample_rate,
+                    channels: h.channels(),
+                    bits_per_sample: 16,
+                });
+            }
         }
         let key = (MediaKind::Audio, item.track_id);
         let source_id = item.multitrack.then_some(u32::from(item.track_id));
