@@ -13,24 +13,52 @@ use crate::error::{Error, Result};
 /// Maps `path` read-only and returns its contents as [`Bytes`] that borrow the mapping.
 ///
 /// Empty files are returned as empty `Bytes` (mapping zero bytes is an error on some systems).
+/// For reading a large file from start to end prefer [`InputSource::open_file`], whose memory
+/// stays flat however large the file.
 pub fn map_file(path: &Path) -> Result<Bytes> {
-    let file_err = |source| Error::File {
+    let file = File::open(path).map_err(|source| Error::File {
         path: path.to_owned(),
         source,
-    };
-    let file = File::open(path).map_err(file_err)?;
-    let len = file.metadata().map_err(file_err)?.len();
+    })?;
+    let len = file
+        .metadata()
+        .map_err(|source| Error::File {
+            path: path.to_owned(),
+            source,
+        })?
+        .len();
+    map_range(&file, path, 0, len)
+}
+
+/// Maps `len` bytes of `file` from `offset` (a multiple of [`MAP_ALIGN`]) as [`Bytes`].
+fn map_range(file: &File, path: &Path, offset: u64, len: u64) -> Result<Bytes> {
     if len == 0 {
         return Ok(Bytes::new());
     }
-    // SAFETY: the mapping is read-only and private to this process. The one hazard of mapping
-    // a file is another process truncating or rewriting it while we read; muxkit's inputs are
-    // files the user handed us to read, the same contract `ffmpeg -i` has, and the speed of
-    // zero-copy packets depends on it. The mapping lives as long as the returned Bytes.
+    let len = usize::try_from(len)
+        .map_err(|_| Error::Unsupported(format!("{path:?} is too large to map")))?;
+    let mut options = memmap2::MmapOptions::new();
+    options.offset(offset).len(len);
+    // SAFETY: the mapping is read-only and private to this process. The one hazard of mapping a
+    // file is another process truncating or rewriting it while we read; muxkit's inputs are
+    // files the user handed us to read, the same contract `ffmpeg -i` has, and zero-copy packets
+    // depend on it. The mapping lives as long as the returned Bytes or any slice of it.
     #[allow(unsafe_code)]
-    let map = unsafe { memmap2::Mmap::map(&file) }.map_err(file_err)?;
+    let map = unsafe { options.map(file) }.map_err(|source| Error::File {
+        path: path.to_owned(),
+        source,
+    })?;
     Ok(Bytes::from_owner(map))
 }
+
+/// Alignment of window offsets: a multiple of every common page size (4 KiB to 64 KiB), as
+/// `mmap` requires.
+const MAP_ALIGN: u64 = 64 * 1024;
+
+/// Size of one mapped window of an [`InputSource::open_file`] input. A window is unmapped once
+/// no packet refers to it any more, so a streaming conversion holds one or two windows however
+/// large the file: memory stays flat. Tags larger than this get a window of their own.
+pub const MAP_WINDOW: u64 = 16 * 1024 * 1024;
 
 /// Reads all of `reader` into memory (for inputs that cannot be mapped, such as pipes, when
 /// the caller needs the whole input at once).
@@ -56,7 +84,33 @@ pub struct InputSource {
 
 enum SourceKind {
     Buffer(Bytes),
+    Mapped(MappedWindows),
     Stream(Box<dyn Read + Send>),
+}
+
+/// A file read through successive memory-mapped windows.
+struct MappedWindows {
+    file: File,
+    path: PathBuf,
+    len: u64,
+    /// The current window and the file offset of its first byte.
+    window: Bytes,
+    window_start: u64,
+}
+
+impl MappedWindows {
+    /// `n` bytes at `offset`, from the current window or a new one; `offset + n <= len`.
+    fn slice(&mut self, offset: u64, n: usize) -> Result<Bytes> {
+        let end = offset + n as u64;
+        if offset < self.window_start || end > self.window_start + self.window.len() as u64 {
+            let start = offset - offset % MAP_ALIGN;
+            let want = (end - start).max(MAP_WINDOW).min(self.len - start);
+            self.window = map_range(&self.file, &self.path, start, want)?;
+            self.window_start = start;
+        }
+        let rel = (offset - self.window_start) as usize;
+        Ok(self.window.slice(rel..rel + n))
+    }
 }
 
 /// What [`InputSource::take`] found.
@@ -77,6 +131,33 @@ impl InputSource {
         }
     }
 
+    /// Reads a file through memory-mapped windows: packets are zero-copy slices, and memory
+    /// stays flat however large the file (see [`MAP_WINDOW`]).
+    pub fn open_file(path: &Path) -> Result<InputSource> {
+        let file = File::open(path).map_err(|source| Error::File {
+            path: path.to_owned(),
+            source,
+        })?;
+        let len = file
+            .metadata()
+            .map_err(|source| Error::File {
+                path: path.to_owned(),
+                source,
+            })?
+            .len();
+        let windows = MappedWindows {
+            file,
+            path: path.to_owned(),
+            len,
+            window: Bytes::new(),
+            window_start: 0,
+        };
+        Ok(InputSource {
+            inner: SourceKind::Mapped(windows),
+            offset: 0,
+        })
+    }
+
     /// Reads from a stream such as stdin or a socket, on demand.
     pub fn from_reader(reader: impl Read + Send + 'static) -> InputSource {
         InputSource {
@@ -94,6 +175,7 @@ impl InputSource {
     pub fn len_hint(&self) -> Option<u64> {
         match &self.inner {
             SourceKind::Buffer(b) => Some(self.offset + b.len() as u64),
+            SourceKind::Mapped(m) => Some(m.len),
             SourceKind::Stream(_) => None,
         }
     }
@@ -106,6 +188,14 @@ impl InputSource {
                     Take::Full(b.split_to(n))
                 } else {
                     Take::Short(std::mem::take(b))
+                }
+            }
+            SourceKind::Mapped(m) => {
+                let left = m.len.saturating_sub(self.offset);
+                if left >= n as u64 {
+                    Take::Full(m.slice(self.offset, n)?)
+                } else {
+                    Take::Short(m.slice(self.offset, left as usize)?)
                 }
             }
             SourceKind::Stream(r) => {
@@ -139,6 +229,7 @@ impl InputSource {
                 let _ = b.split_to(k);
                 k as u64
             }
+            SourceKind::Mapped(m) => n.min(m.len.saturating_sub(self.offset)),
             SourceKind::Stream(r) => std::io::copy(&mut r.by_ref().take(n), &mut std::io::sink())
                 .map_err(|source| Error::Io {
                 context: "reading input",
@@ -314,6 +405,43 @@ mod tests {
             assert!(matches!(src.take(100).unwrap(), Take::Short(x) if x.len() == 46));
             assert!(matches!(src.take(1).unwrap(), Take::Short(x) if x.is_empty()));
         }
+    }
+
+    #[test]
+    fn mapped_windows_read_like_a_buffer() {
+        let dir = std::env::temp_dir().join(format!("muxkit-windows-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("data.bin");
+        let data: Vec<u8> = (0..(MAP_WINDOW as usize * 2 + 12345))
+            .map(|i| (i * 7 % 251) as u8)
+            .collect();
+        fs::write(&path, &data).unwrap();
+        let mut src = InputSource::open_file(&path).unwrap();
+        assert_eq!(src.len_hint(), Some(data.len() as u64));
+        let mut pos = 0usize;
+        // Steps that straddle window boundaries, a take larger than a window, and skips.
+        for (i, step) in [
+            100usize,
+            MAP_WINDOW as usize - 50,
+            100,
+            MAP_WINDOW as usize + 3,
+            7,
+        ]
+        .iter()
+        .enumerate()
+        {
+            if i == 4 {
+                assert_eq!(src.skip(1000).unwrap(), 1000);
+                pos += 1000;
+            }
+            match src.take(*step).unwrap() {
+                Take::Full(b) => assert_eq!(&b[..], &data[pos..pos + step]),
+                Take::Short(b) => panic!("short read of {} at {pos}", b.len()),
+            }
+            pos += step;
+        }
+        assert!(matches!(src.take(data.len()).unwrap(), Take::Short(b) if b[..] == data[pos..]));
+        fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

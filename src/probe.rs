@@ -7,7 +7,7 @@ use bytes::Bytes;
 
 use crate::error::{Error, Result};
 use crate::flv::{FlvDemuxer, FlvReadOptions};
-use crate::io::{InputSource, map_file};
+use crate::io::InputSource;
 use crate::media::Demuxer;
 
 /// A container muxkit can read.
@@ -77,7 +77,26 @@ fn unknown(head: &[u8]) -> Error {
 /// Maps (or starts streaming) `input` and recognises its format.
 pub fn probe(input: InputPath<'_>) -> Result<ProbedInput> {
     match input {
-        InputPath::File(path) => probe_bytes(map_file(path)?),
+        InputPath::File(path) => {
+            let mut head = Vec::with_capacity(InputFormat::PROBE_LEN);
+            let file = std::fs::File::open(path).map_err(|source| Error::File {
+                path: path.to_owned(),
+                source,
+            })?;
+            file.take(InputFormat::PROBE_LEN as u64)
+                .read_to_end(&mut head)
+                .map_err(|source| Error::File {
+                    path: path.to_owned(),
+                    source,
+                })?;
+            let format = InputFormat::detect(&head).ok_or_else(|| unknown(&head))?;
+            let source = InputSource::open_file(path)?;
+            Ok(ProbedInput {
+                format,
+                len: source.len_hint(),
+                source,
+            })
+        }
         InputPath::Stdin => probe_reader(std::io::stdin()),
     }
 }
