@@ -16,18 +16,19 @@ use crate::error::{Error, Result};
 /// For reading a large file from start to end prefer [`InputSource::open_file`], whose memory
 /// stays flat however large the file.
 pub fn map_file(path: &Path) -> Result<Bytes> {
-    let file = File::open(path).map_err(|source| Error::File {
+    let (file, len) = open_with_len(path)?;
+    map_range(&file, path, 0, len)
+}
+
+/// Opens `path` for reading, with its length.
+fn open_with_len(path: &Path) -> Result<(File, u64)> {
+    let err = |source| Error::File {
         path: path.to_owned(),
         source,
-    })?;
-    let len = file
-        .metadata()
-        .map_err(|source| Error::File {
-            path: path.to_owned(),
-            source,
-        })?
-        .len();
-    map_range(&file, path, 0, len)
+    };
+    let file = File::open(path).map_err(err)?;
+    let len = file.metadata().map_err(err)?.len();
+    Ok((file, len))
 }
 
 /// Maps `len` bytes of `file` from `offset` (a multiple of [`MAP_ALIGN`]) as [`Bytes`].
@@ -134,17 +135,7 @@ impl InputSource {
     /// Reads a file through memory-mapped windows: packets are zero-copy slices, and memory
     /// stays flat however large the file (see [`MAP_WINDOW`]).
     pub fn open_file(path: &Path) -> Result<InputSource> {
-        let file = File::open(path).map_err(|source| Error::File {
-            path: path.to_owned(),
-            source,
-        })?;
-        let len = file
-            .metadata()
-            .map_err(|source| Error::File {
-                path: path.to_owned(),
-                source,
-            })?
-            .len();
+        let (file, len) = open_with_len(path)?;
         let windows = MappedWindows {
             file,
             path: path.to_owned(),

@@ -3,7 +3,7 @@
 
 use bytes::{Buf, BufMut, Bytes};
 
-use super::fourcc::{FourCc, MultitrackType, need, read_fourcc, read_mod_ex};
+use super::fourcc::{FourCc, MultitrackType, need, read_fourcc, read_mod_ex, read_multitrack};
 
 /// A legacy SoundFormat (the high nibble of the first body byte). Open newtype.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -166,48 +166,20 @@ impl FlvAudioTag {
             packet_type = t;
         }
         if packet_type == MULTITRACK {
-            need(&body, 1, "multitrack header")?;
-            let b = body.get_u8();
-            let mt = MultitrackType::from_bits(b >> 4)
-                .ok_or_else(|| format!("unknown multitrack type {}", b >> 4))?;
-            let inner_type = b & 0x0F;
-            let kind = audio_kind(inner_type)?;
-            let shared = match mt {
-                MultitrackType::ManyTracksManyCodecs => None,
-                _ => Some(read_fourcc(&mut body)?),
-            };
-            let mut items = Vec::new();
-            while body.has_remaining() {
-                let cc = match shared {
-                    Some(cc) => cc,
-                    None => read_fourcc(&mut body)?,
-                };
-                need(&body, 1, "track id")?;
-                let track_id = body.get_u8();
-                let data = if mt == MultitrackType::OneTrack {
-                    std::mem::take(&mut body)
-                } else {
-                    need(&body, 3, "track size")?;
-                    let size = body.get_uint(3) as usize;
-                    need(&body, size, "track body")?;
-                    body.split_to(size)
-                };
-                items.push(FlvAudioItem {
-                    codec: FlvAudioCodec::FourCc(cc),
+            let (inner, tracks) = read_multitrack(&mut body)?;
+            let kind = audio_kind(inner)?;
+            let items = tracks
+                .into_iter()
+                .map(|t| FlvAudioItem {
+                    codec: FlvAudioCodec::FourCc(t.cc),
                     legacy: None,
-                    track_id,
+                    track_id: t.track_id,
                     multitrack: true,
                     kind,
                     timestamp_offset_nanos: nanos,
-                    data,
-                });
-                if mt == MultitrackType::OneTrack {
-                    break;
-                }
-            }
-            if items.is_empty() {
-                return Err("multitrack audio tag without tracks".into());
-            }
+                    data: t.data,
+                })
+                .collect();
             return Ok(FlvAudioTag::Multitrack(items));
         }
         let kind = audio_kind(packet_type)?;

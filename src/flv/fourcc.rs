@@ -109,6 +109,56 @@ pub(crate) fn read_fourcc(b: &mut Bytes) -> Result<FourCc, String> {
     Ok(FourCc(cc))
 }
 
+/// One track of a multitrack tag.
+pub(crate) struct TrackBody {
+    pub cc: FourCc,
+    pub track_id: u8,
+    pub data: Bytes,
+}
+
+/// Reads a multitrack tag body after its first byte: the AvMultitrackType/packet type byte,
+/// the shared FourCC (unless each track has its own), then each track's id, size and body.
+/// Returns the packet type that applies to every track, and the tracks (at least one).
+pub(crate) fn read_multitrack(body: &mut Bytes) -> Result<(u8, Vec<TrackBody>), String> {
+    need(body, 1, "multitrack header")?;
+    let b = body.get_u8();
+    let mt = MultitrackType::from_bits(b >> 4)
+        .ok_or_else(|| format!("unknown multitrack type {}", b >> 4))?;
+    let shared = match mt {
+        MultitrackType::ManyTracksManyCodecs => None,
+        _ => Some(read_fourcc(body)?),
+    };
+    let mut tracks = Vec::new();
+    while body.has_remaining() {
+        let cc = match shared {
+            Some(cc) => cc,
+            None => read_fourcc(body)?,
+        };
+        need(body, 1, "track id")?;
+        let track_id = body.get_u8();
+        if mt == MultitrackType::OneTrack {
+            tracks.push(TrackBody {
+                cc,
+                track_id,
+                data: std::mem::take(body),
+            });
+            break;
+        }
+        need(body, 3, "track size")?;
+        let size = body.get_uint(3) as usize;
+        need(body, size, "track body")?;
+        tracks.push(TrackBody {
+            cc,
+            track_id,
+            data: body.split_to(size),
+        });
+    }
+    if tracks.is_empty() {
+        return Err("multitrack tag without tracks".into());
+    }
+    Ok((b & 0x0F, tracks))
+}
+
 /// ModEx (Enhanced RTMP v2): skips the modifier-extension blocks, returning the last
 /// TimestampOffsetNano seen and the packet type that follows them.
 pub(crate) fn read_mod_ex(b: &mut Bytes) -> Result<(Option<u32>, u8), String> {

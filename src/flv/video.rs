@@ -4,7 +4,9 @@
 
 use bytes::{Buf, BufMut, Bytes};
 
-use super::fourcc::{FourCc, MOD_EX, MultitrackType, need, read_fourcc, read_mod_ex};
+use super::fourcc::{
+    FourCc, MOD_EX, MultitrackType, need, read_fourcc, read_mod_ex, read_multitrack,
+};
 
 /// A legacy CodecID (the low nibble of the first body byte). Open newtype.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -170,39 +172,11 @@ impl FlvVideoTag {
             )));
         }
         if packet_type == MULTITRACK {
-            need(&body, 1, "multitrack header")?;
-            let b = body.get_u8();
-            let mt = MultitrackType::from_bits(b >> 4)
-                .ok_or_else(|| format!("unknown multitrack type {}", b >> 4))?;
-            let inner = b & 0x0F;
-            let shared = match mt {
-                MultitrackType::ManyTracksManyCodecs => None,
-                _ => Some(read_fourcc(&mut body)?),
-            };
-            let mut items = Vec::new();
-            while body.has_remaining() {
-                let cc = match shared {
-                    Some(cc) => cc,
-                    None => read_fourcc(&mut body)?,
-                };
-                need(&body, 1, "track id")?;
-                let track_id = body.get_u8();
-                let mut data = if mt == MultitrackType::OneTrack {
-                    std::mem::take(&mut body)
-                } else {
-                    need(&body, 3, "track size")?;
-                    let size = body.get_uint(3) as usize;
-                    need(&body, size, "track body")?;
-                    body.split_to(size)
-                };
-                let (kind, cts) = enhanced_body(inner, cc, &mut data)?;
-                items.push(item(cc, track_id, true, kind, cts, data));
-                if mt == MultitrackType::OneTrack {
-                    break;
-                }
-            }
-            if items.is_empty() {
-                return Err("multitrack video tag without tracks".into());
+            let (inner, tracks) = read_multitrack(&mut body)?;
+            let mut items = Vec::with_capacity(tracks.len());
+            for mut t in tracks {
+                let (kind, cts) = enhanced_body(inner, t.cc, &mut t.data)?;
+                items.push(item(t.cc, t.track_id, true, kind, cts, t.data));
             }
             return Ok(FlvVideoTag::Multitrack(items));
         }
