@@ -164,7 +164,8 @@ impl fmt::Display for Timestamp {
 
 /// Turns a wrapping `bits`-wide wire counter into a monotonic-ish `i64`.
 ///
-/// Each raw value is placed on the wrap cycle that puts it nearest the previous output, so a
+/// Each raw value is placed on the non-negative wrap cycle that puts it nearest the previous
+/// output, so a
 /// counter that wraps (2^32 ms in FLV, 2^33 ticks in TS) keeps counting up, while small steps
 /// backwards (audio and video interleaved slightly out of order) stay small steps backwards
 /// rather than jumps of a whole cycle.
@@ -196,10 +197,12 @@ impl WrapUnwrapper {
             None => raw,
             Some(last) => {
                 let base = last - last.rem_euclid(modulus);
-                let candidates = [base - modulus + raw, base + raw, base + modulus + raw];
-                let mut best = candidates[1];
-                for c in candidates {
-                    if (c - last).abs() < (best - last).abs() {
+                // The wire counter is unsigned, so a value below zero is never meant: a file
+                // whose metadata sits at 0 and whose media starts just before the wrap must not
+                // unwrap to negative times.
+                let mut best = base + raw;
+                for c in [base - modulus + raw, base + modulus + raw] {
+                    if c >= 0 && (c - last).abs() < (best - last).abs() {
                         best = c;
                     }
                 }
@@ -288,6 +291,15 @@ mod tests {
         assert_eq!(u.unwrap((1u64 << 32) - 1), (1i64 << 32) - 1);
         assert_eq!(u.unwrap(100), (1i64 << 32) + 100);
         assert_eq!(wrap((1i64 << 32) + 100, 32), 100);
+    }
+
+    #[test]
+    fn unwrap_never_goes_below_zero() {
+        let mut u = WrapUnwrapper::new(WrapUnwrapper::FLV_BITS);
+        assert_eq!(u.unwrap(0), 0);
+        let near = (1u64 << 32) - 2000;
+        assert_eq!(u.unwrap(near), near as i64);
+        assert_eq!(u.unwrap(500), (1i64 << 32) + 500);
     }
 
     #[test]
