@@ -116,6 +116,10 @@ pub enum Codec {
     Speex,
     /// FLV/RTMP script data: each packet is the AMF0 body of one script tag (name + value).
     FlvScript,
+    /// Timed ID3: each packet is one complete ID3v2 tag shown at its timestamp (MPEG-TS stream
+    /// type 0x15, HLS timed metadata).
+    #[doc(alias = "ID3")]
+    TimedId3,
     /// A codec the model cannot describe, identified by its container code.
     Unknown(CodecTag),
 }
@@ -131,7 +135,7 @@ impl Codec {
             | Nellymoser16kMono | Nellymoser8kMono | Nellymoser | G711ALaw | G711MuLaw | Speex => {
                 MediaKind::Audio
             }
-            FlvScript => MediaKind::Data,
+            FlvScript | TimedId3 => MediaKind::Data,
             Unknown(CodecTag::FlvAudio(_)) => MediaKind::Audio,
             Unknown(CodecTag::FlvVideo(_)) => MediaKind::Video,
             Unknown(CodecTag::FourCc(_)) => return None,
@@ -165,6 +169,7 @@ impl Codec {
             G711MuLaw => "pcm_mulaw",
             Speex => "speex",
             FlvScript => "flv_script",
+            TimedId3 => "timed_id3",
             Unknown(tag) => return format!("unknown({tag})"),
         }
         .to_owned()
