@@ -10,6 +10,7 @@ use std::path::PathBuf;
 use crate::amf::AmfError;
 use crate::codec::CodecError;
 use crate::flv::FlvError;
+use crate::ts::TsError;
 
 /// Anything muxkit can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -24,6 +25,9 @@ pub enum Error {
     /// An FLV file or tag that cannot be read or written.
     #[error(transparent)]
     Flv(#[from] FlvError),
+    /// An MPEG-TS stream or structure that cannot be read or written.
+    #[error(transparent)]
+    Ts(#[from] TsError),
     /// Reading or writing a file failed.
     #[error("{path}: {source}")]
     File {

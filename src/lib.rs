@@ -33,6 +33,7 @@
 //! | [`codec::hevc`] | ISO/IEC 23008-2 (SPS), ISO/IEC 14496-15 (hvcC) |
 //! | [`codec::aac`] | ISO/IEC 14496-3 (AudioSpecificConfig, ADTS) |
 //! | [`codec::mpa`] | ISO/IEC 11172-3 / 13818-3 (MPEG audio frame header) |
+//! | [`ts`] | ISO/IEC 13818-1 (transport stream, PSI, PES); Apple timed metadata for HLS |
 //! | codec strings | RFC 6381 |
 
 pub mod amf;
@@ -46,6 +47,7 @@ pub mod media;
 pub mod probe;
 pub mod remux;
 pub mod time;
+pub mod ts;
 
 pub use error::{Error, Result};
 pub use media::{
