@@ -11,6 +11,7 @@ use crate::io::{AtomicFile, Unseekable};
 use crate::media::{Demuxer, Muxer};
 use crate::probe::{InputPath, OpenOptions, open_demuxer, probe};
 use crate::remux::{RemuxStats, remux};
+use crate::ts::mux::{TsMuxOptions, TsMuxer};
 
 /// A container muxkit can write.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -18,6 +19,8 @@ use crate::remux::{RemuxStats, remux};
 pub enum OutputFormat {
     /// Flash Video.
     Flv,
+    /// MPEG transport stream (188-byte packets).
+    Ts,
 }
 
 impl OutputFormat {
@@ -26,6 +29,7 @@ impl OutputFormat {
         let ext = path.extension()?.to_str()?.to_ascii_lowercase();
         match ext.as_str() {
             "flv" => Some(OutputFormat::Flv),
+            "ts" => Some(OutputFormat::Ts),
             _ => None,
         }
     }
@@ -54,7 +58,7 @@ pub fn convert(
         .or_else(|| OutputFormat::from_path(output))
         .ok_or_else(|| {
             Error::Unsupported(format!(
-                "cannot tell the output format from {:?}: use a known extension (.flv)",
+                "cannot tell the output format from {:?}: use a known extension (.flv, .ts)",
                 output
             ))
         })?;
@@ -78,6 +82,17 @@ pub fn convert(
             } else {
                 let mut m = FlvMuxer::new(AtomicFile::create(output)?, flv_options);
                 let stats = remux(&mut *demuxer, &mut m as &mut dyn Muxer)?;
+                m.into_inner().commit()?;
+                Ok(stats)
+            }
+        }
+        OutputFormat::Ts => {
+            if to_stdout {
+                let mut m = TsMuxer::new(std::io::stdout().lock(), TsMuxOptions::default());
+                remux(&mut *demuxer, &mut m)
+            } else {
+                let mut m = TsMuxer::new(AtomicFile::create(output)?, TsMuxOptions::default());
+                let stats = remux(&mut *demuxer, &mut m)?;
                 m.into_inner().commit()?;
                 Ok(stats)
             }

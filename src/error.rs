@@ -44,6 +44,28 @@ pub enum Error {
         /// What the operating system said.
         source: io::Error,
     },
+    /// A track whose codec the output container cannot carry.
+    #[error("track {track}: codec {codec} cannot be written to {format}")]
+    UnsupportedCodec {
+        /// The output format ("ts", ...).
+        format: &'static str,
+        /// The track.
+        track: u32,
+        /// The codec's name.
+        codec: String,
+    },
+    /// A packet (or track configuration) a muxer cannot turn into its container's form.
+    #[error("{format} muxer: track {track}, packet at dts {dts}: {reason}")]
+    Mux {
+        /// The output format.
+        format: &'static str,
+        /// The track.
+        track: u32,
+        /// The packet's decode timestamp in the track's time base (0 for track setup).
+        dts: i64,
+        /// What is wrong.
+        reason: String,
+    },
     /// The input's first bytes match no format muxkit reads.
     #[error("unrecognised input format (first bytes {head:02x?})")]
     UnknownInputFormat {

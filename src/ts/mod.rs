@@ -19,6 +19,8 @@ pub mod pat;
 pub mod pes;
 pub mod pmt;
 pub mod psi;
+// The muxer: added beside the structures by the lead (the demuxer lands with its own line).
+pub mod mux;
 
 pub use packet::{
     AdaptationField, ContinuityCounter, Pcr, Pid, TsPacket, TsPacketHeader, write_packet,

@@ -1,0 +1,613 @@
+//! Tracks and packets -> MPEG-TS.
+//!
+//! One program: PAT, PMT (PID 0x1000 by default) and one elementary stream per track from PID
+//! 0x100, as ffmpeg lays them out. PAT and PMT open the output and repeat every
+//! [`TsMuxOptions::psi_interval`]; [`TsMuxer::write_psi`] forces them (HLS segments start with
+//! them). Each packet becomes one PES: H.264/HEVC as Annex B with an access unit delimiter
+//! first and the parameter sets before every keyframe (unless already in band), AAC with an
+//! ADTS header, MPEG audio and timed ID3 as they are. One PES per packet keeps every frame's
+//! own timestamp (lossless), at some cost in size for audio.
+//!
+//! The PCR rides on the video PID (the first audio PID without video), derived from the DTS
+//! being sent minus [`TsMuxOptions::pcr_delay`], never more than 40 ms apart: where the data
+//! leaves a longer gap, PCR-only packets fill it.
+
+use std::io::Write;
+
+use bytes::BufMut;
+
+use crate::codec::aac::{AdtsHeader, AudioSpecificConfig};
+use crate::codec::avc::{AvcDecoderConfig, nal_units_length_prefixed};
+use crate::codec::hevc::{HevcDecoderConfig, HevcNalType};
+use crate::error::{Error, Result};
+use crate::media::{Codec, MediaKind, Muxer, Packet, Track};
+use crate::time::{TimeBase, wrap};
+
+use super::TS_PACKET_SIZE;
+use super::packet::{AdaptationField, ContinuityCounter, Pcr, Pid, TsPacketHeader, write_packet};
+use super::pat::Pat;
+use super::pes::PesHeader;
+use super::pmt::{Descriptor, Pmt, PmtStream, StreamType};
+use super::psi::write_section_packets;
+
+/// Buffered output before a write to the sink.
+const WRITE_BUFFER: usize = 1 << 20;
+/// The 90 kHz clock's ticks per millisecond.
+const TICKS_PER_MS: i64 = 90;
+/// Longest run of PCR-only packets written to bridge a gap in the data (10 s at 40 ms); a
+/// longer jump is a discontinuity, flagged as such rather than filled.
+const MAX_PCR_FILL: i64 = 250;
+
+/// Choices for [`TsMuxer`]; the defaults are ffmpeg's.
+#[derive(Clone, Debug)]
+pub struct TsMuxOptions {
+    /// The PMT's PID (ffmpeg: 0x1000).
+    pub pmt_pid: Pid,
+    /// The first elementary stream's PID; later tracks take the following ones (ffmpeg: 0x100).
+    pub first_stream_pid: Pid,
+    /// `transport_stream_id` in the PAT.
+    pub transport_stream_id: u16,
+    /// The program's number.
+    pub program_number: u16,
+    /// Added to every timestamp, in 90 kHz ticks: ffmpeg's 1.4 s (twice its 0.7 s default
+    /// mux delay), so a stream starting at 0 can have its PCR lead it.
+    pub initial_offset: i64,
+    /// How far the PCR runs ahead of the DTS being sent, in 90 kHz ticks (ffmpeg: 0.7 s): the
+    /// decoder's buffering time.
+    pub pcr_delay: i64,
+    /// Longest time between two PCRs, in 90 kHz ticks (ISO 13818-1 allows 100 ms; 40 ms is
+    /// what DVB and Apple ask).
+    pub max_pcr_interval: i64,
+    /// PAT and PMT repeat at least this often, in 90 kHz ticks (ffmpeg: 0.1 s).
+    pub psi_interval: i64,
+}
+
+impl Default for TsMuxOptions {
+    fn default() -> Self {
+        TsMuxOptions {
+            pmt_pid: Pid::from_bits(0x1000),
+            first_stream_pid: Pid::from_bits(0x100),
+            transport_stream_id: 1,
+            program_number: 1,
+            initial_offset: 1400 * TICKS_PER_MS,
+            pcr_delay: 700 * TICKS_PER_MS,
+            max_pcr_interval: 40 * TICKS_PER_MS,
+            psi_interval: 100 * TICKS_PER_MS,
+        }
+    }
+}
+
+/// What the muxer wrote besides PES packets.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TsMuxReport {
+    /// 188-byte packets written.
+    pub ts_packets: u64,
+    /// PES packets written.
+    pub pes_packets: u64,
+    /// PCR-only packets written to keep PCRs at most 40 ms apart.
+    pub pcr_only_packets: u64,
+    /// PAT + PMT repetitions.
+    pub psi_writes: u64,
+    /// Packets of tracks TS cannot carry (FLV script data), dropped.
+    pub dropped_packets: u64,
+}
+
+/// How a track's payloads become PES payloads.
+enum Payload {
+    /// Length-prefixed NAL units -> Annex B; `param_sets` is the Annex B form of the config's
+    /// parameter sets, `aud` the access unit delimiter.
+    Video {
+        length_size: u8,
+        param_sets: Vec<u8>,
+        aud: &'static [u8],
+        hevc: bool,
+    },
+    /// Raw AAC -> ADTS.
+    Aac(AudioSpecificConfig),
+    /// Written as is (MPEG audio, timed ID3).
+    Raw,
+    /// Not carried (FLV script data).
+    Dropped,
+}
+
+struct Stream {
+    track: Track,
+    pid: Pid,
+    stream_type: StreamType,
+    stream_id: u8,
+    payload: Payload,
+    cc: ContinuityCounter,
+}
+
+const H264_AUD: &[u8] = &[0, 0, 0, 1, 0x09, 0xF0];
+const HEVC_AUD: &[u8] = &[0, 0, 0, 1, 0x46, 0x01, 0x50];
+
+/// Writes MPEG-TS to any [`Write`].
+pub struct TsMuxer<W: Write> {
+    sink: W,
+    buf: Vec<u8>,
+    pes: Vec<u8>,
+    options: TsMuxOptions,
+    streams: Vec<Option<Stream>>,
+    pat_cc: ContinuityCounter,
+    pmt_cc: ContinuityCounter,
+    pmt_version: u8,
+    pcr_stream: Option<usize>,
+    last_pcr: Option<i64>,
+    last_psi: Option<i64>,
+    psi_due: bool,
+    finished: bool,
+    report: TsMuxReport,
+}
+
+impl<W: Write> TsMuxer<W> {
+    /// A muxer writing to `sink`.
+    pub fn new(sink: W, options: TsMuxOptions) -> TsMuxer<W> {
+        TsMuxer {
+            sink,
+            buf: Vec::with_capacity(WRITE_BUFFER + 64 * 1024),
+            pes: Vec::new(),
+            options,
+            streams: Vec::new(),
+            pat_cc: ContinuityCounter::from_bits(0),
+            pmt_cc: ContinuityCounter::from_bits(0),
+            pmt_version: 0,
+            pcr_stream: None,
+            last_pcr: None,
+            last_psi: None,
+            psi_due: true,
+            finished: false,
+            report: TsMuxReport::default(),
+        }
+    }
+
+    /// What was written so far.
+    pub fn report(&self) -> &TsMuxReport {
+        &self.report
+    }
+
+    /// Gives the sink back (after [`Muxer::finish`]).
+    pub fn into_inner(self) -> W {
+        self.sink
+    }
+
+    /// Writes PAT and PMT now (an HLS segmenter calls this at the start of every segment).
+    pub fn write_psi(&mut self) -> Result<()> {
+        let pat = Pat {
+            transport_stream_id: self.options.transport_stream_id,
+            programs: vec![(self.options.program_number, self.options.pmt_pid)],
+        };
+        let section = pat.to_section().to_bytes()?;
+        self.report.ts_packets +=
+            write_section_packets(Pid::PAT, &section, &mut self.pat_cc, &mut self.buf) as u64;
+        let mut pmt = self.pmt().to_section()?;
+        pmt.version = self.pmt_version;
+        let section = pmt.to_bytes()?;
+        self.report.ts_packets += write_section_packets(
+            self.options.pmt_pid,
+            &section,
+            &mut self.pmt_cc,
+            &mut self.buf,
+        ) as u64;
+        self.report.psi_writes += 1;
+        self.psi_due = false;
+        Ok(())
+    }
+
+    fn pmt(&self) -> Pmt {
+        let mut program_info = Vec::new();
+        let streams: Vec<PmtStream> = self
+            .streams
+            .iter()
+            .flatten()
+            .filter(|s| !matches!(s.payload, Payload::Dropped))
+            .map(|s| {
+                let mut descriptors = Vec::new();
+                if s.stream_type == StreamType::METADATA {
+                    if program_info.is_empty() {
+                        program_info.push(Descriptor::id3_metadata_pointer(
+                            self.options.program_number,
+                        ));
+                    }
+                    descriptors.push(Descriptor::id3_metadata());
+                }
+                PmtStream {
+                    stream_type: s.stream_type,
+                    pid: s.pid,
+                    descriptors,
+                }
+            })
+            .collect();
+        let pcr_pid = self
+            .pcr_stream
+            .and_then(|i| self.streams[i].as_ref())
+            .map_or(Pid::NULL, |s| s.pid);
+        Pmt {
+            program_number: self.options.program_number,
+            pcr_pid,
+            program_info,
+            streams,
+        }
+    }
+
+    fn flush_buf(&mut self) -> Result<()> {
+        self.sink.write_all(&self.buf).map_err(|source| Error::Io {
+            context: "writing ts",
+            source,
+        })?;
+        self.buf.clear();
+        Ok(())
+    }
+
+    fn write_pcr_only(&mut self, pcr: i64, discontinuity: bool) {
+        let Some(s) = self.pcr_stream.and_then(|i| self.streams[i].as_ref()) else {
+            return;
+        };
+        let af = AdaptationField {
+            pcr: Some(pcr_of(pcr)),
+            discontinuity,
+            ..AdaptationField::default()
+        };
+        let mut h = TsPacketHeader::new(s.pid, false, s.cc);
+        h.has_payload = false;
+        write_packet(&h, Some(&af), &[], &mut self.buf);
+        self.report.ts_packets += 1;
+        self.report.pcr_only_packets += 1;
+        self.last_pcr = Some(pcr);
+    }
+
+    /// The PES payload for `p` in `self.pes` (after the PES header the caller writes first).
+    fn build_payload(&mut self, idx: usize, p: &Packet) -> Result<()> {
+        let Some(s) = self.streams[idx].as_ref() else {
+            return Ok(());
+        };
+        match &s.payload {
+            Payload::Video {
+                length_size,
+                param_sets,
+                aud,
+                hevc,
+            } => {
+                self.pes.extend_from_slice(aud);
+                let mut in_band = false;
+                for nal in nal_units_length_prefixed(&p.data, *length_size) {
+                    let nal = nal.map_err(|e| bad_packet(&s.track, p, e.to_string()))?;
+                    in_band |= is_parameter_set(nal, *hevc);
+                }
+                if p.flags.keyframe && !in_band {
+                    self.pes.extend_from_slice(param_sets);
+                }
+                for nal in nal_units_length_prefixed(&p.data, *length_size).flatten() {
+                    if is_aud(nal, *hevc) {
+                        continue;
+                    }
+                    self.pes.extend_from_slice(&[0, 0, 0, 1]);
+                    self.pes.extend_from_slice(nal);
+                }
+            }
+            Payload::Aac(asc) => {
+                AdtsHeader::write(asc, p.data.len(), &mut self.pes)
+                    .map_err(|e| bad_packet(&s.track, p, e.to_string()))?;
+                self.pes.extend_from_slice(&p.data);
+            }
+            Payload::Raw => self.pes.extend_from_slice(&p.data),
+            Payload::Dropped => {}
+        }
+        Ok(())
+    }
+}
+
+fn bad_packet(track: &Track, p: &Packet, reason: String) -> Error {
+    Error::Mux {
+        format: "ts",
+        track: track.id,
+        dts: p.dts.0,
+        reason,
+    }
+}
+
+fn pcr_of(ticks_90k: i64) -> Pcr {
+    Pcr {
+        base: wrap(ticks_90k, 33),
+        extension: 0,
+    }
+}
+
+fn is_parameter_set(nal: &[u8], hevc: bool) -> bool {
+    let Some(&h) = nal.first() else { return false };
+    if hevc {
+        matches!((h >> 1) & 0x3F, 32..=34)
+    } else {
+        matches!(h & 0x1F, 7 | 8)
+    }
+}
+
+fn is_aud(nal: &[u8], hevc: bool) -> bool {
+    let Some(&h) = nal.first() else { return false };
+    if hevc {
+        (h >> 1) & 0x3F == 35
+    } else {
+        h & 0x1F == 9
+    }
+}
+
+/// Annex B bytes of a video config's parameter sets, and its NAL length size.
+fn video_payload(track: &Track) -> Result<Payload> {
+    let bad = |e: crate::codec::CodecError| Error::Mux {
+        format: "ts",
+        track: track.id,
+        dts: 0,
+        reason: e.to_string(),
+    };
+    let mut param_sets = Vec::new();
+    let mut put = |nal: &[u8]| {
+        param_sets.put_slice(&[0, 0, 0, 1]);
+        param_sets.put_slice(nal);
+    };
+    match track.codec.codec {
+        Codec::H264 => {
+            if track.codec.extradata.is_empty() {
+                return Ok(Payload::Video {
+                    length_size: 4,
+                    param_sets,
+                    aud: H264_AUD,
+                    hevc: false,
+                });
+            }
+            let c = AvcDecoderConfig::parse(&track.codec.extradata).map_err(bad)?;
+            c.sps.iter().chain(&c.pps).for_each(|n| put(n));
+            Ok(Payload::Video {
+                length_size: c.length_size,
+                param_sets,
+                aud: H264_AUD,
+                hevc: false,
+            })
+        }
+        _ => {
+            if track.codec.extradata.is_empty() {
+                return Ok(Payload::Video {
+                    length_size: 4,
+                    param_sets,
+                    aud: HEVC_AUD,
+                    hevc: true,
+                });
+            }
+            let c = HevcDecoderConfig::parse(&track.codec.extradata).map_err(bad)?;
+            for t in [HevcNalType::VPS, HevcNalType::SPS, HevcNalType::PPS] {
+                c.units(t).for_each(|n| put(n));
+            }
+            Ok(Payload::Video {
+                length_size: c.length_size,
+                param_sets,
+                aud: HEVC_AUD,
+                hevc: true,
+            })
+        }
+    }
+}
+
+fn payload_for(track: &Track) -> Result<(StreamType, u8, Payload)> {
+    let unsupported = || Error::UnsupportedCodec {
+        format: "ts",
+        track: track.id,
+        codec: track.codec.codec.name(),
+    };
+    Ok(match track.codec.codec {
+        Codec::H264 => (
+            StreamType::H264,
+            PesHeader::VIDEO_STREAM_ID,
+            video_payload(track)?,
+        ),
+        Codec::Hevc => (
+            StreamType::HEVC,
+            PesHeader::VIDEO_STREAM_ID,
+            video_payload(track)?,
+        ),
+        Codec::Aac => {
+            let asc =
+                AudioSpecificConfig::parse(&track.codec.extradata).map_err(|e| Error::Mux {
+                    format: "ts",
+                    track: track.id,
+                    dts: 0,
+                    reason: e.to_string(),
+                })?;
+            (
+                StreamType::AAC_ADTS,
+                PesHeader::AUDIO_STREAM_ID,
+                Payload::Aac(asc),
+            )
+        }
+        Codec::Mp3 => {
+            // MPEG-2/2.5 rates (below 32 kHz) are stream type 0x04, MPEG-1 0x03.
+            let mpeg2 = track.codec.audio.is_some_and(|a| a.sample_rate < 32_000);
+            let st = if mpeg2 {
+                StreamType::MPEG2_AUDIO
+            } else {
+                StreamType::MPEG1_AUDIO
+            };
+            (st, PesHeader::AUDIO_STREAM_ID, Payload::Raw)
+        }
+        Codec::TimedId3 => (
+            StreamType::METADATA,
+            PesHeader::PRIVATE_STREAM_1,
+            Payload::Raw,
+        ),
+        Codec::FlvScript => (
+            StreamType::PRIVATE_PES,
+            PesHeader::PRIVATE_STREAM_1,
+            Payload::Dropped,
+        ),
+        _ => return Err(unsupported()),
+    })
+}
+
+impl<W: Write> Muxer for TsMuxer<W> {
+    fn add_track(&mut self, track: &Track) -> Result<()> {
+        let idx = track.id as usize;
+        if self.streams.get(idx).is_some_and(Option::is_some) {
+            return Err(Error::InvalidUse(format!("track {} added twice", track.id)));
+        }
+        let (stream_type, stream_id, payload) = payload_for(track)?;
+        let n = self
+            .streams
+            .iter()
+            .flatten()
+            .filter(|s| !matches!(s.payload, Payload::Dropped))
+            .count() as u16;
+        let pid = Pid::new(self.options.first_stream_pid.value() + n)
+            .ok_or_else(|| Error::InvalidUse("too many tracks for the pid range".into()))?;
+        if self.streams.len() <= idx {
+            self.streams.resize_with(idx + 1, || None);
+        }
+        self.streams[idx] = Some(Stream {
+            track: track.clone(),
+            pid,
+            stream_type,
+            stream_id,
+            payload,
+            cc: ContinuityCounter::from_bits(0),
+        });
+        let pcr_kind = |i: Option<usize>| {
+            i.and_then(|i| self.streams[i].as_ref())
+                .map(|s| s.track.kind)
+        };
+        if track.kind == MediaKind::Video && pcr_kind(self.pcr_stream) != Some(MediaKind::Video)
+            || track.kind == MediaKind::Audio && self.pcr_stream.is_none()
+        {
+            self.pcr_stream = Some(idx);
+        }
+        if self.last_psi.is_some() {
+            // A track added mid-stream: a new PMT version, sent before the next packet.
+            self.pmt_version = (self.pmt_version + 1) & 0x1F;
+            self.psi_due = true;
+        }
+        Ok(())
+    }
+
+    fn write_packet(&mut self, p: &Packet) -> Result<()> {
+        let idx = p.track as usize;
+        let Some(s) = self.streams.get_mut(idx).and_then(Option::as_mut) else {
+            return Err(Error::InvalidUse(format!(
+                "packet for undeclared track {}",
+                p.track
+            )));
+        };
+        if matches!(s.payload, Payload::Dropped) {
+            self.report.dropped_packets += 1;
+            return Ok(());
+        }
+        if let Some(config) = &p.config {
+            s.track.codec = (**config).clone();
+            let (_, _, payload) = payload_for(&s.track)?;
+            s.payload = payload;
+        }
+        let tb = s.track.time_base;
+        let dts = tb.rescale(p.dts.0, TimeBase::MPEG_90K) + self.options.initial_offset;
+        let pts = tb.rescale(p.pts.0, TimeBase::MPEG_90K) + self.options.initial_offset;
+        let (kind, stream_id) = (s.track.kind, s.stream_id);
+        // The clock this packet is sent at.
+        let now = dts - self.options.pcr_delay;
+        if self.psi_due
+            || self
+                .last_psi
+                .is_none_or(|t| now - t >= self.options.psi_interval)
+        {
+            self.write_psi()?;
+            self.last_psi = Some(now);
+        }
+        // PCRs at most `max_pcr_interval` apart: fill a gap up to now with PCR-only packets; a
+        // jump too long to fill (or backwards) is flagged as a PCR discontinuity instead.
+        let step = self.options.max_pcr_interval;
+        let mut discontinuity = false;
+        if let Some(last) = self.last_pcr {
+            if now - last > MAX_PCR_FILL * step || now < last - step {
+                discontinuity = true;
+            } else {
+                let mut t = last;
+                while now - t > step {
+                    t += step;
+                    self.write_pcr_only(t, false);
+                }
+            }
+        }
+        let is_pcr_stream = self.pcr_stream == Some(idx);
+        let mut pcr = None;
+        if discontinuity && !is_pcr_stream {
+            self.write_pcr_only(now, true);
+            discontinuity = false;
+        } else if is_pcr_stream
+            && (discontinuity
+                || p.flags.keyframe
+                || self.last_pcr.is_none_or(|last| now - last >= step))
+        {
+            pcr = Some(if discontinuity {
+                now
+            } else {
+                now.max(self.last_pcr.unwrap_or(now))
+            });
+        }
+        self.pes.clear();
+        let header_at = self.pes.len();
+        self.pes.resize(header_at + 19, 0); // room for the longest PES header (PTS + DTS)
+        self.build_payload(idx, p)?;
+        let payload_len = self.pes.len() - 19;
+        let header =
+            PesHeader::for_stream(stream_id, payload_len, wrap(pts, 33), Some(wrap(dts, 33)));
+        let hlen = header.encoded_len();
+        let start = 19 - hlen;
+        {
+            let mut w = &mut self.pes[start..19];
+            header.write_to(&mut w);
+        }
+        // Packetize.
+        let Some(s) = self.streams[idx].as_mut() else {
+            return Ok(());
+        };
+        // Random access points: video keyframes; every audio frame when audio carries the PCR.
+        let random_access = p.flags.keyframe && (kind == MediaKind::Video || is_pcr_stream);
+        let mut rest = &self.pes[start..];
+        let mut first = true;
+        while !rest.is_empty() {
+            let af = if first && (random_access || pcr.is_some() || discontinuity) {
+                Some(AdaptationField {
+                    random_access,
+                    discontinuity,
+                    pcr: pcr.map(pcr_of),
+                    ..AdaptationField::default()
+                })
+            } else {
+                None
+            };
+            let h = TsPacketHeader::new(s.pid, first, s.cc);
+            let n = write_packet(&h, af.as_ref(), rest, &mut self.buf);
+            s.cc = s.cc.next();
+            rest = &rest[n..];
+            first = false;
+            self.report.ts_packets += 1;
+        }
+        if let Some(pcr) = pcr {
+            self.last_pcr = Some(pcr);
+        }
+        self.report.pes_packets += 1;
+        if self.buf.len() >= WRITE_BUFFER {
+            self.flush_buf()?;
+        }
+        debug_assert_eq!(self.buf.len() % TS_PACKET_SIZE, 0);
+        Ok(())
+    }
+
+    fn finish(&mut self) -> Result<()> {
+        if self.finished {
+            return Err(Error::InvalidUse("ts muxer finished twice".into()));
+        }
+        self.finished = true;
+        if self.last_psi.is_none() {
+            self.write_psi()?;
+        }
+        self.flush_buf()?;
+        self.sink.flush().map_err(|source| Error::Io {
+            context: "writing ts",
+            source,
+        })
+    }
+}
