@@ -324,15 +324,17 @@ impl AtomicFile {
         &self.path
     }
 
-    /// Flushes to disk and renames the file into place.
+    /// Closes the file and renames it into place.
+    ///
+    /// The rename is what makes the output never half-written for a reader. There is no
+    /// `fsync`: durability across a power cut is the filesystem's business, as it is for
+    /// ffmpeg's outputs, and syncing every output would cost a conversion much of its speed.
     pub fn commit(mut self) -> Result<()> {
         let err = |path: &Path, source| Error::File {
             path: path.to_owned(),
             source,
         };
-        if let Some(file) = self.file.take() {
-            file.sync_all().map_err(|e| err(&self.temp, e))?;
-        }
+        drop(self.file.take());
         fs::rename(&self.temp, &self.path).map_err(|e| err(&self.path, e))
     }
 

@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# benches/compare_ffmpeg_ts.sh: muxkit vs ffmpeg -c copy for FLV -> TS and TS -> FLV, in one run.
+#
+#   benches/compare_ffmpeg_ts.sh [--runs N] [FILE.flv]
+#
+# FILE defaults to testdata/bench/big.flv (made by gen_big_flv.sh). The TS input for the second
+# direction is made from it once with ffmpeg (testdata/bench/big.ts). For each tool and direction
+# it reports the best wall-clock of N runs, the CPU time (user + sys) of that run, and the peak
+# anonymous memory (RssAnon, sampled from /proc every 10 ms: file-backed pages of mapped input
+# are not muxkit's allocations), then the ratios ffmpeg/muxkit (> 1: muxkit is better).
+# Targets (issue 3): >= 2x wall-clock, >= 3x CPU, RssAnon flat and under 32 MiB.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=benches/lib.sh
+. "$here/lib.sh"
+cd "$BENCH_ROOT"
+
+file=""
+while (($#)); do
+    case $1 in
+        --runs) BENCH_RUNS=${2:?--runs needs a number}; shift 2 ;;
+        -h | --help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -*) die "unknown option '$1' (see --help)" ;;
+        *) file=$1; shift ;;
+    esac
+done
+require_muxkit
+require_tool "$FFMPEG"
+if [[ -z $file ]]; then
+    file=testdata/bench/big.flv
+    [[ -s $file ]] || "$here/gen_big_flv.sh"
+fi
+out_dir=$(dirname "$file")
+big_ts=$out_dir/$(basename "${file%.*}").ts
+if [[ ! -s $big_ts ]]; then
+    echo "making $big_ts with ffmpeg -c copy ..." >&2
+    "$FFMPEG" -v error -y -i "$file" -map 0 -c copy -f mpegts "$big_ts"
+fi
+
+# measure CMD...: one run; sets M_WALL, M_CPU (s) and M_ANON (KiB peak RssAnon).
+measure() {
+    local t0 t1 pid peak=0 anon tfile
+    tfile=$(mktemp)
+    t0=$(date +%s%N)
+    "$GNU_TIME" -f "%U %S" -o "$tfile" "$@" >/dev/null 2>>"$tfile.err" &
+    pid=$!
+    while kill -0 "$pid" 2>/dev/null; do
+        # The child of GNU time is the measured command.
+        for c in $(cat /proc/$pid/task/*/children 2>/dev/null); do
+            anon=$(awk '/^RssAnon:/ {print $2}' "/proc/$c/status" 2>/dev/null || echo 0)
+            ((${anon:-0} > peak)) && peak=$anon
+        done
+        sleep 0.01
+    done
+    wait "$pid" || { cat "$tfile.err" >&2; die "failed: $*"; }
+    t1=$(date +%s%N)
+    M_WALL=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) / 1e9 }')
+    M_CPU=$(awk '{ printf "%.3f", $1 + $2 }' "$tfile")
+    M_ANON=$peak
+    rm -f "$tfile" "$tfile.err"
+}
+
+# best LABEL CMD...: best wall of BENCH_RUNS runs, with that run's CPU; the largest peak anon.
+declare -A WALL CPU ANON
+best() {
+    local label=$1
+    shift
+    local bw="" bc="" ba=0
+    for ((i = 1; i <= BENCH_RUNS; i++)); do
+        measure "$@"
+        echo "  $label run $i: ${M_WALL} s wall, ${M_CPU} s cpu, $((M_ANON / 1024)) MiB anon" >&2
+        if [[ -z $bw ]] || awk -v a="$M_WALL" -v b="$bw" 'BEGIN { exit !(a < b) }'; then
+            bw=$M_WALL bc=$M_CPU
+        fi
+        ((M_ANON > ba)) && ba=$M_ANON
+    done
+    WALL[$label]=$bw CPU[$label]=$bc ANON[$label]=$ba
+}
+
+warm_cache "$file" "$big_ts"
+tmp_out=$out_dir/bench-out
+best "muxkit flv->ts" "$MUXKIT" convert "$file" "$tmp_out.ts"
+best "ffmpeg flv->ts" "$FFMPEG" -v error -y -i "$file" -map 0 -c copy -f mpegts "$tmp_out.ts"
+best "muxkit ts->flv" "$MUXKIT" convert "$big_ts" "$tmp_out.flv"
+best "ffmpeg ts->flv" "$FFMPEG" -v error -y -i "$big_ts" -map 0 -c copy -f flv "$tmp_out.flv"
+rm -f "$tmp_out.ts" "$tmp_out.flv"
+
+printf '\n%-16s %9s %9s %12s\n' tool "wall s" "cpu s" "RssAnon MiB"
+for l in "muxkit flv->ts" "ffmpeg flv->ts" "muxkit ts->flv" "ffmpeg ts->flv"; do
+    printf '%-16s %9s %9s %12s\n' "$l" "${WALL[$l]}" "${CPU[$l]}" "$((ANON[$l] / 1024))"
+done
+for d in "flv->ts" "ts->flv"; do
+    awk -v d="$d" -v fw="${WALL[ffmpeg $d]}" -v mw="${WALL[muxkit $d]}" -v fc="${CPU[ffmpeg $d]}" -v mc="${CPU[muxkit $d]}" \
+        'BEGIN { printf "%s: wall ratio ffmpeg/muxkit %.2f, cpu ratio %.2f\n", d, fw / mw, fc / (mc > 0 ? mc : 0.001) }'
+done
