@@ -164,3 +164,6 @@ impl std::fmt::Debug for TsDemuxer {
             .finish_non_exhaustive()
     }
 }
+
+#[cfg(test)]
+mod tests;

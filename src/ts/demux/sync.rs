@@ -52,6 +52,11 @@ pub(crate) struct Packetizer {
     finished: bool,
     /// Start of the bytes being skipped while out of sync.
     skip_from: Option<u64>,
+    /// After a sync loss: the offset where the lost packet began. A sync byte a whole number
+    /// of packets after it is where the stream's own packet grid says a packet starts, which
+    /// is evidence enough without waiting for a run (so two damaged packets close together
+    /// cost only themselves).
+    grid: Option<u64>,
     /// Whether the current skip follows a loss of sync (not the start of the stream).
     skip_after_loss: bool,
     no_sync_reported: bool,
@@ -110,6 +115,7 @@ impl Packetizer {
                 self.synced = false;
                 self.skip_from = Some(self.base);
                 self.skip_after_loss = true;
+                self.grid = Some(self.base);
                 continue;
             }
             return self.search();
@@ -141,6 +147,7 @@ impl Packetizer {
                 let lost = self.skip_after_loss;
                 self.skip_from = None;
                 self.skip_after_loss = false;
+                self.grid = None;
                 self.synced = true;
                 self.ever_synced = true;
                 self.packet_size = Some(size);
@@ -176,6 +183,12 @@ impl Packetizer {
 
     /// Whether a sync byte at `i` starts a run of packets, trying the known size first.
     fn check(&self, i: usize) -> Check {
+        if let (Some(grid), Some(size)) = (self.grid, self.packet_size) {
+            let start = (self.base + i as u64 + TS_PACKET_SIZE as u64).checked_sub(size as u64);
+            if start.is_some_and(|s| s > grid && (s - grid) % size as u64 == 0) {
+                return Check::Yes(size);
+            }
+        }
         let sizes: [usize; 2] = match self.packet_size {
             Some(M2TS_PACKET_SIZE) => [M2TS_PACKET_SIZE, TS_PACKET_SIZE],
             _ => [TS_PACKET_SIZE, M2TS_PACKET_SIZE],
