@@ -18,10 +18,18 @@ use crate::codec::mpa::{MpegAudioHeader, MpegLayer};
 use crate::media::{AudioParams, Codec, CodecConfig};
 use crate::time::TimeBase;
 
+use super::assemble::MAX_PES_SIZE;
+
 /// Bytes of an incomplete audio frame carried from one PES to the next: an ADTS frame is at
 /// most 8191 bytes (13-bit `frame_length`) and an MPEG audio frame far less, so anything longer
 /// is not a frame.
 pub const MAX_AUDIO_CARRY: usize = 8192;
+
+/// Most parameter sets of one kind taken out of one access unit. An `avcC` holds at most 31
+/// SPS; real streams repeat one or two per keyframe. Past this, units stay in the frame, so a
+/// hostile access unit of thousands of tiny "parameter sets" costs neither quadratic
+/// de-duplication nor a record that cannot be written.
+pub const MAX_PARAMETER_SETS: usize = 32;
 
 /// One frame in canonical form, timed in 90 kHz ticks (unwrapped).
 #[derive(Debug)]
@@ -72,9 +80,16 @@ pub(crate) struct VideoEs {
     held: Option<HeldAu>,
 }
 
-fn push_unique(list: &mut Vec<Bytes>, nal: &[u8]) {
-    if !list.iter().any(|n| n[..] == *nal) {
+/// Takes a parameter set out of the frame (once per distinct unit); past
+/// [`MAX_PARAMETER_SETS`] it stays in `data`.
+fn push_unique(list: &mut Vec<Bytes>, nal: &[u8], data: &mut Vec<u8>) {
+    if list.iter().any(|n| n[..] == *nal) {
+        return;
+    }
+    if list.len() < MAX_PARAMETER_SETS {
         list.push(Bytes::copy_from_slice(nal));
+    } else {
+        put_nal(data, nal);
     }
 }
 
@@ -121,15 +136,27 @@ impl VideoEs {
             });
             return;
         };
+        if au.data.len() + payload.len() > MAX_PES_SIZE {
+            // PES packets without PTS continuing one access unit forever: the access unit is
+            // bounded like a PES.
+            out.push(EsItem::Warning(format!(
+                "access unit continued past {MAX_PES_SIZE} bytes by pes packets without pts: continuation dropped"
+            )));
+            out.push(EsItem::Dropped {
+                frames: 0,
+                bytes: payload.len() as u64,
+            });
+            return;
+        }
         for nal in annexb_nal_units(payload) {
             let Some(&first) = nal.first() else { continue };
             if self.hevc {
                 let t = HevcNalType::from_header(first);
                 match t {
                     HevcNalType::AUD => continue,
-                    HevcNalType::VPS => push_unique(&mut au.vps, nal),
-                    HevcNalType::SPS => push_unique(&mut au.sps, nal),
-                    HevcNalType::PPS => push_unique(&mut au.pps, nal),
+                    HevcNalType::VPS => push_unique(&mut au.vps, nal, &mut au.data),
+                    HevcNalType::SPS => push_unique(&mut au.sps, nal, &mut au.data),
+                    HevcNalType::PPS => push_unique(&mut au.pps, nal, &mut au.data),
                     _ => {
                         au.keyframe |= t.is_irap();
                         put_nal(&mut au.data, nal);
@@ -139,8 +166,8 @@ impl VideoEs {
                 let t = AvcNalType::from_header(first);
                 match t {
                     AvcNalType::AUD => continue,
-                    AvcNalType::SPS => push_unique(&mut au.sps, nal),
-                    AvcNalType::PPS => push_unique(&mut au.pps, nal),
+                    AvcNalType::SPS => push_unique(&mut au.sps, nal, &mut au.data),
+                    AvcNalType::PPS => push_unique(&mut au.pps, nal, &mut au.data),
                     _ => {
                         au.keyframe |= t == AvcNalType::IDR;
                         put_nal(&mut au.data, nal);
@@ -215,7 +242,7 @@ impl VideoEs {
 }
 
 /// Writes a NAL unit behind its 4-byte length. Units come from a PES of at most
-/// [`super::assemble::MAX_PES_SIZE`] bytes, so the length always fits.
+/// [`MAX_PES_SIZE`] bytes, so the length always fits.
 fn put_nal(out: &mut Vec<u8>, nal: &[u8]) {
     out.put_u32(nal.len() as u32);
     out.put_slice(nal);
@@ -466,6 +493,18 @@ impl AudioEs {
                 out.push(EsItem::Config(c));
             }
             (AudioKey::Adts { .. }, None) => {}
+        }
+    }
+
+    /// Data of this stream was lost: an incomplete frame waiting for its end cannot be
+    /// completed by what comes next.
+    pub(crate) fn on_loss(&mut self, out: &mut Vec<EsItem>) {
+        if !self.carry.is_empty() {
+            out.push(EsItem::Dropped {
+                frames: 1,
+                bytes: self.carry.len() as u64,
+            });
+            self.carry.clear();
         }
     }
 

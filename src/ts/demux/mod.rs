@@ -7,7 +7,7 @@
 //!
 //! What the demuxer does with the stream, layer by layer:
 //!
-//! - sync: the 0x47 sync byte confirmed [`sync::SYNC_RUN`] times at packet spacing; 188-byte
+//! - sync: the 0x47 sync byte confirmed [`SYNC_RUN`] times at packet spacing; 188-byte
 //!   TS and 192-byte M2TS detected; junk skipped and sync regained after a lost sync byte, each
 //!   counted with its byte offset;
 //! - packets: continuity counters checked per PID (one duplicate allowed, as §2.4.3.3 says;
@@ -27,7 +27,7 @@ mod assemble;
 mod es;
 mod parser;
 mod report;
-pub mod sync;
+mod sync;
 
 use bytes::Bytes;
 
@@ -39,9 +39,10 @@ use super::pat::Pat;
 use super::pmt::Pmt;
 
 pub use assemble::{MAX_AUDIO_PES_SIZE, MAX_PES_SIZE};
-pub use es::MAX_AUDIO_CARRY;
+pub use es::{MAX_AUDIO_CARRY, MAX_PARAMETER_SETS};
 pub use parser::{MAX_TRACKS, TsStreamParser};
 pub use report::{PcrStats, PesStats, TsReadOptions, TsReport, TsWarning};
+pub use sync::{MAX_INITIAL_GARBAGE, SYNC_RUN};
 
 /// How far [`TsDemuxer::new`] reads ahead looking for every stream's first packet. A PMT
 /// comes every few hundred milliseconds and every stream shows itself within a GOP, a few

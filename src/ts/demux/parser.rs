@@ -336,6 +336,11 @@ impl TsStreamParser {
             self.report.null_packets += 1;
             return Ok(());
         }
+        if h.scrambling != 0 && h.has_payload {
+            // Encrypted payload: nothing in it can be parsed. Counted, not warned per packet.
+            *self.report.scrambled_packets.entry(pid).or_default() += 1;
+            return Ok(());
+        }
         let af = pkt.adaptation.as_ref();
         let discontinuity = af.is_some_and(|a| a.discontinuity);
         if let Some(pcr) = af.and_then(|a| a.pcr) {
@@ -391,6 +396,7 @@ impl TsStreamParser {
             stats.excess_bytes += r.excess as u64;
             if let Some(size) = r.overflow {
                 stats.dropped += 1;
+                self.es_loss(track);
                 let limit = match self.tracks[track].kind {
                     MediaKind::Video => MAX_PES_SIZE,
                     _ => MAX_AUDIO_PES_SIZE,
@@ -455,12 +461,31 @@ impl TsStreamParser {
             return had;
         }
         if let Some(slot) = self.slots.get_mut(&pid) {
-            if slot.pes.drop_current() {
+            let t = slot.track;
+            let had = slot.pes.drop_current();
+            if had {
                 self.report.pes_mut(pid).dropped += 1;
-                return true;
             }
+            self.es_loss(t);
+            return had;
         }
         false
+    }
+
+    /// Tells a track's converter that data was lost (an audio frame split across PES packets
+    /// cannot be joined across the gap).
+    fn es_loss(&mut self, t: usize) {
+        let mut items = std::mem::take(&mut self.items);
+        if let Es::Audio(a) = &mut self.state[t].es {
+            a.on_loss(&mut items);
+        }
+        let at = Loc {
+            packet: self.packet_index,
+            offset: 0,
+            pid: self.state[t].pid,
+        };
+        self.apply_items(t, at, &mut items);
+        self.items = items;
     }
 
     /// Delivers what a track's converter holds (a video access unit, an audio remainder).
@@ -509,6 +534,7 @@ impl TsStreamParser {
             Ok(v) => v,
             Err(e) => {
                 self.report.pes_mut(pid).dropped += 1;
+                self.es_loss(t);
                 return self.damage(at, e);
             }
         };

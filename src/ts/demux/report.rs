@@ -8,8 +8,11 @@ use crate::ts::pmt::StreamType;
 /// How strictly to read.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct TsReadOptions {
-    /// Treat recoverable damage (a bad packet, a section with a bad CRC, a continuity error, a
-    /// PES that cannot be parsed or converted) as an error instead of a warning that skips it.
+    /// Treat recoverable damage (a packet that cannot be parsed, a malformed section or one
+    /// with a bad CRC, a continuity error, a PES header that cannot be parsed, a PES over the
+    /// size limit) as an error instead of a warning that skips it. Oddities that lose nothing
+    /// or are the stream's own choice (a PES shorter than its stated length, a skipped stream
+    /// type, damaged audio frames inside a PES) stay warnings.
     pub strict: bool,
 }
 
@@ -108,6 +111,8 @@ pub struct TsReport {
     pub error_indicator_packets: u64,
     /// Null packets (PID 0x1FFF).
     pub null_packets: u64,
+    /// Packets with a scrambled (encrypted) payload, by PID, skipped.
+    pub scrambled_packets: BTreeMap<u16, u64>,
     /// Packets repeated once with the same continuity counter (allowed by §2.4.3.3, dropped).
     pub duplicate_packets: u64,
     /// Continuity counter errors by PID.

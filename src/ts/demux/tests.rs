@@ -657,3 +657,49 @@ fn damaged_real_stream_never_panics() {
         assert!(n < 2000);
     }
 }
+
+#[test]
+fn a_split_audio_frame_is_not_joined_across_a_lost_packet() {
+    let mut ts = Ts::default();
+    ts.tables(&[(StreamType::AAC_ADTS, AUDIO)]);
+    let f: Vec<Vec<u8>> = (0..3u8).map(|i| adts(&[i + 1; 200])).collect();
+    ts.pes(
+        AUDIO,
+        90_000,
+        None,
+        &[&f[0][..], &f[1][..100]].concat(),
+        true,
+    );
+    // The second PES spans two packets; its first is lost.
+    let before = ts.out.len();
+    ts.pes(
+        AUDIO,
+        95_000,
+        None,
+        &[&f[1][100..], &f[2][..]].concat(),
+        true,
+    );
+    ts.out.drain(before..before + TS_PACKET_SIZE);
+    ts.pes(AUDIO, 99_000, None, &adts(&[9; 10]), true);
+    let (_, packets, r) = read(ts.bytes());
+    let firsts: Vec<u8> = packets.iter().map(|p| p.data[0]).collect();
+    assert_eq!(firsts, [1, 9]);
+    assert_eq!(r.cc_errors[&AUDIO], 1);
+    assert_eq!(r.dropped_frames, 1);
+}
+
+#[test]
+fn scrambled_and_null_packets_are_counted_and_skipped() {
+    let mut ts = Ts::default();
+    ts.tables(&[(StreamType::AAC_ADTS, AUDIO)]);
+    let cc = ts.cc(AUDIO);
+    let mut h = TsPacketHeader::new(Pid::new(AUDIO).unwrap(), true, cc);
+    h.scrambling = 2;
+    write_packet(&h, None, &[0xAB; 184], &mut ts.out);
+    ts.packet(0x1FFF, false, None, &[0xFF; 184]);
+    ts.pes(AUDIO, 90_000, None, &adts(&[1, 2]), true);
+    let (_, packets, r) = read(ts.bytes());
+    assert_eq!(r.scrambled_packets[&AUDIO], 1);
+    assert_eq!(r.null_packets, 1);
+    assert_eq!(packets.len(), 1);
+}
