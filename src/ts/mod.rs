@@ -9,11 +9,13 @@
 //! | program association table | [`Pat`] | §2.4.4.3 |
 //! | program map table, descriptors | [`Pmt`], [`Descriptor`] | §2.4.4.8, §2.6 |
 //! | PES packet header, PTS/DTS | [`PesHeader`] | §2.4.3.6 - §2.4.3.7 |
+//! | tracks and packets | [`TsDemuxer`], [`TsStreamParser`] | |
 //!
 //! Every parser takes bytes and returns a [`TsError`] naming the structure and, where the
 //! demuxer knows it, the packet index, byte offset and PID; none panics or allocates without
 //! bound on any input.
 
+pub mod demux;
 pub mod packet;
 pub mod pat;
 pub mod pes;
@@ -22,6 +24,7 @@ pub mod psi;
 // The muxer: added beside the structures by the lead (the demuxer lands with its own line).
 pub mod mux;
 
+pub use demux::{TsDemuxer, TsReadOptions, TsReport, TsStreamParser, TsWarning};
 pub use packet::{
     AdaptationField, ContinuityCounter, Pcr, Pid, TsPacket, TsPacketHeader, write_packet,
 };

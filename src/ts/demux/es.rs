@@ -1,0 +1,525 @@
+//! Elementary-stream payloads -> frames in the canonical (MP4/FLV) form.
+//!
+//! - H.264 / HEVC: the Annex B access unit of a PES becomes 4-byte length-prefixed NAL units;
+//!   access unit delimiters are dropped and parameter sets (VPS/SPS/PPS) move into the track's
+//!   `avcC`/`hvcC`. A PES without a PTS continues the previous access unit, so each access
+//!   unit is held until the next one starts (one frame of latency).
+//! - AAC (ADTS) and MPEG audio: one frame per ADTS/MPEG audio frame, the first frame that
+//!   starts in a PES timed by the PES's PTS and each following one by a sample counter, in
+//!   exact integer arithmetic. A frame split across two PES packets is joined.
+
+use bytes::{BufMut, Bytes};
+
+use crate::codec::CodecError;
+use crate::codec::aac::AdtsHeader;
+use crate::codec::avc::{AvcDecoderConfig, AvcNalType, annexb_nal_units};
+use crate::codec::hevc::{HevcDecoderConfig, HevcNalType};
+use crate::codec::mpa::{MpegAudioHeader, MpegLayer};
+use crate::media::{AudioParams, Codec, CodecConfig};
+use crate::time::TimeBase;
+
+use super::assemble::MAX_PES_SIZE;
+
+/// Bytes of an incomplete audio frame carried from one PES to the next: an ADTS frame is at
+/// most 8191 bytes (13-bit `frame_length`) and an MPEG audio frame far less, so anything longer
+/// is not a frame.
+pub const MAX_AUDIO_CARRY: usize = 8192;
+
+/// Most parameter sets of one kind taken out of one access unit. An `avcC` holds at most 31
+/// SPS; real streams repeat one or two per keyframe. Past this, units stay in the frame, so a
+/// hostile access unit of thousands of tiny "parameter sets" costs neither quadratic
+/// de-duplication nor a record that cannot be written.
+pub const MAX_PARAMETER_SETS: usize = 32;
+
+/// One frame in canonical form, timed in 90 kHz ticks (unwrapped).
+#[derive(Debug)]
+pub(crate) struct Frame {
+    pub dts: i64,
+    pub pts: i64,
+    pub duration: Option<i64>,
+    pub keyframe: bool,
+    pub data: Bytes,
+}
+
+/// What converting a payload produced, in order.
+#[derive(Debug)]
+pub(crate) enum EsItem {
+    /// The track's configuration as the stream now states it (possibly unchanged).
+    Config(CodecConfig),
+    Frame(Frame),
+    /// Something to tell the user.
+    Warning(String),
+    /// Frames and bytes dropped (counted, not each told).
+    Dropped {
+        frames: u64,
+        bytes: u64,
+    },
+}
+
+/// An access unit being collected.
+#[derive(Debug, Default)]
+struct HeldAu {
+    dts: i64,
+    pts: i64,
+    keyframe: bool,
+    data: Vec<u8>,
+    vps: Vec<Bytes>,
+    sps: Vec<Bytes>,
+    pps: Vec<Bytes>,
+}
+
+/// H.264 or HEVC.
+#[derive(Debug)]
+pub(crate) struct VideoEs {
+    hevc: bool,
+    vps: Vec<Bytes>,
+    sps: Vec<Bytes>,
+    pps: Vec<Bytes>,
+    /// The record built from the current parameter sets.
+    extradata: Bytes,
+    held: Option<HeldAu>,
+}
+
+/// Takes a parameter set out of the frame (once per distinct unit); past
+/// [`MAX_PARAMETER_SETS`] it stays in `data`.
+fn push_unique(list: &mut Vec<Bytes>, nal: &[u8], data: &mut Vec<u8>) {
+    if list.iter().any(|n| n[..] == *nal) {
+        return;
+    }
+    if list.len() < MAX_PARAMETER_SETS {
+        list.push(Bytes::copy_from_slice(nal));
+    } else {
+        put_nal(data, nal);
+    }
+}
+
+impl VideoEs {
+    pub(crate) fn new(hevc: bool) -> VideoEs {
+        VideoEs {
+            hevc,
+            vps: Vec::new(),
+            sps: Vec::new(),
+            pps: Vec::new(),
+            extradata: Bytes::new(),
+            held: None,
+        }
+    }
+
+    fn codec(&self) -> Codec {
+        if self.hevc { Codec::Hevc } else { Codec::H264 }
+    }
+
+    /// Converts one PES payload; `pts`/`dts` are unwrapped 90 kHz ticks.
+    pub(crate) fn push(
+        &mut self,
+        pts: Option<i64>,
+        dts: Option<i64>,
+        payload: &[u8],
+        out: &mut Vec<EsItem>,
+    ) {
+        if let Some(pts) = pts {
+            self.flush(out);
+            self.held = Some(HeldAu {
+                dts: dts.unwrap_or(pts),
+                pts,
+                data: Vec::with_capacity(payload.len() + 16),
+                ..HeldAu::default()
+            });
+        }
+        let Some(au) = self.held.as_mut() else {
+            out.push(EsItem::Warning(
+                "video pes without pts before any timestamped one: dropped".into(),
+            ));
+            out.push(EsItem::Dropped {
+                frames: 1,
+                bytes: payload.len() as u64,
+            });
+            return;
+        };
+        if au.data.len() + payload.len() > MAX_PES_SIZE {
+            // PES packets without PTS continuing one access unit forever: the access unit is
+            // bounded like a PES.
+            out.push(EsItem::Warning(format!(
+                "access unit continued past {MAX_PES_SIZE} bytes by pes packets without pts: continuation dropped"
+            )));
+            out.push(EsItem::Dropped {
+                frames: 0,
+                bytes: payload.len() as u64,
+            });
+            return;
+        }
+        for nal in annexb_nal_units(payload) {
+            let Some(&first) = nal.first() else { continue };
+            if self.hevc {
+                let t = HevcNalType::from_header(first);
+                match t {
+                    HevcNalType::AUD => continue,
+                    HevcNalType::VPS => push_unique(&mut au.vps, nal, &mut au.data),
+                    HevcNalType::SPS => push_unique(&mut au.sps, nal, &mut au.data),
+                    HevcNalType::PPS => push_unique(&mut au.pps, nal, &mut au.data),
+                    _ => {
+                        au.keyframe |= t.is_irap();
+                        put_nal(&mut au.data, nal);
+                    }
+                }
+            } else {
+                let t = AvcNalType::from_header(first);
+                match t {
+                    AvcNalType::AUD => continue,
+                    AvcNalType::SPS => push_unique(&mut au.sps, nal, &mut au.data),
+                    AvcNalType::PPS => push_unique(&mut au.pps, nal, &mut au.data),
+                    _ => {
+                        au.keyframe |= t == AvcNalType::IDR;
+                        put_nal(&mut au.data, nal);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Emits the held access unit (at the next PTS, at the end of the stream, or when the
+    /// stream goes away).
+    pub(crate) fn flush(&mut self, out: &mut Vec<EsItem>) {
+        let Some(mut au) = self.held.take() else {
+            return;
+        };
+        if !(au.vps.is_empty() && au.sps.is_empty() && au.pps.is_empty()) {
+            let pick = |new: &Vec<Bytes>, old: &Vec<Bytes>| {
+                if new.is_empty() {
+                    old.clone()
+                } else {
+                    new.clone()
+                }
+            };
+            let (vps, sps, pps) = (
+                pick(&au.vps, &self.vps),
+                pick(&au.sps, &self.sps),
+                pick(&au.pps, &self.pps),
+            );
+            match self.build(&vps, &sps, &pps) {
+                Ok(record) => {
+                    (self.vps, self.sps, self.pps) = (vps, sps, pps);
+                    if record != self.extradata {
+                        self.extradata = record.clone();
+                        let mut c = CodecConfig::new(self.codec());
+                        c.extradata = record;
+                        out.push(EsItem::Config(c));
+                    }
+                }
+                Err(e) => {
+                    // Keep the parameter sets in band rather than lose them.
+                    out.push(EsItem::Warning(format!(
+                        "in-band parameter sets do not make a configuration record ({e}): kept in the frame"
+                    )));
+                    let mut data = Vec::with_capacity(au.data.len() + 256);
+                    for nal in au.vps.iter().chain(&au.sps).chain(&au.pps) {
+                        put_nal(&mut data, nal);
+                    }
+                    data.extend_from_slice(&au.data);
+                    au.data = data;
+                }
+            }
+        }
+        if au.data.is_empty() {
+            return;
+        }
+        out.push(EsItem::Frame(Frame {
+            dts: au.dts,
+            pts: au.pts,
+            duration: None,
+            keyframe: au.keyframe,
+            data: Bytes::from(au.data),
+        }));
+    }
+
+    fn build(&self, vps: &[Bytes], sps: &[Bytes], pps: &[Bytes]) -> Result<Bytes, CodecError> {
+        if self.hevc {
+            HevcDecoderConfig::from_parameter_sets(vps, sps, pps)?.to_bytes()
+        } else {
+            AvcDecoderConfig::from_parameter_sets(sps, pps)?.to_bytes()
+        }
+    }
+}
+
+/// Writes a NAL unit behind its 4-byte length. Units come from a PES of at most
+/// [`MAX_PES_SIZE`] bytes, so the length always fits.
+fn put_nal(out: &mut Vec<u8>, nal: &[u8]) {
+    out.put_u32(nal.len() as u32);
+    out.put_slice(nal);
+}
+
+/// What identifies an audio configuration in a frame header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum AudioKey {
+    Adts {
+        object_type: u8,
+        sampling_index: u8,
+        channel_config: u8,
+    },
+    Mpa {
+        sample_rate: u32,
+        channels: u8,
+    },
+}
+
+/// AAC in ADTS, or MPEG audio Layer III.
+#[derive(Debug)]
+pub(crate) struct AudioEs {
+    aac: bool,
+    carry: Vec<u8>,
+    /// The time of the first frame counted by `samples`.
+    anchor: Option<i64>,
+    samples: i64,
+    rate: u32,
+    key: Option<AudioKey>,
+    /// A non-Layer III MPEG audio stream was reported (once).
+    unsupported_reported: bool,
+}
+
+/// A parsed frame header, whatever the codec.
+struct FrameHead {
+    header_len: usize,
+    frame_len: usize,
+    samples: u32,
+    rate: u32,
+    key: AudioKey,
+    adts: Option<AdtsHeader>,
+    /// MPEG audio Layer I or II, which the model has no codec for.
+    other_layer: Option<MpegLayer>,
+}
+
+impl AudioEs {
+    pub(crate) fn new(aac: bool) -> AudioEs {
+        AudioEs {
+            aac,
+            carry: Vec::new(),
+            anchor: None,
+            samples: 0,
+            rate: 0,
+            key: None,
+            unsupported_reported: false,
+        }
+    }
+
+    /// Parses the frame header at the start of `data`: `Ok(None)` when `data` is too short to
+    /// tell, `Err` when it is not a usable header.
+    fn head(&self, data: &[u8]) -> Result<Option<FrameHead>, String> {
+        if self.aac {
+            match AdtsHeader::parse(data) {
+                Ok(h) => Ok(Some(FrameHead {
+                    header_len: h.header_len(),
+                    frame_len: usize::from(h.frame_length),
+                    samples: 1024 * (u32::from(h.raw_blocks) + 1),
+                    rate: h.sample_rate(),
+                    key: AudioKey::Adts {
+                        object_type: h.object_type,
+                        sampling_index: h.sampling_index,
+                        channel_config: h.channel_config,
+                    },
+                    adts: Some(h),
+                    other_layer: None,
+                })),
+                Err(CodecError::Truncated { .. }) => Ok(None),
+                Err(e) => Err(e.to_string()),
+            }
+        } else {
+            if data.len() < MpegAudioHeader::LEN {
+                return Ok(None);
+            }
+            let h = MpegAudioHeader::parse(data).map_err(|e| e.to_string())?;
+            let frame_len = h
+                .frame_len()
+                .filter(|&n| n >= MpegAudioHeader::LEN)
+                .ok_or_else(|| "free-format mpeg audio frame (no stated length)".to_owned())?;
+            Ok(Some(FrameHead {
+                header_len: 0,
+                frame_len,
+                samples: h.samples_per_frame(),
+                rate: h.sample_rate,
+                key: AudioKey::Mpa {
+                    sample_rate: h.sample_rate,
+                    channels: h.channels(),
+                },
+                adts: None,
+                other_layer: (h.layer != MpegLayer::Layer3).then_some(h.layer),
+            }))
+        }
+    }
+
+    /// Converts one PES payload; `pts` is in unwrapped 90 kHz ticks.
+    pub(crate) fn push(&mut self, pts: Option<i64>, payload: Bytes, out: &mut Vec<EsItem>) {
+        let carried = self.carry.len();
+        let data = if carried == 0 {
+            payload
+        } else {
+            let mut v = std::mem::take(&mut self.carry);
+            v.extend_from_slice(&payload);
+            Bytes::from(v)
+        };
+        let mut anchored = pts.is_none();
+        let mut pos = 0;
+        let mut skipped_from: Option<usize> = None;
+        while pos < data.len() {
+            if !anchored && pos >= carried {
+                anchored = true;
+                self.anchor = pts;
+                self.samples = 0;
+            }
+            let rest = &data[pos..];
+            let head = match self.head(rest) {
+                Ok(Some(h)) if h.frame_len <= rest.len() => h,
+                Ok(_) => {
+                    // The frame continues in the next PES.
+                    if rest.len() <= MAX_AUDIO_CARRY {
+                        self.carry = rest.to_vec();
+                    } else {
+                        out.push(EsItem::Warning(format!(
+                            "{} bytes of audio without a whole frame: dropped",
+                            rest.len()
+                        )));
+                        out.push(EsItem::Dropped {
+                            frames: 1,
+                            bytes: rest.len() as u64,
+                        });
+                    }
+                    break;
+                }
+                Err(reason) => {
+                    if skipped_from.is_none() {
+                        skipped_from = Some(pos);
+                        out.push(EsItem::Warning(format!(
+                            "bad audio frame header ({reason}): looking for the next one"
+                        )));
+                    }
+                    pos += 1;
+                    match rest
+                        .get(1..)
+                        .and_then(|r| r.iter().position(|&b| b == 0xFF))
+                    {
+                        Some(k) => pos += k,
+                        None => pos = data.len(),
+                    }
+                    continue;
+                }
+            };
+            if let Some(from) = skipped_from.take() {
+                out.push(EsItem::Dropped {
+                    frames: 0,
+                    bytes: (pos - from) as u64,
+                });
+            }
+            let frame = data.slice(pos + head.header_len..pos + head.frame_len);
+            pos += head.frame_len;
+            if let Some(layer) = head.other_layer {
+                if !self.unsupported_reported {
+                    self.unsupported_reported = true;
+                    out.push(EsItem::Warning(format!(
+                        "mpeg audio layer {} is not read (only layer iii): frames dropped",
+                        match layer {
+                            MpegLayer::Layer1 => "i",
+                            _ => "ii",
+                        }
+                    )));
+                }
+                continue;
+            }
+            if self.key != Some(head.key) {
+                self.on_new_key(&head, out);
+            }
+            let Some(anchor) = self.anchor else {
+                out.push(EsItem::Dropped {
+                    frames: 1,
+                    bytes: frame.len() as u64,
+                });
+                continue;
+            };
+            let start = anchor + self.ticks(self.samples);
+            self.samples += i64::from(head.samples);
+            let end = anchor + self.ticks(self.samples);
+            out.push(EsItem::Frame(Frame {
+                dts: start,
+                pts: start,
+                duration: Some(end - start),
+                keyframe: true,
+                data: frame,
+            }));
+        }
+        if let Some(from) = skipped_from {
+            out.push(EsItem::Dropped {
+                frames: 0,
+                bytes: (data.len() - from) as u64,
+            });
+        }
+    }
+
+    /// `samples` at the current rate, in 90 kHz ticks.
+    fn ticks(&self, samples: i64) -> i64 {
+        TimeBase::per_second(self.rate).map_or(0, |tb| tb.rescale(samples, TimeBase::MPEG_90K))
+    }
+
+    /// A header states a new configuration: report it, and restart the sample count at the
+    /// current time so a rate change keeps the clock exact.
+    fn on_new_key(&mut self, head: &FrameHead, out: &mut Vec<EsItem>) {
+        if let Some(anchor) = self.anchor {
+            self.anchor = Some(anchor + self.ticks(self.samples));
+            self.samples = 0;
+        }
+        self.key = Some(head.key);
+        self.rate = head.rate;
+        match (head.key, head.adts) {
+            (AudioKey::Adts { .. }, Some(h)) => match h.to_audio_specific_config() {
+                Ok(asc) => {
+                    let mut c = CodecConfig::new(Codec::Aac);
+                    c.extradata = asc.to_bytes();
+                    out.push(EsItem::Config(c));
+                }
+                Err(e) => out.push(EsItem::Warning(format!(
+                    "adts header does not make an audio specific config ({e}): configuration left as it was"
+                ))),
+            },
+            (
+                AudioKey::Mpa {
+                    sample_rate,
+                    channels,
+                },
+                _,
+            ) => {
+                let mut c = CodecConfig::new(Codec::Mp3);
+                c.audio = Some(AudioParams {
+                    sample_rate,
+                    channels,
+                    bits_per_sample: 16,
+                });
+                out.push(EsItem::Config(c));
+            }
+            (AudioKey::Adts { .. }, None) => {}
+        }
+    }
+
+    /// Data of this stream was lost: an incomplete frame waiting for its end cannot be
+    /// completed by what comes next.
+    pub(crate) fn on_loss(&mut self, out: &mut Vec<EsItem>) {
+        if !self.carry.is_empty() {
+            out.push(EsItem::Dropped {
+                frames: 1,
+                bytes: self.carry.len() as u64,
+            });
+            self.carry.clear();
+        }
+    }
+
+    /// At the end of the stream: an incomplete frame left over is dropped.
+    pub(crate) fn flush(&mut self, out: &mut Vec<EsItem>) {
+        if !self.carry.is_empty() {
+            let n = self.carry.len() as u64;
+            self.carry.clear();
+            out.push(EsItem::Warning(format!(
+                "incomplete audio frame of {n} bytes at the end: dropped"
+            )));
+            out.push(EsItem::Dropped {
+                frames: 1,
+                bytes: n,
+            });
+        }
+    }
+}
