@@ -8,9 +8,9 @@ use std::path::Path;
 use crate::error::{Error, Result};
 use crate::flv::{FlvMuxOptions, FlvMuxer};
 use crate::io::{AtomicFile, Unseekable};
-use crate::media::{Demuxer, Muxer};
+use crate::media::Demuxer;
 use crate::probe::{InputPath, OpenOptions, open_demuxer, probe};
-use crate::remux::{RemuxStats, remux};
+use crate::remux::{RemuxOptions, RemuxStats, remux_with};
 use crate::ts::mux::{TsMuxOptions, TsMuxer};
 
 /// A container muxkit can write.
@@ -78,10 +78,10 @@ pub fn convert(
             };
             if to_stdout {
                 let mut m = FlvMuxer::new(Unseekable(std::io::stdout().lock()), flv_options);
-                remux(&mut *demuxer, &mut m)
+                remux_with(&mut *demuxer, &mut m, RemuxOptions::default())
             } else {
                 let mut m = FlvMuxer::new(AtomicFile::create(output)?, flv_options);
-                let stats = remux(&mut *demuxer, &mut m as &mut dyn Muxer)?;
+                let stats = remux_with(&mut *demuxer, &mut m, RemuxOptions::default())?;
                 m.into_inner().commit()?;
                 Ok(stats)
             }
@@ -89,10 +89,10 @@ pub fn convert(
         OutputFormat::Ts => {
             if to_stdout {
                 let mut m = TsMuxer::new(std::io::stdout().lock(), TsMuxOptions::default());
-                remux(&mut *demuxer, &mut m)
+                remux_with(&mut *demuxer, &mut m, RemuxOptions::default())
             } else {
                 let mut m = TsMuxer::new(AtomicFile::create(output)?, TsMuxOptions::default());
-                let stats = remux(&mut *demuxer, &mut m)?;
+                let stats = remux_with(&mut *demuxer, &mut m, RemuxOptions::default())?;
                 m.into_inner().commit()?;
                 Ok(stats)
             }

@@ -9,6 +9,7 @@ use crate::error::{Error, Result};
 use crate::flv::{FlvDemuxer, FlvReadOptions};
 use crate::io::InputSource;
 use crate::media::Demuxer;
+use crate::ts::demux::{TsDemuxer, TsReadOptions};
 
 /// A container muxkit can read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -16,16 +17,22 @@ use crate::media::Demuxer;
 pub enum InputFormat {
     /// Flash Video.
     Flv,
+    /// MPEG transport stream (188-byte packets, or 192-byte M2TS).
+    Ts,
 }
 
 impl InputFormat {
-    /// Bytes [`InputFormat::detect`] needs to decide.
-    pub const PROBE_LEN: usize = 16;
+    /// Bytes [`InputFormat::detect`] looks at: enough for three 192-byte packets after up to a
+    /// kilobyte of leading junk.
+    pub const PROBE_LEN: usize = 1024 + 3 * 192;
 
     /// Recognises a format from the first bytes of an input.
     pub fn detect(head: &[u8]) -> Option<InputFormat> {
         if head.len() >= 4 && &head[..3] == b"FLV" && head[3] == 1 {
             return Some(InputFormat::Flv);
+        }
+        if looks_like_ts(head) {
+            return Some(InputFormat::Ts);
         }
         None
     }
@@ -34,8 +41,27 @@ impl InputFormat {
     pub fn name(self) -> &'static str {
         match self {
             InputFormat::Flv => "flv",
+            InputFormat::Ts => "mpegts",
         }
     }
+}
+
+/// A sync byte 0x47 every 188 (or 192) bytes, three times in a row (fewer if the input is that
+/// short), starting within the first kilobyte.
+fn looks_like_ts(head: &[u8]) -> bool {
+    const SYNC: u8 = 0x47;
+    (0..head.len().min(1024)).any(|start| {
+        head[start] == SYNC
+            && [188usize, 192].iter().any(|&size| {
+                let starts: Vec<usize> = (1..3)
+                    .map(|k| start + k * size)
+                    .take_while(|&p| p < head.len())
+                    .collect();
+                // A lone packet is a TS only if it is the whole input.
+                (!starts.is_empty() || head.len() - start == size)
+                    && starts.iter().all(|&p| head[p] == SYNC)
+            })
+    })
 }
 
 /// Where an input comes from.
@@ -147,5 +173,42 @@ pub fn open_demuxer(input: ProbedInput, options: OpenOptions) -> Result<Box<dyn 
                 strict: options.strict,
             },
         )?)),
+        InputFormat::Ts => Ok(Box::new(TsDemuxer::new(
+            input.source,
+            TsReadOptions {
+                strict: options.strict,
+            },
+        )?)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detects_by_content() {
+        assert_eq!(
+            InputFormat::detect(b"FLV\x01\x05\0\0\0\x09"),
+            Some(InputFormat::Flv)
+        );
+        let mut ts = vec![0u8; 188 * 3];
+        for k in 0..3 {
+            ts[k * 188] = 0x47;
+        }
+        assert_eq!(InputFormat::detect(&ts), Some(InputFormat::Ts));
+        let mut m2ts = vec![0u8; 192 * 3];
+        for k in 0..3 {
+            m2ts[4 + k * 192] = 0x47;
+        }
+        assert_eq!(InputFormat::detect(&m2ts), Some(InputFormat::Ts));
+        let mut junk = vec![1u8; 100];
+        junk.extend_from_slice(&ts);
+        assert_eq!(InputFormat::detect(&junk), Some(InputFormat::Ts));
+        assert_eq!(
+            InputFormat::detect(b"G not a transport stream at all"),
+            None
+        );
+        assert_eq!(InputFormat::detect(b""), None);
     }
 }

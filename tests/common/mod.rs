@@ -86,7 +86,8 @@ pub fn have_ffmpeg(test: &str) -> bool {
 }
 
 /// `ffmpeg -i FILE -map 0 -f framemd5 -`, reduced to (stream, size, hash) per decoded frame:
-/// the decoded content without timestamps.
+/// the decoded content without timestamps, grouped by stream (in decode order within each), since
+/// how two streams interleave is the container's business, not the content's.
 pub fn frame_hashes(file: &Path) -> Vec<String> {
     let out = Command::new("ffmpeg")
         .args(["-nostdin", "-v", "error", "-i"])
@@ -100,14 +101,17 @@ pub fn frame_hashes(file: &Path) -> Vec<String> {
         file.display(),
         String::from_utf8_lossy(&out.stderr)
     );
-    String::from_utf8_lossy(&out.stdout)
+    let mut lines = String::from_utf8_lossy(&out.stdout)
         .lines()
         .filter(|l| !l.starts_with('#'))
         .map(|l| {
             let f: Vec<&str> = l.split(',').map(str::trim).collect();
             format!("{} {} {}", f[0], f[4], f[5])
         })
-        .collect()
+        .collect::<Vec<_>>();
+    // A stable sort by stream index keeps each stream's frames in order.
+    lines.sort_by_key(|l| l.split(' ').next().and_then(|s| s.parse::<u32>().ok()));
+    lines
 }
 
 /// Everything ffprobe prints at `-v warning` while reading every packet and frame header: empty

@@ -14,7 +14,7 @@ use crate::ts::psi::{PsiSection, SectionAssembler};
 use crate::ts::{TS_PACKET_SIZE, TsError};
 
 use super::assemble::{MAX_AUDIO_PES_SIZE, MAX_PES_SIZE, PesAssembler, RawPes};
-use super::es::{AudioEs, EsItem, VideoEs};
+use super::es::{AudioEs, EsItem, Frame, VideoEs};
 use super::report::{TsReadOptions, TsReport};
 use super::sync::{Packetizer, SyncItem};
 
@@ -32,6 +32,7 @@ fn classify(ty: StreamType) -> Option<(Codec, MediaKind)> {
         StreamType::HEVC => (Codec::Hevc, MediaKind::Video),
         StreamType::AAC_ADTS => (Codec::Aac, MediaKind::Audio),
         StreamType::MPEG1_AUDIO | StreamType::MPEG2_AUDIO => (Codec::Mp3, MediaKind::Audio),
+        StreamType::METADATA => (Codec::TimedId3, MediaKind::Data),
         _ => return None,
     })
 }
@@ -41,6 +42,7 @@ fn new_es(codec: Codec) -> Es {
         Codec::H264 => Es::Video(VideoEs::new(false)),
         Codec::Hevc => Es::Video(VideoEs::new(true)),
         Codec::Aac => Es::Audio(AudioEs::new(true)),
+        Codec::TimedId3 => Es::Id3,
         _ => Es::Audio(AudioEs::new(false)),
     }
 }
@@ -49,6 +51,8 @@ fn new_es(codec: Codec) -> Es {
 enum Es {
     Video(VideoEs),
     Audio(AudioEs),
+    /// Timed ID3: each PES payload is one tag, shown at the PES's PTS.
+    Id3,
 }
 
 #[derive(Debug)]
@@ -494,6 +498,7 @@ impl TsStreamParser {
         match &mut self.state[t].es {
             Es::Video(v) => v.flush(&mut items),
             Es::Audio(a) => a.flush(&mut items),
+            Es::Id3 => {}
         }
         let pid = self.state[t].pid;
         let at = Loc {
@@ -562,6 +567,18 @@ impl TsStreamParser {
         match &mut self.state[t].es {
             Es::Video(v) => v.push(pts, dts, &payload, &mut items),
             Es::Audio(a) => a.push(pts, payload, &mut items),
+            Es::Id3 => match pts {
+                Some(pts) => items.push(EsItem::Frame(Frame {
+                    dts: pts,
+                    pts,
+                    duration: None,
+                    keyframe: true,
+                    data: payload,
+                })),
+                None => items.push(EsItem::Warning(
+                    "timed id3 pes without a pts, dropped".into(),
+                )),
+            },
         }
         self.apply_items(t, at, &mut items);
         self.items = items;
