@@ -31,6 +31,12 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        // The reader went away (`muxkit inspect --tags big.flv | head`): not a failure.
+        Err(muxkit::Error::Io { source, .. })
+            if source.kind() == std::io::ErrorKind::BrokenPipe =>
+        {
+            ExitCode::SUCCESS
+        }
         Err(e) => {
             eprintln!("muxkit: error: {e}");
             ExitCode::FAILURE

@@ -4,12 +4,16 @@
 //! tests snapshot both.
 
 pub mod flv;
+pub mod ts;
 
 use std::fmt::Write as _;
 
 use serde_json::{Value, json};
 
-use crate::media::{CodecConfig, MediaKind, Track};
+use std::io::Write;
+
+use crate::error::{Error, Result};
+use crate::media::{CodecConfig, Demuxer, MediaKind, Track};
 use crate::time::TimeBase;
 
 /// Per-track statistics gathered over every packet.
@@ -204,4 +208,68 @@ pub fn codec_text(c: &CodecConfig) -> String {
         let _ = write!(s, " [bad config: {e}]");
     }
     s
+}
+
+/// Writes one line (or one JSON object) per packet a demuxer returns: the elementary-stream
+/// view of any input (`inspect --packets`). For MPEG-TS a PES that carries several audio frames
+/// shows as one line per frame. Streams, so memory stays flat.
+pub fn write_packets(demuxer: &mut dyn Demuxer, json: bool, out: &mut dyn Write) -> Result<()> {
+    let io = |source| Error::Io {
+        context: "writing output",
+        source,
+    };
+    if json {
+        out.write_all(b"{\"packets\": [\n").map_err(io)?;
+    }
+    let mut index = 0u64;
+    while let Some(p) = demuxer.next_packet()? {
+        let t = &demuxer.tracks()[p.track as usize];
+        let tb = t.time_base;
+        let ms = |v: i64| round_ms(tb.seconds(v));
+        if json {
+            if index > 0 {
+                out.write_all(b",\n").map_err(io)?;
+            }
+            let mut v = json!({
+                "index": index, "track": p.track, "kind": t.kind.to_string(), "codec": t.codec.codec.name(),
+                "dts": p.dts.0, "pts": p.pts.0, "dts_time": ms(p.dts.0), "pts_time": ms(p.pts.0),
+                "size": p.data.len(), "keyframe": p.flags.keyframe,
+            });
+            if let Some(id) = t.source_id {
+                v["source_id"] = json!(id);
+            }
+            if p.flags.config_changed {
+                v["config_changed"] = json!(true);
+            }
+            if p.flags.discontinuity {
+                v["discontinuity"] = json!(true);
+            }
+            serde_json::to_writer(&mut *out, &v).map_err(|e| io(e.into()))?;
+        } else {
+            let src = t
+                .source_id
+                .map(|id| format!(" src={id:#06x}"))
+                .unwrap_or_default();
+            writeln!(
+                out,
+                "#{index:<7} track={}{src} {:<5} {:<8} dts={:<10} pts={:<10} ({:.3} s) size={:<7} {}{}{}",
+                p.track,
+                t.kind,
+                t.codec.codec.name(),
+                p.dts.0,
+                p.pts.0,
+                tb.seconds(p.pts.0),
+                p.data.len(),
+                if p.flags.keyframe { "K" } else { "-" },
+                if p.flags.config_changed { " config-changed" } else { "" },
+                if p.flags.discontinuity { " discontinuity" } else { "" },
+            )
+            .map_err(io)?;
+        }
+        index += 1;
+    }
+    if json {
+        out.write_all(b"\n]}\n").map_err(io)?;
+    }
+    Ok(())
 }

@@ -6,16 +6,22 @@ use std::path::PathBuf;
 use clap::Args;
 use muxkit::flv::FlvReadOptions;
 use muxkit::inspect::flv::{FlvSummary, write_tags};
-use muxkit::probe::{InputFormat, InputPath, probe};
+use muxkit::inspect::ts::TsSummary;
+use muxkit::inspect::write_packets;
+use muxkit::probe::{InputFormat, InputPath, OpenOptions, open_demuxer, probe};
+use muxkit::ts::demux::TsReadOptions;
 
 /// Arguments of `muxkit inspect`.
 #[derive(Args)]
 pub struct InspectArgs {
     /// The file to inspect (`-` for stdin).
     pub input: PathBuf,
-    /// One line per tag instead of the summary.
-    #[arg(long)]
+    /// FLV: one line per tag instead of the summary.
+    #[arg(long, conflicts_with = "packets")]
     pub tags: bool,
+    /// One line per elementary-stream packet (any format), instead of the summary.
+    #[arg(long)]
+    pub packets: bool,
     /// Machine-readable JSON.
     #[arg(long)]
     pub json: bool,
@@ -27,33 +33,51 @@ pub struct InspectArgs {
 /// Runs the subcommand.
 pub fn run(args: InspectArgs) -> muxkit::Result<()> {
     let probed = probe(InputPath::from_arg(&args.input))?;
-    let options = FlvReadOptions {
-        strict: args.strict,
-    };
+    let strict = args.strict;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
     let io = |source| muxkit::Error::Io {
         context: "writing output",
         source,
     };
+    let summary = |v: serde_json::Value, text: String, out: &mut dyn Write| -> muxkit::Result<()> {
+        if args.json {
+            let s = serde_json::to_string_pretty(&v).map_err(|e| io(e.into()))?;
+            writeln!(out, "{s}").map_err(io)
+        } else {
+            write!(out, "{text}").map_err(io)
+        }
+    };
     match probed.format {
+        _ if args.packets => {
+            let mut d = open_demuxer(probed, OpenOptions { strict })?;
+            write_packets(&mut *d, args.json, &mut out)?;
+        }
         InputFormat::Flv if args.tags => {
-            write_tags(probed.source, options, args.json, &mut out)?;
+            write_tags(
+                probed.source,
+                FlvReadOptions { strict },
+                args.json,
+                &mut out,
+            )?;
         }
         InputFormat::Flv => {
-            let summary = FlvSummary::read(probed.source, options)?;
-            if args.json {
-                let text =
-                    serde_json::to_string_pretty(&summary.to_json()).map_err(|e| io(e.into()))?;
-                writeln!(out, "{text}").map_err(io)?;
-            } else {
-                write!(out, "{}", summary.to_text()).map_err(io)?;
-            }
+            let s = FlvSummary::read(probed.source, FlvReadOptions { strict })?;
+            summary(s.to_json(), s.to_text(), &mut out)?;
         }
-        _ => {
+        InputFormat::Ts if args.tags => {
+            return Err(muxkit::Error::Unsupported(
+                "--tags lists FLV tags; for MPEG-TS use --packets".into(),
+            ));
+        }
+        InputFormat::Ts => {
+            let s = TsSummary::read(probed.source, TsReadOptions { strict })?;
+            summary(s.to_json(), s.to_text(), &mut out)?;
+        }
+        other => {
             return Err(muxkit::Error::Unsupported(format!(
                 "inspect of {}",
-                probed.format.name()
+                other.name()
             )));
         }
     }

@@ -41,7 +41,7 @@ use super::pmt::Pmt;
 pub use assemble::{MAX_AUDIO_PES_SIZE, MAX_PES_SIZE};
 pub use es::{MAX_AUDIO_CARRY, MAX_PARAMETER_SETS};
 pub use parser::{MAX_TRACKS, TsStreamParser};
-pub use report::{PcrStats, PesStats, TsReadOptions, TsReport, TsWarning};
+pub use report::{PcrStats, PesStats, PidCounts, TsReadOptions, TsReport, TsWarning};
 pub use sync::{MAX_INITIAL_GARBAGE, SYNC_RUN};
 
 /// How far [`TsDemuxer::new`] reads ahead looking for every stream's first packet. A PMT

@@ -316,6 +316,7 @@ impl TsStreamParser {
         self.packet_index += 1;
         self.report.packets += 1;
         let raw_pid = Pid::from_bits(u16::from_be_bytes([bytes[1], bytes[2]])).value();
+        self.report.pid_packets.add(raw_pid);
         let at = Loc {
             packet: index,
             offset,

@@ -92,11 +92,52 @@ pub struct PesStats {
     pub excess_bytes: u64,
 }
 
+/// Transport packets counted by PID: a flat table of all 8192 PIDs, so counting costs one
+/// indexed add per packet on the demuxer's hot path.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PidCounts(Box<[u64]>);
+
+impl Default for PidCounts {
+    fn default() -> Self {
+        PidCounts(vec![0; usize::from(crate::ts::Pid::MAX) + 1].into_boxed_slice())
+    }
+}
+
+impl PidCounts {
+    pub(crate) fn add(&mut self, pid: u16) {
+        if let Some(n) = self.0.get_mut(usize::from(pid)) {
+            *n += 1;
+        }
+    }
+
+    /// Packets seen on `pid`.
+    pub fn get(&self, pid: u16) -> u64 {
+        self.0.get(usize::from(pid)).copied().unwrap_or(0)
+    }
+
+    /// `(pid, packets)` for every PID seen, in PID order.
+    pub fn iter(&self) -> impl Iterator<Item = (u16, u64)> + '_ {
+        self.0
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| **n > 0)
+            .map(|(pid, n)| (pid as u16, *n))
+    }
+}
+
+impl std::fmt::Debug for PidCounts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_map().entries(self.iter()).finish()
+    }
+}
+
 /// What a read found besides packets: counters and the first warnings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TsReport {
     /// Transport packets read (whole 188-byte packets, any PID).
     pub packets: u64,
+    /// The same packets by PID (those dropped as damaged included).
+    pub pid_packets: PidCounts,
     /// 188 for plain TS, 192 for M2TS (timestamp-prefixed), once sync was found.
     pub packet_size: Option<usize>,
     /// Times sync was lost after it had been found (a packet not starting with 0x47).

@@ -1,0 +1,291 @@
+//! `inspect` for MPEG-TS: PSI tables, PIDs, tracks, PCR and continuity health.
+
+use std::fmt::Write as _;
+
+use serde_json::{Value, json};
+
+use crate::error::Result;
+use crate::io::InputSource;
+use crate::media::Demuxer;
+use crate::ts::demux::{TsDemuxer, TsReadOptions, TsReport};
+use crate::ts::{Descriptor, Pat, Pmt, StreamType};
+
+use super::{TrackSummary, round_ms};
+
+/// Everything `muxkit inspect file.ts` shows.
+#[derive(Clone, Debug)]
+pub struct TsSummary {
+    /// The input's size, when known.
+    pub file_size: Option<u64>,
+    /// The last PAT applied.
+    pub pat: Option<Pat>,
+    /// The PMTs in force at the end.
+    pub pmts: Vec<Pmt>,
+    /// One entry per track.
+    pub tracks: Vec<TrackSummary>,
+    /// Counters, per-PID statistics and warnings.
+    pub report: TsReport,
+}
+
+impl TsSummary {
+    /// Reads the whole input.
+    pub fn read(src: InputSource, options: TsReadOptions) -> Result<TsSummary> {
+        let file_size = src.len_hint();
+        let mut d = TsDemuxer::new(src, options)?;
+        let mut tracks: Vec<TrackSummary> = Vec::new();
+        while let Some(p) = d.next_packet()? {
+            for t in &d.tracks()[tracks.len()..] {
+                tracks.push(TrackSummary::new(t.clone()));
+            }
+            if let Some(t) = tracks.get_mut(p.track as usize) {
+                t.add(&p);
+            }
+        }
+        for t in &d.tracks()[tracks.len()..] {
+            tracks.push(TrackSummary::new(t.clone()));
+        }
+        Ok(TsSummary {
+            file_size,
+            pat: d.pat().cloned(),
+            pmts: d.pmts().cloned().collect(),
+            tracks,
+            report: d.report().clone(),
+        })
+    }
+
+    /// Seconds from the earliest to the latest presented instant over all tracks.
+    pub fn duration_secs(&self) -> Option<f64> {
+        let secs = |t: &TrackSummary, v: Option<i64>| v.map(|v| t.track.time_base.seconds(v));
+        let start = self
+            .tracks
+            .iter()
+            .filter_map(|t| secs(t, t.min_pts))
+            .reduce(f64::min)?;
+        let end = self
+            .tracks
+            .iter()
+            .filter_map(|t| secs(t, t.end_pts))
+            .reduce(f64::max)?;
+        Some(end - start)
+    }
+
+    /// Overall bit rate in bits per second.
+    pub fn bit_rate(&self) -> Option<u64> {
+        let d = self.duration_secs()?;
+        let size = self.file_size?;
+        (d > 0.0).then(|| (size as f64 * 8.0 / d).round() as u64)
+    }
+
+    fn stream_type_of(&self, pid: u16) -> Option<StreamType> {
+        self.pmts
+            .iter()
+            .flat_map(|p| &p.streams)
+            .find(|s| s.pid.value() == pid)
+            .map(|s| s.stream_type)
+    }
+
+    fn pid_role(&self, pid: u16) -> String {
+        if pid == 0 {
+            return "pat".into();
+        }
+        if pid == 0x1FFF {
+            return "null".into();
+        }
+        if self
+            .pat
+            .as_ref()
+            .is_some_and(|p| p.programs.iter().any(|(n, p)| *n != 0 && p.value() == pid))
+        {
+            return "pmt".into();
+        }
+        match self.stream_type_of(pid) {
+            Some(st) => format!(
+                "stream type {:#04x} ({})",
+                st.0,
+                st.name().unwrap_or("unknown")
+            ),
+            // DVB's fixed PIDs (EN 300 468), which ffmpeg writes too (SDT).
+            None => match pid {
+                0x0001 => "cat".into(),
+                0x0010 => "nit".into(),
+                0x0011 => "sdt/bat".into(),
+                0x0012 => "eit".into(),
+                0x0014 => "tdt/tot".into(),
+                _ => "unreferenced".into(),
+            },
+        }
+    }
+
+    /// Per-PID statistics as JSON objects, in PID order.
+    fn pids_json(&self) -> Vec<Value> {
+        let r = &self.report;
+        r.pid_packets
+            .iter()
+            .map(|(pid, packets)| {
+                let mut v = json!({ "pid": pid, "role": self.pid_role(pid), "packets": packets });
+                if let Some(st) = self.stream_type_of(pid) {
+                    v["stream_type"] = json!(st.0);
+                }
+                if let Some(p) = r.pes.get(&pid) {
+                    v["pes"] = json!({ "packets": p.packets, "dropped": p.dropped, "truncated": p.truncated });
+                }
+                if let Some(p) = r.pcr.get(&pid) {
+                    v["pcr"] = json!({
+                        "count": p.count,
+                        "min_interval_ms": p.min_interval_ms().map(round_ms),
+                        "max_interval_ms": p.max_interval_ms().map(round_ms),
+                        "discontinuities": p.discontinuities,
+                    });
+                }
+                v["cc_errors"] = json!(r.cc_errors.get(&pid).copied().unwrap_or(0));
+                if let Some(n) = r.scrambled_packets.get(&pid) {
+                    v["scrambled_packets"] = json!(n);
+                }
+                v
+            })
+            .collect()
+    }
+
+    /// The JSON view.
+    pub fn to_json(&self) -> Value {
+        let r = &self.report;
+        let descriptors = |d: &[Descriptor]| {
+            d.iter()
+                .map(|d| json!({ "tag": d.tag, "length": d.data.len() }))
+                .collect::<Vec<_>>()
+        };
+        json!({
+            "format": "mpegts",
+            "packet_size": r.packet_size,
+            "file_size": self.file_size,
+            "duration": self.duration_secs().map(round_ms),
+            "bit_rate": self.bit_rate(),
+            "pat": self.pat.as_ref().map(|p| json!({
+                "transport_stream_id": p.transport_stream_id,
+                "programs": p.programs.iter().map(|(n, pid)| json!({ "program_number": n, "pid": pid.value() })).collect::<Vec<_>>(),
+            })),
+            "pmts": self.pmts.iter().map(|p| json!({
+                "program_number": p.program_number,
+                "pcr_pid": p.pcr_pid.value(),
+                "program_info": descriptors(&p.program_info),
+                "streams": p.streams.iter().map(|s| json!({
+                    "pid": s.pid.value(),
+                    "stream_type": s.stream_type.0,
+                    "stream_type_name": s.stream_type.name(),
+                    "descriptors": descriptors(&s.descriptors),
+                })).collect::<Vec<_>>(),
+            })).collect::<Vec<_>>(),
+            "pids": self.pids_json(),
+            "tracks": self.tracks.iter().map(TrackSummary::to_json).collect::<Vec<_>>(),
+            "report": {
+                "packets": r.packets,
+                "sync_losses": r.sync_losses,
+                "skipped_bytes": r.skipped_bytes,
+                "bad_packets": r.bad_packets,
+                "error_indicator_packets": r.error_indicator_packets,
+                "null_packets": r.null_packets,
+                "duplicate_packets": r.duplicate_packets,
+                "cc_errors": r.total_cc_errors(),
+                "crc_errors": r.crc_errors,
+                "bad_sections": r.bad_sections,
+                "table_changes": r.table_changes,
+                "dropped_frames": r.dropped_frames,
+                "skipped_es_bytes": r.skipped_es_bytes,
+                "skipped_streams": r.skipped_streams.iter().map(|(pid, st)| json!({ "pid": pid, "stream_type": st.0 })).collect::<Vec<_>>(),
+                "warning_count": r.warning_count,
+                "warnings": r.warnings.iter().map(|w| json!({
+                    "packet": w.packet, "offset": w.offset, "pid": w.pid, "message": w.message,
+                })).collect::<Vec<_>>(),
+            },
+        })
+    }
+
+    /// The human view.
+    pub fn to_text(&self) -> String {
+        let mut s = String::new();
+        let r = &self.report;
+        let _ = write!(
+            s,
+            "format: mpegts, {}-byte packets",
+            r.packet_size.unwrap_or(188)
+        );
+        if let Some(n) = self.file_size {
+            let _ = write!(s, ", {n} bytes");
+        }
+        s.push('\n');
+        if let Some(d) = self.duration_secs() {
+            let _ = write!(s, "duration: {d:.3} s");
+            if let Some(b) = self.bit_rate() {
+                let _ = write!(s, ", bit rate: {} kb/s", (b + 500) / 1000);
+            }
+            s.push('\n');
+        }
+        if let Some(p) = &self.pat {
+            let _ = write!(s, "pat: transport_stream_id {}", p.transport_stream_id);
+            for (n, pid) in &p.programs {
+                let _ = write!(s, ", program {n} -> pid {:#06x}", pid.value());
+            }
+            s.push('\n');
+        }
+        for p in &self.pmts {
+            let _ = writeln!(
+                s,
+                "pmt: program {}, pcr pid {:#06x}, {} program descriptors",
+                p.program_number,
+                p.pcr_pid.value(),
+                p.program_info.len()
+            );
+            for st in &p.streams {
+                let _ = writeln!(
+                    s,
+                    "  pid {:#06x}: stream type {:#04x} ({}), {} descriptors",
+                    st.pid.value(),
+                    st.stream_type.0,
+                    st.stream_type.name().unwrap_or("unknown"),
+                    st.descriptors.len()
+                );
+            }
+        }
+        s.push_str("pids:\n");
+        for (pid, packets) in r.pid_packets.iter() {
+            let _ = write!(s, "  {pid:#06x} {}: {packets} packets", self.pid_role(pid));
+            if let Some(p) = r.pes.get(&pid) {
+                let _ = write!(s, ", {} pes", p.packets);
+                if p.dropped + p.truncated > 0 {
+                    let _ = write!(s, " ({} dropped, {} truncated)", p.dropped, p.truncated);
+                }
+            }
+            if let Some(p) = r.pcr.get(&pid) {
+                let _ = write!(s, ", {} pcr", p.count);
+                if let (Some(a), Some(b)) = (p.min_interval_ms(), p.max_interval_ms()) {
+                    let _ = write!(s, " every {a:.1}..{b:.1} ms");
+                }
+            }
+            let cc = r.cc_errors.get(&pid).copied().unwrap_or(0);
+            if cc > 0 {
+                let _ = write!(s, ", {cc} continuity errors");
+            }
+            s.push('\n');
+        }
+        for t in &self.tracks {
+            let _ = writeln!(s, "{}", t.to_text());
+        }
+        let _ = writeln!(
+            s,
+            "packets: {} ({} sync losses, {} continuity errors, {} crc errors, {} bad sections, {} table changes)",
+            r.packets,
+            r.sync_losses,
+            r.total_cc_errors(),
+            r.crc_errors,
+            r.bad_sections,
+            r.table_changes
+        );
+        if r.warning_count > 0 {
+            let _ = writeln!(s, "warnings: {}", r.warning_count);
+            for w in &r.warnings {
+                let _ = writeln!(s, "  {}", w.message);
+            }
+        }
+        s
+    }
+}
