@@ -14,7 +14,16 @@ done
 for f in ../testdata/*.ts; do
     head -c 7520 "$f" > "corpus/ts_demux/$(basename "$f").head"
 done
+mkdir -p logs
+status=0
 for target in $targets; do
-    echo "== $target for ${secs}s"
-    cargo +nightly fuzz run "$target" "corpus/$target" -- -max_total_time="$secs" -rss_limit_mb=2048 -timeout=10 2>&1 | tail -n 12
+    echo "== $target for ${secs}s (full log: fuzz/logs/$target.log)"
+    if cargo +nightly fuzz run "$target" "corpus/$target" -- -max_total_time="$secs" -rss_limit_mb=2048 -timeout=10 >"logs/$target.log" 2>&1; then
+        grep -E '^Done [0-9]+ runs' "logs/$target.log" || tail -n 3 "logs/$target.log"
+    else
+        echo "CRASH in $target: the input is in fuzz/artifacts/$target/; copy it to testdata/fuzz-regressions/$target/"
+        grep -E -A4 'panicked|ERROR: libFuzzer|SUMMARY' "logs/$target.log" | head -n 20
+        status=1
+    fi
 done
+exit $status

@@ -307,3 +307,25 @@ fn pat_pmt_and_report_accessors() {
     // ffmpeg's SDT on PID 0x11.
     assert!(r.unreferenced_packets.contains_key(&0x11));
 }
+
+/// Inputs the fuzzer once crashed on: each must now read to an end or an error, never panic.
+#[test]
+fn fuzz_regressions_never_panic() {
+    let dir =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/fuzz-regressions/ts_demux");
+    let mut n = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let data = bytes::Bytes::from(std::fs::read(entry.unwrap().path()).unwrap());
+        for strict in [false, true] {
+            let opts = muxkit::ts::demux::TsReadOptions { strict };
+            if let Ok(mut d) = muxkit::ts::demux::TsDemuxer::new(
+                muxkit::io::InputSource::from_bytes(data.clone()),
+                opts,
+            ) {
+                while let Ok(Some(_)) = muxkit::Demuxer::next_packet(&mut d) {}
+            }
+        }
+        n += 1;
+    }
+    assert!(n >= 1);
+}

@@ -133,8 +133,10 @@ impl Packetizer {
             };
             i += rel;
             match self.check(i) {
-                Check::Yes(size) => break Some(size),
-                Check::No => i += 1,
+                // An M2TS packet starts 4 bytes before its sync byte: a candidate whose prefix
+                // is not in the buffer (the input's first bytes) cannot be a packet start.
+                Check::Yes(size) if i + TS_PACKET_SIZE >= size => break Some(size),
+                Check::Yes(_) | Check::No => i += 1,
                 Check::Undecided => break None,
             }
         };
