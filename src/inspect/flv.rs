@@ -14,10 +14,10 @@ use crate::flv::{
     FlvVideoTag,
 };
 use crate::io::InputSource;
-use crate::media::{CodecConfig, Demuxer};
+use crate::media::CodecConfig;
 use crate::time::WrapUnwrapper;
 
-use super::{TrackSummary, codec_json, round_ms};
+use super::{TrackSummary, bit_rate, codec_json, round_ms, span_secs, summarize_tracks};
 
 /// Everything `muxkit inspect file.flv` shows.
 #[derive(Clone, Debug)]
@@ -39,18 +39,7 @@ impl FlvSummary {
     pub fn read(src: InputSource, options: FlvReadOptions) -> Result<FlvSummary> {
         let file_size = src.len_hint();
         let mut d = FlvDemuxer::new(src, options)?;
-        let mut tracks: Vec<TrackSummary> = Vec::new();
-        while let Some(p) = d.next_packet()? {
-            for t in &d.tracks()[tracks.len()..] {
-                tracks.push(TrackSummary::new(t.clone()));
-            }
-            if let Some(t) = tracks.get_mut(p.track as usize) {
-                t.add(&p);
-            }
-        }
-        for t in &d.tracks()[tracks.len()..] {
-            tracks.push(TrackSummary::new(t.clone()));
-        }
+        let tracks = summarize_tracks(&mut d)?;
         Ok(FlvSummary {
             file_size,
             header: *d.header(),
@@ -62,25 +51,12 @@ impl FlvSummary {
 
     /// Seconds from the earliest to the latest presented instant over all tracks.
     pub fn duration_secs(&self) -> Option<f64> {
-        let secs = |t: &TrackSummary, v: Option<i64>| v.map(|v| t.track.time_base.seconds(v));
-        let start = self
-            .tracks
-            .iter()
-            .filter_map(|t| secs(t, t.min_pts))
-            .reduce(f64::min)?;
-        let end = self
-            .tracks
-            .iter()
-            .filter_map(|t| secs(t, t.end_pts))
-            .reduce(f64::max)?;
-        Some(end - start)
+        span_secs(&self.tracks)
     }
 
     /// Overall bit rate in bits per second.
     pub fn bit_rate(&self) -> Option<u64> {
-        let d = self.duration_secs()?;
-        let size = self.file_size?;
-        (d > 0.0).then(|| (size as f64 * 8.0 / d).round() as u64)
+        bit_rate(self.file_size, self.duration_secs())
     }
 
     /// The JSON view.

@@ -135,6 +135,43 @@ impl TrackSummary {
     }
 }
 
+/// Drains `demuxer`, gathering per-track statistics (tracks revealed late included).
+pub fn summarize_tracks(demuxer: &mut dyn Demuxer) -> Result<Vec<TrackSummary>> {
+    let mut tracks: Vec<TrackSummary> = Vec::new();
+    while let Some(p) = demuxer.next_packet()? {
+        for t in &demuxer.tracks()[tracks.len()..] {
+            tracks.push(TrackSummary::new(t.clone()));
+        }
+        if let Some(t) = tracks.get_mut(p.track as usize) {
+            t.add(&p);
+        }
+    }
+    for t in &demuxer.tracks()[tracks.len()..] {
+        tracks.push(TrackSummary::new(t.clone()));
+    }
+    Ok(tracks)
+}
+
+/// Seconds from the earliest to the latest presented instant over all tracks.
+pub fn span_secs(tracks: &[TrackSummary]) -> Option<f64> {
+    let secs = |t: &TrackSummary, v: Option<i64>| v.map(|v| t.track.time_base.seconds(v));
+    let start = tracks
+        .iter()
+        .filter_map(|t| secs(t, t.min_pts))
+        .reduce(f64::min)?;
+    let end = tracks
+        .iter()
+        .filter_map(|t| secs(t, t.end_pts))
+        .reduce(f64::max)?;
+    Some(end - start)
+}
+
+/// Bits per second of `size` bytes over `secs`.
+pub fn bit_rate(size: Option<u64>, secs: Option<f64>) -> Option<u64> {
+    let (size, secs) = (size?, secs?);
+    (secs > 0.0).then(|| (size as f64 * 8.0 / secs).round() as u64)
+}
+
 /// Rounds seconds to milliseconds for display.
 pub fn round_ms(s: f64) -> f64 {
     (s * 1000.0).round() / 1000.0

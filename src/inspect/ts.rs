@@ -6,11 +6,10 @@ use serde_json::{Value, json};
 
 use crate::error::Result;
 use crate::io::InputSource;
-use crate::media::Demuxer;
 use crate::ts::demux::{TsDemuxer, TsReadOptions, TsReport};
 use crate::ts::{Descriptor, Pat, Pmt, StreamType};
 
-use super::{TrackSummary, round_ms};
+use super::{TrackSummary, bit_rate, round_ms, span_secs, summarize_tracks};
 
 /// Everything `muxkit inspect file.ts` shows.
 #[derive(Clone, Debug)]
@@ -32,18 +31,7 @@ impl TsSummary {
     pub fn read(src: InputSource, options: TsReadOptions) -> Result<TsSummary> {
         let file_size = src.len_hint();
         let mut d = TsDemuxer::new(src, options)?;
-        let mut tracks: Vec<TrackSummary> = Vec::new();
-        while let Some(p) = d.next_packet()? {
-            for t in &d.tracks()[tracks.len()..] {
-                tracks.push(TrackSummary::new(t.clone()));
-            }
-            if let Some(t) = tracks.get_mut(p.track as usize) {
-                t.add(&p);
-            }
-        }
-        for t in &d.tracks()[tracks.len()..] {
-            tracks.push(TrackSummary::new(t.clone()));
-        }
+        let tracks = summarize_tracks(&mut d)?;
         Ok(TsSummary {
             file_size,
             pat: d.pat().cloned(),
@@ -55,25 +43,12 @@ impl TsSummary {
 
     /// Seconds from the earliest to the latest presented instant over all tracks.
     pub fn duration_secs(&self) -> Option<f64> {
-        let secs = |t: &TrackSummary, v: Option<i64>| v.map(|v| t.track.time_base.seconds(v));
-        let start = self
-            .tracks
-            .iter()
-            .filter_map(|t| secs(t, t.min_pts))
-            .reduce(f64::min)?;
-        let end = self
-            .tracks
-            .iter()
-            .filter_map(|t| secs(t, t.end_pts))
-            .reduce(f64::max)?;
-        Some(end - start)
+        span_secs(&self.tracks)
     }
 
     /// Overall bit rate in bits per second.
     pub fn bit_rate(&self) -> Option<u64> {
-        let d = self.duration_secs()?;
-        let size = self.file_size?;
-        (d > 0.0).then(|| (size as f64 * 8.0 / d).round() as u64)
+        bit_rate(self.file_size, self.duration_secs())
     }
 
     fn stream_type_of(&self, pid: u16) -> Option<StreamType> {
