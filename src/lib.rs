@@ -39,6 +39,7 @@
 pub mod amf;
 pub mod codec;
 pub mod convert;
+mod demux_tracks;
 pub mod error;
 pub mod flv;
 pub mod inspect;

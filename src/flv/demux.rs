@@ -6,17 +6,15 @@
 //! appears later is appended before its first packet.
 
 use std::collections::VecDeque;
-use std::sync::Arc;
 
 use bytes::Bytes;
 
 use crate::amf::{AmfValue, amf0};
 use crate::codec::mpa::MpegAudioHeader;
+use crate::demux_tracks::{ConfigTracker, fill_params, on_returned};
 use crate::error::Result;
 use crate::io::InputSource;
-use crate::media::{
-    AudioParams, Codec, CodecConfig, Demuxer, MediaKind, Packet, Track, VideoParams,
-};
+use crate::media::{AudioParams, Codec, CodecConfig, Demuxer, MediaKind, Packet, Track};
 use crate::time::{TimeBase, Timestamp, WrapUnwrapper};
 
 use super::FlvError;
@@ -31,21 +29,13 @@ use super::video::{FlvVideoItem, FlvVideoTag, VideoFrameType, VideoPacketKind};
 /// for any real file's interleaving (a few seconds); a header that lies costs no more than this.
 pub const PROBE_TAG_LIMIT: usize = 1000;
 
-struct TrackState {
-    key: (MediaKind, u8),
-    /// The newest configuration seen, which packets will carry.
-    latest: CodecConfig,
-    /// A change not yet attached to a packet.
-    pending: Option<Arc<CodecConfig>>,
-    /// Whether any packet of this track exists (queued or returned).
-    has_packets: bool,
-}
-
 /// Reads an FLV file (or stream) as tracks and packets.
 pub struct FlvDemuxer {
     reader: FlvTagReader,
     tracks: Vec<Track>,
-    state: Vec<TrackState>,
+    /// (kind, multitrack id) of each track, by track index.
+    keys: Vec<(MediaKind, u8)>,
+    configs: ConfigTracker,
     queue: VecDeque<Packet>,
     metadata: Option<AmfValue>,
     clock: WrapUnwrapper,
@@ -59,7 +49,8 @@ impl FlvDemuxer {
         let mut d = FlvDemuxer {
             reader,
             tracks: Vec::new(),
-            state: Vec::new(),
+            keys: Vec::new(),
+            configs: ConfigTracker::default(),
             queue: VecDeque::new(),
             metadata: None,
             clock: WrapUnwrapper::new(WrapUnwrapper::FLV_BITS),
@@ -94,7 +85,11 @@ impl FlvDemuxer {
         let (want_audio, want_video) = (self.header().has_audio, self.header().has_video);
         let mut tags = 0;
         while tags < PROBE_TAG_LIMIT {
-            let has = |k| self.state.iter().any(|s| s.key.0 == k && s.has_packets);
+            let has = |k| {
+                self.queue
+                    .iter()
+                    .any(|p| self.tracks[p.track as usize].kind == k)
+            };
             if (!want_audio || has(MediaKind::Audio))
                 && (!want_video || has(MediaKind::Video))
                 && !self.queue.is_empty()
@@ -247,7 +242,9 @@ impl FlvDemuxer {
                 let t = self.track_for(key, config.clone(), source_id);
                 // Codec or legacy parameters changed without a sequence header (PCM rate
                 // switch, a different SoundFormat): that is a config change too.
-                let latest = &self.state[t as usize].latest;
+                let Some(latest) = self.configs.latest(t as usize) else {
+                    return Ok(());
+                };
                 if latest.codec != config.codec
                     || (config.extradata.is_empty()
                         && latest.codec != Codec::Aac
@@ -284,7 +281,11 @@ impl FlvDemuxer {
             }
             VideoPacketKind::Frame => {
                 let t = self.track_for(key, CodecConfig::new(codec), source_id);
-                if self.state[t as usize].latest.codec != codec {
+                if self
+                    .configs
+                    .latest(t as usize)
+                    .is_some_and(|c| c.codec != codec)
+                {
                     self.set_config(key, CodecConfig::new(codec), source_id);
                 }
                 let mut p = Packet::new(t, Timestamp(dts), item.data.clone());
@@ -309,20 +310,8 @@ impl FlvDemuxer {
         tag_type: &'static str,
         mut config: CodecConfig,
     ) -> Result<Option<CodecConfig>> {
-        match config.details() {
-            Ok(d) => {
-                if let (Some(width), Some(height)) = (d.width, d.height) {
-                    config.video = Some(VideoParams { width, height });
-                }
-                if let (Some(sample_rate), Some(channels)) = (d.sample_rate, d.channels) {
-                    config.audio = Some(AudioParams {
-                        sample_rate,
-                        channels,
-                        bits_per_sample: config.audio.map_or(16, |a| a.bits_per_sample),
-                    });
-                }
-                Ok(Some(config))
-            }
+        match fill_params(&mut config, true) {
+            Ok(()) => Ok(Some(config)),
             Err(source) => {
                 let e = FlvError::Config {
                     index: tag.index,
@@ -348,7 +337,7 @@ impl FlvDemuxer {
         config: CodecConfig,
         source_id: Option<u32>,
     ) -> u32 {
-        if let Some(i) = self.state.iter().position(|s| s.key == key) {
+        if let Some(i) = self.keys.iter().position(|k| *k == key) {
             return i as u32;
         }
         let id = self.tracks.len() as u32;
@@ -359,39 +348,19 @@ impl FlvDemuxer {
             codec: config.clone(),
             source_id,
         });
-        self.state.push(TrackState {
-            key,
-            latest: config,
-            pending: None,
-            has_packets: false,
-        });
+        self.keys.push(key);
+        self.configs.add_track(config);
         id
     }
 
-    /// Records a (possibly) new configuration. Before the track's first packet it simply
-    /// becomes the track's config; after, it rides on the track's next packet. An identical
-    /// repeat changes nothing.
+    /// Records a (possibly) new configuration (see [`ConfigTracker`]).
     fn set_config(&mut self, key: (MediaKind, u8), config: CodecConfig, source_id: Option<u32>) {
         let t = self.track_for(key, config.clone(), source_id) as usize;
-        let st = &mut self.state[t];
-        if st.latest == config {
-            return;
-        }
-        st.latest = config.clone();
-        if st.has_packets {
-            st.pending = Some(Arc::new(config));
-        } else {
-            self.tracks[t].codec = config;
-        }
+        self.configs.set(&mut self.tracks, t, config);
     }
 
     fn push(&mut self, mut p: Packet) {
-        let st = &mut self.state[p.track as usize];
-        st.has_packets = true;
-        if let Some(config) = st.pending.take() {
-            p.flags.config_changed = true;
-            p.config = Some(config);
-        }
+        self.configs.on_queued(&mut p);
         self.queue.push_back(p);
     }
 }
@@ -408,9 +377,7 @@ impl Demuxer for FlvDemuxer {
     fn next_packet(&mut self) -> Result<Option<Packet>> {
         loop {
             if let Some(p) = self.queue.pop_front() {
-                if let Some(config) = &p.config {
-                    self.tracks[p.track as usize].codec = CodecConfig::clone(config);
-                }
+                on_returned(&mut self.tracks, &p);
                 return Ok(Some(p));
             }
             if !self.read_tag()? {
