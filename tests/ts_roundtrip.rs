@@ -206,3 +206,124 @@ fn ts_flv_ts_flv_is_identical() {
         assert!(ms.windows(2).all(|w| w[1] >= w[0]), "dts order");
     }
 }
+
+/// A minimal ID3v2.4 tag with one TXXX frame, as HLS timed metadata carries.
+fn id3_tag(text: &str) -> Vec<u8> {
+    let mut frame = vec![3u8]; // UTF-8
+    frame.extend_from_slice(b"note\0");
+    frame.extend_from_slice(text.as_bytes());
+    let mut tag = b"ID3\x04\x00\x00".to_vec();
+    let size = 10 + frame.len();
+    tag.extend_from_slice(&[
+        (size >> 21) as u8 & 0x7F,
+        (size >> 14) as u8 & 0x7F,
+        (size >> 7) as u8 & 0x7F,
+        size as u8 & 0x7F,
+    ]);
+    tag.extend_from_slice(b"TXXX");
+    let n = frame.len();
+    tag.extend_from_slice(&[
+        (n >> 21) as u8 & 0x7F,
+        (n >> 14) as u8 & 0x7F,
+        (n >> 7) as u8 & 0x7F,
+        n as u8 & 0x7F,
+        0,
+        0,
+    ]);
+    tag.extend_from_slice(&frame);
+    tag
+}
+
+#[test]
+fn timed_id3_round_trips_through_ts() {
+    use muxkit::{Codec, CodecConfig, MediaKind, Muxer, Timestamp};
+    let (tracks, packets) = read_flv(map_file(&testdata().join("audio_only.flv")).unwrap());
+    let mut m = TsMuxer::new(Vec::new(), TsMuxOptions::default());
+    m.add_track(&tracks[0]).unwrap();
+    let id3 = Track {
+        id: 1,
+        kind: MediaKind::Data,
+        time_base: TimeBase::MILLIS,
+        codec: CodecConfig::new(Codec::TimedId3),
+        source_id: None,
+    };
+    m.add_track(&id3).unwrap();
+    let tags: Vec<Packet> = [(0, "start"), (2000, "two seconds")]
+        .iter()
+        .map(|&(ms, text)| {
+            let mut p = Packet::new(1, Timestamp(ms), id3_tag(text).into());
+            p.flags.keyframe = true;
+            p
+        })
+        .collect();
+    let mut all: Vec<&Packet> = packets.iter().chain(&tags).collect();
+    all.sort_by_key(|p| {
+        tracks
+            .get(p.track as usize)
+            .map_or(TimeBase::MILLIS, |t| {
+                if p.track == 1 {
+                    TimeBase::MILLIS
+                } else {
+                    t.time_base
+                }
+            })
+            .rescale(p.dts.0, TimeBase::MICROS)
+    });
+    for p in all {
+        m.write_packet(p).unwrap();
+    }
+    m.finish().unwrap();
+    let ts = m.into_inner();
+    let (d, tt, tp) = read_ts(ts.clone().into());
+    assert_eq!(tt[1].codec.codec, Codec::TimedId3);
+    let back: Vec<_> = tp.iter().filter(|p| p.track == 1).collect();
+    assert_eq!(back.len(), 2);
+    for (a, b) in tags.iter().zip(back) {
+        assert_eq!(a.data, b.data);
+        assert_eq!(a.pts.0 * 90 + 126_000, b.pts.0);
+    }
+    let pmt = d.pmt().unwrap();
+    assert!(
+        pmt.program_info.iter().any(|x| x.tag == 0x25),
+        "metadata_pointer_descriptor"
+    );
+    assert!(
+        pmt.streams
+            .iter()
+            .any(|s| s.stream_type.0 == 0x15 && s.descriptors.iter().any(|x| x.tag == 0x26))
+    );
+    if have_ffmpeg("timed_id3_round_trips_through_ts") {
+        let tmp = TempDir::new("id3-ts");
+        let f = tmp.path().join("id3.ts");
+        std::fs::write(&f, &ts).unwrap();
+        // ffprobe has no decoder for data streams and says so for timed ID3 (AV_CODEC_ID_TIMED_ID3
+        // = 98313) whoever wrote the stream; anything else it says is a failure.
+        let complaints: Vec<String> = ffprobe_complaints(&f)
+            .lines()
+            .filter(|l| !l.starts_with("Unsupported codec with id 98313 for input stream 1"))
+            .map(str::to_owned)
+            .collect();
+        assert!(
+            complaints.is_empty(),
+            "ffprobe says:\n{}",
+            complaints.join("\n")
+        );
+        let out = Command::new("ffprobe")
+            .args([
+                "-v",
+                "error",
+                "-show_entries",
+                "stream=codec_name",
+                "-of",
+                "csv=p=0",
+            ])
+            .arg(&f)
+            .output()
+            .unwrap();
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains("timed_id3"),
+            "{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
+}
