@@ -24,7 +24,9 @@ use crate::media::{Codec, MediaKind, Muxer, Packet, Track};
 use crate::time::{TimeBase, wrap};
 
 use super::TS_PACKET_SIZE;
-use super::packet::{AdaptationField, ContinuityCounter, Pcr, Pid, TsPacketHeader, write_packet};
+use super::packet::{
+    AdaptationField, ContinuityCounter, Pcr, Pid, TsPacketHeader, write_packet, write_packet_header,
+};
 use super::pat::Pat;
 use super::pes::PesHeader;
 use super::pmt::{Descriptor, Pmt, PmtStream, StreamType};
@@ -126,7 +128,6 @@ const HEVC_AUD: &[u8] = &[0, 0, 0, 1, 0x46, 0x01, 0x50];
 pub struct TsMuxer<W: Write> {
     sink: W,
     buf: Vec<u8>,
-    pes: Vec<u8>,
     options: TsMuxOptions,
     streams: Vec<Option<Stream>>,
     pat_cc: ContinuityCounter,
@@ -146,7 +147,6 @@ impl<W: Write> TsMuxer<W> {
         TsMuxer {
             sink,
             buf: Vec::with_capacity(WRITE_BUFFER + 64 * 1024),
-            pes: Vec::new(),
             options,
             streams: Vec::new(),
             pat_cc: ContinuityCounter::from_bits(0),
@@ -255,45 +255,147 @@ impl<W: Write> TsMuxer<W> {
         self.report.pcr_only_packets += 1;
         self.last_pcr = Some(pcr);
     }
+}
 
-    /// The PES payload for `p` in `self.pes` (after the PES header the caller writes first).
-    fn build_payload(&mut self, idx: usize, p: &Packet) -> Result<()> {
-        let Some(s) = self.streams[idx].as_ref() else {
-            return Ok(());
+/// The parts of one packet's PES payload, measured before anything is written (the last TS
+/// packet's stuffing depends on the total).
+struct PayloadPlan {
+    len: usize,
+    /// Video: parameter sets go in front (keyframe, none in band).
+    param_sets: bool,
+    /// AAC: the ADTS header.
+    adts: [u8; 7],
+}
+
+impl Payload {
+    fn plan(&self, track: &Track, p: &Packet) -> Result<PayloadPlan> {
+        let mut plan = PayloadPlan {
+            len: 0,
+            param_sets: false,
+            adts: [0; 7],
         };
-        match &s.payload {
+        match self {
             Payload::Video {
                 length_size,
                 param_sets,
                 aud,
                 hevc,
             } => {
-                self.pes.extend_from_slice(aud);
                 let mut in_band = false;
+                plan.len = aud.len();
                 for nal in nal_units_length_prefixed(&p.data, *length_size) {
-                    let nal = nal.map_err(|e| bad_packet(&s.track, p, e.to_string()))?;
+                    let nal = nal.map_err(|e| bad_packet(track, p, e.to_string()))?;
                     in_band |= is_parameter_set(nal, *hevc);
-                }
-                if p.flags.keyframe && !in_band {
-                    self.pes.extend_from_slice(param_sets);
-                }
-                for nal in nal_units_length_prefixed(&p.data, *length_size).flatten() {
-                    if is_aud(nal, *hevc) {
-                        continue;
+                    if !is_aud(nal, *hevc) {
+                        plan.len += 4 + nal.len();
                     }
-                    self.pes.extend_from_slice(&[0, 0, 0, 1]);
-                    self.pes.extend_from_slice(nal);
+                }
+                plan.param_sets = p.flags.keyframe && !in_band;
+                if plan.param_sets {
+                    plan.len += param_sets.len();
                 }
             }
             Payload::Aac(asc) => {
-                AdtsHeader::write(asc, p.data.len(), &mut self.pes)
-                    .map_err(|e| bad_packet(&s.track, p, e.to_string()))?;
-                self.pes.extend_from_slice(&p.data);
+                let mut w = &mut plan.adts[..];
+                AdtsHeader::write(asc, p.data.len(), &mut w)
+                    .map_err(|e| bad_packet(track, p, e.to_string()))?;
+                if !w.is_empty() {
+                    return Err(bad_packet(track, p, "unexpected adts header size".into()));
+                }
+                plan.len = plan.adts.len() + p.data.len();
             }
-            Payload::Raw => self.pes.extend_from_slice(&p.data),
+            Payload::Raw => plan.len = p.data.len(),
             Payload::Dropped => {}
         }
-        Ok(())
+        Ok(plan)
+    }
+
+    /// Streams the payload planned by [`Payload::plan`].
+    fn write(&self, plan: &PayloadPlan, p: &Packet, w: &mut PesStream<'_>) {
+        match self {
+            Payload::Video {
+                length_size,
+                param_sets,
+                aud,
+                hevc,
+            } => {
+                w.put(aud);
+                if plan.param_sets {
+                    w.put(param_sets);
+                }
+                for nal in nal_units_length_prefixed(&p.data, *length_size).flatten() {
+                    if !is_aud(nal, *hevc) {
+                        w.put(&[0, 0, 0, 1]);
+                        w.put(nal);
+                    }
+                }
+            }
+            Payload::Aac(_) => {
+                w.put(&plan.adts);
+                w.put(&p.data);
+            }
+            Payload::Raw => w.put(&p.data),
+            Payload::Dropped => {}
+        }
+    }
+}
+
+/// Streams one PES into 188-byte packets as its pieces arrive, so the payload is copied once,
+/// from the input into the output buffer. The total length is known up front, which is what
+/// sizes the stuffing of the last packet.
+struct PesStream<'a> {
+    out: &'a mut Vec<u8>,
+    pid: Pid,
+    cc: ContinuityCounter,
+    /// PES bytes still to come.
+    remaining: usize,
+    /// Payload bytes left in the packet being filled.
+    room: usize,
+    /// The first packet's adaptation field, until the first packet starts.
+    first: Option<Option<AdaptationField>>,
+    packets: u64,
+}
+
+impl<'a> PesStream<'a> {
+    fn new(
+        out: &'a mut Vec<u8>,
+        pid: Pid,
+        cc: ContinuityCounter,
+        total: usize,
+        af: Option<AdaptationField>,
+    ) -> Self {
+        PesStream {
+            out,
+            pid,
+            cc,
+            remaining: total,
+            room: 0,
+            first: Some(af),
+            packets: 0,
+        }
+    }
+
+    fn put(&mut self, mut data: &[u8]) {
+        while !data.is_empty() {
+            if self.room == 0 {
+                if self.remaining == 0 {
+                    // More bytes than planned: a bug, never a reason to loop or overrun.
+                    debug_assert!(false, "pes longer than planned");
+                    return;
+                }
+                let af = self.first.take();
+                let h = TsPacketHeader::new(self.pid, af.is_some(), self.cc);
+                self.room =
+                    write_packet_header(&h, af.flatten().as_ref(), self.remaining, self.out);
+                self.cc = self.cc.next();
+                self.packets += 1;
+            }
+            let n = data.len().min(self.room);
+            self.out.extend_from_slice(&data[..n]);
+            data = &data[n..];
+            self.room -= n;
+            self.remaining -= n;
+        }
     }
 }
 
@@ -546,45 +648,27 @@ impl<W: Write> Muxer for TsMuxer<W> {
                 now.max(self.last_pcr.unwrap_or(now))
             });
         }
-        self.pes.clear();
-        let header_at = self.pes.len();
-        self.pes.resize(header_at + 19, 0); // room for the longest PES header (PTS + DTS)
-        self.build_payload(idx, p)?;
-        let payload_len = self.pes.len() - 19;
-        let header =
-            PesHeader::for_stream(stream_id, payload_len, wrap(pts, 33), Some(wrap(dts, 33)));
-        let hlen = header.encoded_len();
-        let start = 19 - hlen;
-        {
-            let mut w = &mut self.pes[start..19];
-            header.write_to(&mut w);
-        }
-        // Packetize.
         let Some(s) = self.streams[idx].as_mut() else {
             return Ok(());
         };
+        let plan = s.payload.plan(&s.track, p)?;
+        let header = PesHeader::for_stream(stream_id, plan.len, wrap(pts, 33), Some(wrap(dts, 33)));
+        let mut head = [0u8; 19]; // the longest PES header (PTS + DTS)
+        let hlen = header.encoded_len();
+        header.write_to(&mut &mut head[..]);
         // Random access points: video keyframes; every audio frame when audio carries the PCR.
         let random_access = p.flags.keyframe && (kind == MediaKind::Video || is_pcr_stream);
-        let mut rest = &self.pes[start..];
-        let mut first = true;
-        while !rest.is_empty() {
-            let af = if first && (random_access || pcr.is_some() || discontinuity) {
-                Some(AdaptationField {
-                    random_access,
-                    discontinuity,
-                    pcr: pcr.map(pcr_of),
-                    ..AdaptationField::default()
-                })
-            } else {
-                None
-            };
-            let h = TsPacketHeader::new(s.pid, first, s.cc);
-            let n = write_packet(&h, af.as_ref(), rest, &mut self.buf);
-            s.cc = s.cc.next();
-            rest = &rest[n..];
-            first = false;
-            self.report.ts_packets += 1;
-        }
+        let af = (random_access || pcr.is_some() || discontinuity).then(|| AdaptationField {
+            random_access,
+            discontinuity,
+            pcr: pcr.map(pcr_of),
+            ..AdaptationField::default()
+        });
+        let mut w = PesStream::new(&mut self.buf, s.pid, s.cc, hlen + plan.len, af);
+        w.put(&head[..hlen.min(head.len())]);
+        s.payload.write(&plan, p, &mut w);
+        s.cc = w.cc;
+        self.report.ts_packets += w.packets;
         if let Some(pcr) = pcr {
             self.last_pcr = Some(pcr);
         }

@@ -480,6 +480,21 @@ pub fn write_packet(
     payload: &[u8],
     out: &mut impl BufMut,
 ) -> usize {
+    let n = write_packet_header(header, adaptation, payload.len(), out);
+    out.put_slice(&payload[..n]);
+    n
+}
+
+/// Writes everything of one packet except its payload bytes: the header and the adaptation
+/// field sized (with stuffing) for `payload_len` bytes, or as many as fit. Returns how many
+/// payload bytes the caller must write next to complete exactly 188 bytes. Lets a muxer stream
+/// a PES from several slices without assembling it first (see [`write_packet`]).
+pub fn write_packet_header(
+    header: &TsPacketHeader,
+    adaptation: Option<&AdaptationField>,
+    payload_len: usize,
+    out: &mut impl BufMut,
+) -> usize {
     let mut af = adaptation.cloned();
     if let Some(a) = &mut af {
         if a.encoded_len() > BODY {
@@ -491,7 +506,7 @@ pub fn write_packet(
     }
     let af_len = af.as_ref().map_or(0, AdaptationField::encoded_len);
     let room = BODY - af_len;
-    let n = payload.len().min(room);
+    let n = payload_len.min(room);
     let pad = room - n;
     if pad > 0 {
         match &mut af {
@@ -512,7 +527,6 @@ pub fn write_packet(
     if let Some(a) = &af {
         a.write_to(out);
     }
-    out.put_slice(&payload[..n]);
     n
 }
 
