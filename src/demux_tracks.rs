@@ -42,6 +42,11 @@ impl ConfigTracker {
         self.entries.get(t).map(|e| &e.latest)
     }
 
+    /// Whether a packet of track `t` was queued.
+    pub fn has_packets(&self, t: usize) -> bool {
+        self.entries.get(t).is_some_and(|e| e.has_packets)
+    }
+
     /// Records a (possibly) new configuration for track `t`.
     pub fn set(&mut self, tracks: &mut [Track], t: usize, config: CodecConfig) {
         let (Some(e), Some(track)) = (self.entries.get_mut(t), tracks.get_mut(t)) else {

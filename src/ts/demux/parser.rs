@@ -1,10 +1,10 @@
 //! The sans-IO core of the demuxer: bytes in, tracks and packets out.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::Arc;
 
+use crate::demux_tracks::{ConfigTracker, fill_params, on_returned};
 use crate::error::Result;
-use crate::media::{AudioParams, Codec, CodecConfig, MediaKind, Packet, Track, VideoParams};
+use crate::media::{Codec, CodecConfig, MediaKind, Packet, Track};
 use crate::time::{Timestamp, WrapUnwrapper};
 use crate::ts::packet::{Pid, TsPacket};
 use crate::ts::pat::Pat;
@@ -61,12 +61,6 @@ struct TrackState {
     program_number: u16,
     stream_type: StreamType,
     es: Es,
-    /// The newest configuration seen, which packets will carry.
-    latest: CodecConfig,
-    /// A change not yet attached to a packet.
-    pending: Option<Arc<CodecConfig>>,
-    /// Whether any packet of this track exists (queued or returned).
-    has_packets: bool,
     /// A discontinuity_indicator was seen; the next packet carries the flag.
     discontinuity: bool,
     /// Whether the current PMT lists this track's PID.
@@ -131,6 +125,8 @@ pub struct TsStreamParser {
     clocks: HashMap<u16, WrapUnwrapper>,
     slots: HashMap<u16, Slot>,
     tracks: Vec<Track>,
+    /// Configuration changes of each track (see [`ConfigTracker`]).
+    configs: ConfigTracker,
     state: Vec<TrackState>,
     queue: VecDeque<Packet>,
     items: Vec<EsItem>,
@@ -161,6 +157,7 @@ impl TsStreamParser {
             clocks: HashMap::new(),
             slots: HashMap::new(),
             tracks: Vec::new(),
+            configs: ConfigTracker::default(),
             state: Vec::new(),
             queue: VecDeque::new(),
             items: Vec::new(),
@@ -217,7 +214,11 @@ impl TsStreamParser {
     pub fn tracks_ready(&self) -> bool {
         self.pat.is_some()
             && self.programs.iter().all(|p| p.pmt.is_some())
-            && self.state.iter().all(|s| s.has_packets || !s.active)
+            && self
+                .state
+                .iter()
+                .enumerate()
+                .all(|(t, s)| self.configs.has_packets(t) || !s.active)
     }
 
     /// The next packet. `Ok(None)` means more input is needed, or, after
@@ -225,9 +226,7 @@ impl TsStreamParser {
     pub fn next_packet(&mut self) -> Result<Option<Packet>> {
         loop {
             if let Some(p) = self.queue.pop_front() {
-                if let Some(config) = &p.config {
-                    self.tracks[p.track as usize].codec = CodecConfig::clone(config);
-                }
+                on_returned(&mut self.tracks, &p);
                 return Ok(Some(p));
             }
             if !self.step()? {
@@ -612,39 +611,14 @@ impl TsStreamParser {
     /// becomes the track's config; after, it rides on the track's next packet. An identical
     /// repeat changes nothing.
     fn set_config(&mut self, t: usize, mut config: CodecConfig) {
-        if let Ok(d) = config.details() {
-            if let (Some(width), Some(height)) = (d.width, d.height) {
-                config.video = Some(VideoParams { width, height });
-            }
-            if config.audio.is_none() {
-                if let (Some(sample_rate), Some(channels)) = (d.sample_rate, d.channels) {
-                    config.audio = Some(AudioParams {
-                        sample_rate,
-                        channels,
-                        bits_per_sample: 16,
-                    });
-                }
-            }
-        }
-        let st = &mut self.state[t];
-        if st.latest == config {
-            return;
-        }
-        st.latest = config.clone();
-        if st.has_packets {
-            st.pending = Some(Arc::new(config));
-        } else {
-            self.tracks[t].codec = config;
-        }
+        // A record that does not parse stays as it is: the frames are still worth delivering.
+        let _ = fill_params(&mut config, false);
+        self.configs.set(&mut self.tracks, t, config);
     }
 
     fn push_packet(&mut self, mut p: Packet) {
+        self.configs.on_queued(&mut p);
         let st = &mut self.state[p.track as usize];
-        st.has_packets = true;
-        if let Some(config) = st.pending.take() {
-            p.flags.config_changed = true;
-            p.config = Some(config);
-        }
         if std::mem::take(&mut st.discontinuity) {
             p.flags.discontinuity = true;
         }

@@ -255,14 +255,12 @@ impl TsStreamParser {
             codec: config.clone(),
             source_id: Some(u32::from(pid)),
         });
+        self.configs.add_track(config);
         self.state.push(TrackState {
             pid,
             program_number,
             stream_type,
             es: new_es(codec),
-            latest: config,
-            pending: None,
-            has_packets: false,
             discontinuity: false,
             active: true,
         });
