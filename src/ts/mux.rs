@@ -442,50 +442,32 @@ fn video_payload(track: &Track) -> Result<Payload> {
         reason: e.to_string(),
     };
     let mut param_sets = Vec::new();
-    let mut put = |nal: &[u8]| {
-        param_sets.put_slice(&[0, 0, 0, 1]);
-        param_sets.put_slice(nal);
-    };
-    match track.codec.codec {
-        Codec::H264 => {
-            if track.codec.extradata.is_empty() {
-                return Ok(Payload::Video {
-                    length_size: 4,
-                    param_sets,
-                    aud: H264_AUD,
-                    hevc: false,
-                });
-            }
-            let c = AvcDecoderConfig::parse(&track.codec.extradata).map_err(bad)?;
-            c.sps.iter().chain(&c.pps).for_each(|n| put(n));
-            Ok(Payload::Video {
-                length_size: c.length_size,
-                param_sets,
-                aud: H264_AUD,
-                hevc: false,
-            })
-        }
-        _ => {
-            if track.codec.extradata.is_empty() {
-                return Ok(Payload::Video {
-                    length_size: 4,
-                    param_sets,
-                    aud: HEVC_AUD,
-                    hevc: true,
-                });
-            }
+    let hevc = track.codec.codec == Codec::Hevc;
+    let mut length_size = 4;
+    if !track.codec.extradata.is_empty() {
+        let mut put = |nal: &[u8]| {
+            param_sets.put_slice(&[0, 0, 0, 1]);
+            param_sets.put_slice(nal);
+        };
+        if hevc {
             let c = HevcDecoderConfig::parse(&track.codec.extradata).map_err(bad)?;
             for t in [HevcNalType::VPS, HevcNalType::SPS, HevcNalType::PPS] {
                 c.units(t).for_each(|n| put(n));
             }
-            Ok(Payload::Video {
-                length_size: c.length_size,
-                param_sets,
-                aud: HEVC_AUD,
-                hevc: true,
-            })
+            length_size = c.length_size;
+        } else {
+            let c = AvcDecoderConfig::parse(&track.codec.extradata).map_err(bad)?;
+            c.sps.iter().chain(&c.pps).for_each(|n| put(n));
+            length_size = c.length_size;
         }
     }
+    let aud = if hevc { HEVC_AUD } else { H264_AUD };
+    Ok(Payload::Video {
+        length_size,
+        param_sets,
+        aud,
+        hevc,
+    })
 }
 
 fn payload_for(track: &Track) -> Result<(StreamType, u8, Payload)> {
