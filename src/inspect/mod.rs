@@ -117,7 +117,8 @@ impl TrackSummary {
         let tb = self.track.time_base;
         let _ = write!(s, ", {} packets", self.packets);
         if self.track.kind == MediaKind::Video {
-            let _ = write!(s, " ({} keyframes)", self.keyframes);
+            let plural = if self.keyframes == 1 { "" } else { "s" };
+            let _ = write!(s, " ({} keyframe{plural})", self.keyframes);
         }
         let _ = write!(s, ", {} bytes", self.bytes);
         if let (Some(a), Some(b)) = (self.first_dts, self.last_dts) {
