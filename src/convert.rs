@@ -44,6 +44,8 @@ pub struct ConvertOptions {
     pub format: Option<OutputFormat>,
     /// FLV output: add a keyframe index to onMetaData.
     pub flv_keyframe_index: bool,
+    /// MPEG-TS output: PIDs, timestamp offset, PCR and PSI timing.
+    pub ts: TsMuxOptions,
 }
 
 /// Converts `input` into `output` (`-` for stdout). The output file appears only when complete.
@@ -88,10 +90,10 @@ pub fn convert(
         }
         OutputFormat::Ts => {
             if to_stdout {
-                let mut m = TsMuxer::new(std::io::stdout().lock(), TsMuxOptions::default());
+                let mut m = TsMuxer::new(std::io::stdout().lock(), options.ts.clone());
                 remux_with(&mut *demuxer, &mut m, RemuxOptions::default())
             } else {
-                let mut m = TsMuxer::new(AtomicFile::create(output)?, TsMuxOptions::default());
+                let mut m = TsMuxer::new(AtomicFile::create(output)?, options.ts.clone());
                 let stats = remux_with(&mut *demuxer, &mut m, RemuxOptions::default())?;
                 m.into_inner().commit()?;
                 Ok(stats)

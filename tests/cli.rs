@@ -117,3 +117,43 @@ fn failed_convert_leaves_no_output() {
         "temporary output removed"
     );
 }
+
+#[test]
+fn ts_output_pids_and_offset_are_configurable() {
+    let tmp = TempDir::new("cli-ts-pids");
+    let src = testdata().join("source.flv");
+    let dst = tmp.path().join("out.ts");
+    let args = [
+        "convert",
+        src.to_str().unwrap(),
+        dst.to_str().unwrap(),
+        "--ts-pmt-pid",
+        "0x200",
+        "--ts-start-pid",
+        "768",
+        "--ts-offset-ms",
+        "2000",
+    ];
+    assert!(run(&args).status.success());
+    let out = run(&["inspect", "--json", dst.to_str().unwrap()]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["pat"]["programs"][0]["pid"], 0x200);
+    let pids: Vec<u64> = v["pmts"][0]["streams"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["pid"].as_u64().unwrap())
+        .collect();
+    assert_eq!(pids, [0x300, 0x301]);
+    assert_eq!(v["tracks"][0]["first_dts"], 2000 * 90);
+    for bad in ["0", "0x1fff", "8192", "zz"] {
+        let out = run(&[
+            "convert",
+            src.to_str().unwrap(),
+            dst.to_str().unwrap(),
+            "--ts-pmt-pid",
+            bad,
+        ]);
+        assert_eq!(out.status.code(), Some(2), "{bad}");
+    }
+}

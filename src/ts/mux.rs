@@ -55,7 +55,7 @@ pub struct TsMuxOptions {
     /// mux delay), so a stream starting at 0 can have its PCR lead it.
     pub initial_offset: i64,
     /// How far the PCR runs ahead of the DTS being sent, in 90 kHz ticks (ffmpeg: 0.7 s): the
-    /// decoder's buffering time.
+    /// decoder's buffering time. Capped at `initial_offset`, so the first PCR is never negative.
     pub pcr_delay: i64,
     /// Longest time between two PCRs, in 90 kHz ticks (ISO 13818-1 allows 100 ms; 40 ms is
     /// what DVB and Apple ask).
@@ -590,7 +590,13 @@ impl<W: Write> Muxer for TsMuxer<W> {
         let pts = tb.rescale(p.pts.0, TimeBase::MPEG_90K) + self.options.initial_offset;
         let (kind, stream_id) = (s.track.kind, s.stream_id);
         // The clock this packet is sent at.
-        let now = dts - self.options.pcr_delay;
+        // The PCR leads the DTS by the mux delay, but never starts below zero: with a small
+        // initial offset the lead shrinks to it.
+        let now = dts
+            - self
+                .options
+                .pcr_delay
+                .min(self.options.initial_offset.max(0));
         if self.psi_due
             || self
                 .last_psi

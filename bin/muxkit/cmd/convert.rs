@@ -5,6 +5,8 @@ use std::path::PathBuf;
 use clap::Args;
 use muxkit::convert::{ConvertOptions, convert};
 use muxkit::probe::InputPath;
+use muxkit::ts::Pid;
+use muxkit::ts::mux::TsMuxOptions;
 
 /// Arguments of `muxkit convert`.
 #[derive(Args)]
@@ -19,6 +21,30 @@ pub struct ConvertArgs {
     /// FLV output: add a keyframe index (times, filepositions) to onMetaData for seeking.
     #[arg(long)]
     pub keyframe_index: bool,
+    /// TS output: the PMT's PID (ffmpeg's default 0x1000; decimal or 0x hex).
+    #[arg(long, value_parser = parse_pid, default_value = "0x1000")]
+    pub ts_pmt_pid: u16,
+    /// TS output: the first elementary stream's PID; later tracks follow (default 0x100).
+    #[arg(long, value_parser = parse_pid, default_value = "0x100")]
+    pub ts_start_pid: u16,
+    /// TS output: milliseconds added to every timestamp (ffmpeg's default 1400).
+    #[arg(long, default_value_t = 1400)]
+    pub ts_offset_ms: u32,
+}
+
+/// A PID: decimal or 0x-prefixed hex, 0x0010..=0x1FFE (0x0000-0x000F are reserved for tables
+/// such as the PAT, 0x1FFF is the null packet PID).
+fn parse_pid(s: &str) -> Result<u16, String> {
+    let v = match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+        Some(hex) => u16::from_str_radix(hex, 16),
+        None => s.parse(),
+    }
+    .map_err(|e| format!("not a pid: {e}"))?;
+    if (0x0010..=0x1FFE).contains(&v) {
+        Ok(v)
+    } else {
+        Err(format!("pid {v:#x} is outside 0x0010..=0x1ffe"))
+    }
 }
 
 /// Runs the subcommand.
@@ -27,6 +53,12 @@ pub fn run(args: ConvertArgs) -> muxkit::Result<()> {
         strict: args.strict,
         format: (args.output.as_os_str() == "-").then_some(muxkit::convert::OutputFormat::Flv),
         flv_keyframe_index: args.keyframe_index,
+        ts: TsMuxOptions {
+            pmt_pid: Pid::from_bits(args.ts_pmt_pid),
+            first_stream_pid: Pid::from_bits(args.ts_start_pid),
+            initial_offset: i64::from(args.ts_offset_ms) * 90,
+            ..TsMuxOptions::default()
+        },
     };
     convert(InputPath::from_arg(&args.input), &args.output, &options)?;
     Ok(())
