@@ -7,6 +7,7 @@ use std::path::Path;
 
 use crate::error::{Error, Result};
 use crate::flv::{FlvMuxOptions, FlvMuxer};
+use crate::hls::{DirectoryStore, HlsOptions, HlsSegmenter};
 use crate::io::{AtomicFile, Unseekable};
 use crate::media::Demuxer;
 use crate::probe::{InputPath, OpenOptions, open_demuxer, probe};
@@ -21,15 +22,27 @@ pub enum OutputFormat {
     Flv,
     /// MPEG transport stream (188-byte packets).
     Ts,
+    /// HLS: TS segments and a media playlist in a folder.
+    Hls,
 }
 
 impl OutputFormat {
     /// The format an output path asks for by its extension (case-insensitive).
+    ///
+    /// A folder (one that exists, a path ending in `/`, or a name without extension) or a
+    /// `.m3u8` path means HLS.
     pub fn from_path(path: &Path) -> Option<OutputFormat> {
-        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
-        match ext.as_str() {
+        let text = path.to_string_lossy();
+        if text.ends_with('/') || path.is_dir() {
+            return Some(OutputFormat::Hls);
+        }
+        let Some(ext) = path.extension() else {
+            return Some(OutputFormat::Hls);
+        };
+        match ext.to_str()?.to_ascii_lowercase().as_str() {
             "flv" => Some(OutputFormat::Flv),
             "ts" => Some(OutputFormat::Ts),
+            "m3u8" => Some(OutputFormat::Hls),
             _ => None,
         }
     }
@@ -44,8 +57,12 @@ pub struct ConvertOptions {
     pub format: Option<OutputFormat>,
     /// FLV output: add a keyframe index to onMetaData.
     pub flv_keyframe_index: bool,
-    /// MPEG-TS output: PIDs, timestamp offset, PCR and PSI timing.
+    /// MPEG-TS output (and HLS segments): PIDs, timestamp offset, PCR and PSI timing.
     pub ts: TsMuxOptions,
+    /// HLS output: target duration, segment names (the TS choices come from `ts`).
+    pub hls: HlsOptions,
+    /// HLS output: write into a folder that already holds files.
+    pub force: bool,
 }
 
 /// Converts `input` into `output` (`-` for stdout). The output file appears only when complete.
@@ -60,7 +77,7 @@ pub fn convert(
         .or_else(|| OutputFormat::from_path(output))
         .ok_or_else(|| {
             Error::Unsupported(format!(
-                "cannot tell the output format from {:?}: use a known extension (.flv, .ts)",
+                "cannot tell the output format from {:?}: use a known extension (.flv, .ts, .m3u8) or a folder",
                 output
             ))
         })?;
@@ -87,6 +104,32 @@ pub fn convert(
                 m.into_inner().commit()?;
                 Ok(stats)
             }
+        }
+        OutputFormat::Hls => {
+            let is_playlist = output
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("m3u8"));
+            let (dir, name) = if is_playlist {
+                let dir = output
+                    .parent()
+                    .filter(|d| !d.as_os_str().is_empty())
+                    .unwrap_or(Path::new("."));
+                let name = output
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                (dir.to_owned(), name)
+            } else {
+                (output.to_owned(), options.hls.playlist_name.clone())
+            };
+            let store = DirectoryStore::prepare(&dir, options.force)?;
+            let hls = HlsOptions {
+                playlist_name: name,
+                ts: options.ts.clone(),
+                ..options.hls.clone()
+            };
+            let mut m = HlsSegmenter::new(store, hls);
+            remux_with(&mut *demuxer, &mut m, RemuxOptions::default())
         }
         OutputFormat::Ts => {
             if to_stdout {

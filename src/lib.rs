@@ -28,6 +28,7 @@
 //! | module | specification |
 //! |---|---|
 //! | [`flv`] | Adobe Flash Video File Format Specification v10.1 (annex E); Enhanced RTMP v1 and v2 |
+//! | [`hls`] | RFC 8216 (HTTP Live Streaming: media playlists, TS segments) |
 //! | [`amf`] | Adobe AMF0 and AMF3 specifications |
 //! | [`codec::avc`] | ISO/IEC 14496-10 (SPS), ISO/IEC 14496-15 (avcC) |
 //! | [`codec::hevc`] | ISO/IEC 23008-2 (SPS), ISO/IEC 14496-15 (hvcC) |
@@ -42,6 +43,7 @@ pub mod convert;
 mod demux_tracks;
 pub mod error;
 pub mod flv;
+pub mod hls;
 pub mod inspect;
 pub mod io;
 pub mod media;

@@ -2,7 +2,7 @@
 //!
 //! One program: PAT, PMT (PID 0x1000 by default) and one elementary stream per track from PID
 //! 0x100, as ffmpeg lays them out. PAT and PMT open the output and repeat every
-//! [`TsMuxOptions::psi_interval`]; [`TsMuxer::write_psi`] forces them (HLS segments start with
+//! [`TsMuxOptions::psi_interval`]; [`TsMuxer::force_psi`] forces them (HLS segments start with
 //! them). Each packet becomes one PES: H.264/HEVC as Annex B with an access unit delimiter
 //! first and the parameter sets before every keyframe (unless already in band), AAC with an
 //! ADTS header, MPEG audio and timed ID3 as they are. One PES per packet keeps every frame's
@@ -171,8 +171,29 @@ impl<W: Write> TsMuxer<W> {
         self.sink
     }
 
-    /// Writes PAT and PMT now (an HLS segmenter calls this at the start of every segment).
-    pub fn write_psi(&mut self) -> Result<()> {
+    /// Writes everything buffered to the sink, so the sink holds whole packets up to here: an
+    /// HLS segmenter calls this before it swaps the sink at a segment boundary.
+    pub fn flush(&mut self) -> Result<()> {
+        self.flush_buf()?;
+        self.sink.flush().map_err(|source| Error::Io {
+            context: "writing ts",
+            source,
+        })
+    }
+
+    /// The sink, to swap it for the next segment's after [`TsMuxer::flush`]. Continuity
+    /// counters and timestamps carry on into the new sink.
+    pub fn sink_mut(&mut self) -> &mut W {
+        &mut self.sink
+    }
+
+    /// Sends PAT and PMT before the next packet, whatever the interval says: an HLS segmenter
+    /// calls this when it opens a segment, so every segment starts with them.
+    pub fn force_psi(&mut self) {
+        self.psi_due = true;
+    }
+
+    fn write_psi(&mut self) -> Result<()> {
         let pat = Pat {
             transport_stream_id: self.options.transport_stream_id,
             programs: vec![(self.options.program_number, self.options.pmt_pid)],

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 use muxkit::convert::{ConvertOptions, convert};
+use muxkit::hls::HlsOptions;
 use muxkit::probe::InputPath;
 use muxkit::ts::Pid;
 use muxkit::ts::mux::TsMuxOptions;
@@ -13,7 +14,8 @@ use muxkit::ts::mux::TsMuxOptions;
 pub struct ConvertArgs {
     /// The input (`-` for stdin); its format is recognised from its bytes.
     pub input: PathBuf,
-    /// The output file (`-` for stdout, as FLV); its extension picks the format.
+    /// The output: a file whose extension picks the format (.flv, .ts), a folder (`out/`) or
+    /// an `.m3u8` path for HLS, or `-` for FLV on stdout.
     pub output: PathBuf,
     /// Fail on recoverable input damage instead of skipping it.
     #[arg(long)]
@@ -30,6 +32,28 @@ pub struct ConvertArgs {
     /// TS output: milliseconds added to every timestamp (ffmpeg's default 1400).
     #[arg(long, default_value_t = 1400)]
     pub ts_offset_ms: u32,
+    /// HLS output: target segment duration in seconds; segments are cut at the first keyframe
+    /// after it.
+    #[arg(long, default_value_t = 6.0, value_parser = parse_hls_time)]
+    pub hls_time: f64,
+    /// HLS output: segment file names, `%d` or `%05d` standing for the segment number.
+    #[arg(long, default_value = "segment_%05d.ts")]
+    pub segment_pattern: String,
+    /// HLS output: write into a folder that already holds files.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// A positive number of seconds, at most a day.
+fn parse_hls_time(s: &str) -> Result<f64, String> {
+    let v: f64 = s
+        .parse()
+        .map_err(|e| format!("not a number of seconds: {e}"))?;
+    if v > 0.0 && v <= 86_400.0 {
+        Ok(v)
+    } else {
+        Err(format!("{v} is not in (0, 86400] seconds"))
+    }
 }
 
 /// A PID: decimal or 0x-prefixed hex, 0x0010..=0x1FFE (0x0000-0x000F are reserved for tables
@@ -59,6 +83,12 @@ pub fn run(args: ConvertArgs) -> muxkit::Result<()> {
             initial_offset: i64::from(args.ts_offset_ms) * 90,
             ..TsMuxOptions::default()
         },
+        hls: HlsOptions {
+            target_duration: args.hls_time,
+            segment_pattern: args.segment_pattern,
+            ..HlsOptions::default()
+        },
+        force: args.force,
     };
     convert(InputPath::from_arg(&args.input), &args.output, &options)?;
     Ok(())

@@ -1,0 +1,153 @@
+//! Where segments and playlists go: a directory (atomic writes) or memory (tests, embedding).
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+use crate::io::AtomicFile;
+
+/// A place an HLS segmenter writes to. Segments are streamed into a writer and committed whole;
+/// the playlist is replaced whole. Nothing half-written is ever visible under its final name.
+pub trait SegmentStore {
+    /// A segment being written.
+    type Writer: Write;
+
+    /// Starts the segment `name`.
+    fn create(&mut self, name: &str) -> Result<Self::Writer>;
+
+    /// Makes a finished segment visible under its name.
+    fn commit(&mut self, writer: Self::Writer) -> Result<()>;
+
+    /// Replaces the playlist `name` with `bytes`, atomically.
+    fn write_playlist(&mut self, name: &str, bytes: &[u8]) -> Result<()>;
+
+    /// Deletes a segment that has left a live playlist.
+    fn remove(&mut self, name: &str) -> Result<()>;
+}
+
+/// Segments and playlist as files in one folder, each written under a temporary name and
+/// renamed into place.
+#[derive(Debug)]
+pub struct DirectoryStore {
+    dir: PathBuf,
+}
+
+impl DirectoryStore {
+    /// Writes into `dir`, which must exist.
+    pub fn new(dir: &Path) -> DirectoryStore {
+        DirectoryStore {
+            dir: dir.to_owned(),
+        }
+    }
+
+    /// Creates `dir` if needed and refuses a folder that already holds files unless `force`:
+    /// converting into a folder with other media in it would mix two outputs.
+    pub fn prepare(dir: &Path, force: bool) -> Result<DirectoryStore> {
+        std::fs::create_dir_all(dir).map_err(|source| Error::File {
+            path: dir.to_owned(),
+            source,
+        })?;
+        let mut entries = std::fs::read_dir(dir).map_err(|source| Error::File {
+            path: dir.to_owned(),
+            source,
+        })?;
+        if !force && entries.next().is_some() {
+            return Err(Error::InvalidUse(format!(
+                "output folder {} is not empty (use --force to write into it anyway)",
+                dir.display()
+            )));
+        }
+        Ok(DirectoryStore::new(dir))
+    }
+
+    /// The folder.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+}
+
+impl SegmentStore for DirectoryStore {
+    type Writer = std::io::BufWriter<AtomicFile>;
+
+    fn create(&mut self, name: &str) -> Result<Self::Writer> {
+        Ok(std::io::BufWriter::with_capacity(
+            1 << 20,
+            AtomicFile::create(&self.dir.join(name))?,
+        ))
+    }
+
+    fn commit(&mut self, writer: Self::Writer) -> Result<()> {
+        let file = writer.into_inner().map_err(|e| Error::Io {
+            context: "writing a segment",
+            source: e.into_error(),
+        })?;
+        file.commit()
+    }
+
+    fn write_playlist(&mut self, name: &str, bytes: &[u8]) -> Result<()> {
+        let path = self.dir.join(name);
+        let mut f = AtomicFile::create(&path)?;
+        f.write_all(bytes).map_err(|source| Error::File {
+            path: path.clone(),
+            source,
+        })?;
+        f.commit()
+    }
+
+    fn remove(&mut self, name: &str) -> Result<()> {
+        let path = self.dir.join(name);
+        std::fs::remove_file(&path).map_err(|source| Error::File { path, source })
+    }
+}
+
+/// Everything in memory: segment name -> bytes, and the playlist.
+#[derive(Debug, Default)]
+pub struct MemoryStore {
+    /// Committed segments.
+    pub segments: BTreeMap<String, Vec<u8>>,
+    /// The last playlist written, by name.
+    pub playlists: BTreeMap<String, Vec<u8>>,
+}
+
+/// A segment being written into a [`MemoryStore`].
+#[derive(Debug)]
+pub struct MemorySegment {
+    name: String,
+    bytes: Vec<u8>,
+}
+
+impl Write for MemorySegment {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.bytes.write(buf)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl SegmentStore for MemoryStore {
+    type Writer = MemorySegment;
+
+    fn create(&mut self, name: &str) -> Result<MemorySegment> {
+        Ok(MemorySegment {
+            name: name.to_owned(),
+            bytes: Vec::new(),
+        })
+    }
+
+    fn commit(&mut self, writer: MemorySegment) -> Result<()> {
+        self.segments.insert(writer.name, writer.bytes);
+        Ok(())
+    }
+
+    fn write_playlist(&mut self, name: &str, bytes: &[u8]) -> Result<()> {
+        self.playlists.insert(name.to_owned(), bytes.to_vec());
+        Ok(())
+    }
+
+    fn remove(&mut self, name: &str) -> Result<()> {
+        self.segments.remove(name);
+        Ok(())
+    }
+}

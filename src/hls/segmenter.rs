@@ -1,0 +1,256 @@
+//! Where to cut: an HLS segmenter is a [`Muxer`] that writes TS into one segment after another.
+//!
+//! A segment is cut at a video keyframe (with no video: at any audio frame) once it has reached
+//! the target duration, so every segment starts decodable. The TS muxer runs on across
+//! segments, so continuity counters and timestamps carry on; each segment starts with PAT and
+//! PMT. Segment `k` lasts from its first presentation time to the next segment's; the last one
+//! to the end of the last frame.
+
+use std::io::Write;
+
+use crate::error::{Error, Result};
+use crate::media::{MediaKind, Muxer, Packet, Track};
+use crate::time::TimeBase;
+use crate::ts::mux::{TsMuxOptions, TsMuxer};
+
+use super::output::SegmentStore;
+use super::playlist::{Playlist, PlaylistSegment, PlaylistType};
+
+/// Choices for [`HlsSegmenter`].
+#[derive(Clone, Debug)]
+pub struct HlsOptions {
+    /// Target segment duration in seconds (`--hls-time`; ffmpeg and Apple: 6).
+    pub target_duration: f64,
+    /// The playlist type (VOD: written once, complete, when the input ends).
+    pub playlist_type: PlaylistType,
+    /// Segment file names: `%d` or `%0Nd` is replaced by the segment number.
+    pub segment_pattern: String,
+    /// The playlist's file name.
+    pub playlist_name: String,
+    /// The TS muxer's choices.
+    pub ts: TsMuxOptions,
+}
+
+impl Default for HlsOptions {
+    fn default() -> Self {
+        HlsOptions {
+            target_duration: 6.0,
+            playlist_type: PlaylistType::Vod,
+            segment_pattern: "segment_%05d.ts".into(),
+            playlist_name: "index.m3u8".into(),
+            ts: TsMuxOptions::default(),
+        }
+    }
+}
+
+/// `pattern` with its `%d` / `%0Nd` replaced by `n` (a pattern without one gets `_N` before
+/// its extension, so names never collide).
+pub fn segment_name(pattern: &str, n: u64) -> String {
+    if let Some(at) = pattern.find('%') {
+        let rest = &pattern[at + 1..];
+        let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+        if rest[digits.len()..].starts_with('d') {
+            let width: usize = digits.trim_start_matches('0').parse().unwrap_or(0);
+            let tail = &rest[digits.len() + 1..];
+            return format!("{}{:0width$}{}", &pattern[..at], n, tail);
+        }
+    }
+    match pattern.rsplit_once('.') {
+        Some((stem, ext)) => format!("{stem}_{n}.{ext}"),
+        None => format!("{pattern}_{n}"),
+    }
+}
+
+/// The sink the TS muxer writes into: the open segment's writer, swapped at every cut.
+struct SegmentSlot<W>(Option<W>);
+
+impl<W: Write> Write for SegmentSlot<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match &mut self.0 {
+            Some(w) => w.write(buf),
+            None => Err(std::io::Error::other("no segment open")),
+        }
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.as_mut().map_or(Ok(()), Write::flush)
+    }
+}
+
+struct OpenSegment {
+    name: String,
+    start_us: i64,
+}
+
+/// Writes TS segments and a media playlist into a [`SegmentStore`].
+pub struct HlsSegmenter<S: SegmentStore> {
+    store: S,
+    ts: TsMuxer<SegmentSlot<S::Writer>>,
+    options: HlsOptions,
+    playlist: Playlist,
+    tracks: Vec<Option<Track>>,
+    /// The track whose keyframes decide the cuts.
+    cut_track: Option<u32>,
+    open: Option<OpenSegment>,
+    next_index: u64,
+    /// The end of the latest frame seen, in microseconds.
+    end_us: i64,
+    last_dts_us: Vec<Option<i64>>,
+    finished: bool,
+}
+
+impl<S: SegmentStore> HlsSegmenter<S> {
+    /// A segmenter writing into `store`.
+    pub fn new(store: S, options: HlsOptions) -> HlsSegmenter<S> {
+        let playlist = Playlist {
+            kind: options.playlist_type,
+            ..Playlist::default()
+        };
+        HlsSegmenter {
+            store,
+            ts: TsMuxer::new(SegmentSlot(None), options.ts.clone()),
+            options,
+            playlist,
+            tracks: Vec::new(),
+            cut_track: None,
+            open: None,
+            next_index: 0,
+            end_us: i64::MIN,
+            last_dts_us: Vec::new(),
+            finished: false,
+        }
+    }
+
+    /// The playlist as it stands.
+    pub fn playlist(&self) -> &Playlist {
+        &self.playlist
+    }
+
+    /// Gives the store back (after [`Muxer::finish`]).
+    pub fn into_store(self) -> S {
+        self.store
+    }
+
+    fn open_segment(&mut self, start_us: i64) -> Result<()> {
+        let name = segment_name(&self.options.segment_pattern, self.next_index);
+        self.next_index += 1;
+        let writer = self.store.create(&name)?;
+        self.ts.sink_mut().0 = Some(writer);
+        self.ts.force_psi();
+        self.open = Some(OpenSegment { name, start_us });
+        Ok(())
+    }
+
+    fn close_segment(&mut self, end_us: i64) -> Result<()> {
+        let Some(open) = self.open.take() else {
+            return Ok(());
+        };
+        self.ts.flush()?;
+        let Some(writer) = self.ts.sink_mut().0.take() else {
+            return Ok(());
+        };
+        self.store.commit(writer)?;
+        let duration = (end_us - open.start_us).max(0) as f64 / 1e6;
+        self.playlist.segments.push(PlaylistSegment {
+            uri: open.name,
+            duration,
+            discontinuity: false,
+        });
+        Ok(())
+    }
+
+    fn write_playlist(&mut self) -> Result<()> {
+        let bytes = self.playlist.to_bytes();
+        self.store
+            .write_playlist(&self.options.playlist_name, &bytes)
+    }
+}
+
+impl<S: SegmentStore> Muxer for HlsSegmenter<S> {
+    fn add_track(&mut self, track: &Track) -> Result<()> {
+        self.ts.add_track(track)?;
+        let idx = track.id as usize;
+        if self.tracks.len() <= idx {
+            self.tracks.resize_with(idx + 1, || None);
+            self.last_dts_us.resize(idx + 1, None);
+        }
+        self.tracks[idx] = Some(track.clone());
+        let cut_kind = self
+            .cut_track
+            .and_then(|t| self.tracks[t as usize].as_ref())
+            .map(|t| t.kind);
+        if track.kind == MediaKind::Video && cut_kind != Some(MediaKind::Video)
+            || track.kind == MediaKind::Audio && self.cut_track.is_none()
+        {
+            self.cut_track = Some(track.id);
+        }
+        Ok(())
+    }
+
+    fn write_packet(&mut self, p: &Packet) -> Result<()> {
+        let idx = p.track as usize;
+        let Some(track) = self.tracks.get(idx).and_then(Option::as_ref) else {
+            return Err(Error::InvalidUse(format!(
+                "packet for undeclared track {}",
+                p.track
+            )));
+        };
+        let tb = track.time_base;
+        let pts_us = tb.rescale(p.pts.0, TimeBase::MICROS);
+        let dts_us = tb.rescale(p.dts.0, TimeBase::MICROS);
+        let step = match (p.duration, self.last_dts_us[idx]) {
+            (Some(d), _) => tb.rescale(d, TimeBase::MICROS),
+            (None, Some(last)) => (dts_us - last).max(0),
+            (None, None) => 0,
+        };
+        self.last_dts_us[idx] = Some(dts_us);
+        let target_us = (self.options.target_duration * 1e6).round() as i64;
+        let cut_here = Some(p.track) == self.cut_track && p.flags.keyframe;
+        match &self.open {
+            None => self.open_segment(pts_us)?,
+            Some(open) if cut_here && pts_us - open.start_us >= target_us => {
+                self.close_segment(pts_us)?;
+                self.open_segment(pts_us)?;
+            }
+            Some(_) => {}
+        }
+        if let Some(open) = &mut self.open {
+            // A frame presented before the segment's first one (audio ahead of the first
+            // keyframe) moves its start back.
+            if self.playlist.segments.is_empty() && pts_us < open.start_us {
+                open.start_us = pts_us;
+            }
+        }
+        self.ts.write_packet(p)?;
+        self.end_us = self.end_us.max(pts_us + step);
+        Ok(())
+    }
+
+    fn finish(&mut self) -> Result<()> {
+        if self.finished {
+            return Err(Error::InvalidUse("hls segmenter finished twice".into()));
+        }
+        self.finished = true;
+        if self.open.is_none() {
+            // No packet at all: one empty segment, so the playlist is still valid.
+            self.open_segment(0)?;
+            self.end_us = 0;
+        }
+        self.ts.finish()?;
+        self.close_segment(self.end_us)?;
+        self.playlist.ended = true;
+        self.write_playlist()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn segment_names() {
+        assert_eq!(segment_name("segment_%05d.ts", 7), "segment_00007.ts");
+        assert_eq!(segment_name("s%d.ts", 12), "s12.ts");
+        assert_eq!(segment_name("seg.ts", 3), "seg_3.ts");
+        assert_eq!(segment_name("100%.ts", 3), "100%_3.ts");
+    }
+}

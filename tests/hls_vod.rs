@@ -1,0 +1,272 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! `muxkit convert X out/`: VOD HLS judged by ffprobe, frame hashes, and the RFC 8216 rules.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::*;
+use muxkit::Demuxer;
+use muxkit::io::{InputSource, map_file};
+use muxkit::ts::demux::{TsDemuxer, TsReadOptions};
+use muxkit::ts::{TS_PACKET_SIZE, TsPacket};
+
+fn convert(src: &Path, out: &Path, extra: &[&str]) {
+    let o = Command::new(muxkit_bin())
+        .arg("convert")
+        .arg(src)
+        .arg(out)
+        .args(extra)
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "convert {}: {}",
+        src.display(),
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+fn playlist(dir: &Path) -> m3u8_rs::MediaPlaylist {
+    let text = std::fs::read(dir.join("index.m3u8")).unwrap();
+    match m3u8_rs::parse_playlist_res(&text) {
+        Ok(m3u8_rs::Playlist::MediaPlaylist(p)) => p,
+        other => panic!("not a media playlist: {other:?}"),
+    }
+}
+
+/// The presentation span of a file as ffprobe reads it: first PTS to the end of the last frame.
+fn ffprobe_span(file: &Path) -> f64 {
+    let o = Command::new("ffprobe")
+        .args([
+            "-v",
+            "error",
+            "-show_entries",
+            "packet=pts_time,duration_time",
+            "-of",
+            "csv=p=0",
+        ])
+        .arg(file)
+        .output()
+        .unwrap();
+    let (mut start, mut end) = (f64::MAX, f64::MIN);
+    for line in String::from_utf8_lossy(&o.stdout).lines() {
+        let f: Vec<f64> = line
+            .split(',')
+            .filter_map(|x| x.trim().parse().ok())
+            .collect();
+        if let [pts, dur] = f[..] {
+            start = start.min(pts);
+            end = end.max(pts + dur);
+        }
+    }
+    end - start
+}
+
+fn hls_inputs() -> Vec<PathBuf> {
+    ffmpeg_readable_flvs()
+        .into_iter()
+        .filter(|p| !p.ends_with("hostile_base.flv"))
+        .filter(|p| {
+            let mut d = muxkit::flv::FlvDemuxer::from_bytes(map_file(p).unwrap()).unwrap();
+            d.tracks()
+                .iter()
+                .filter(|t| t.kind != muxkit::MediaKind::Data)
+                .all(|t| {
+                    matches!(
+                        t.codec.codec,
+                        muxkit::Codec::H264
+                            | muxkit::Codec::Hevc
+                            | muxkit::Codec::Aac
+                            | muxkit::Codec::Mp3
+                    )
+                })
+                && drain(&mut d).1.len() > 1
+        })
+        .collect()
+}
+
+/// Checks every rule on one converted folder; returns the playlist.
+fn check_folder(name: &str, dir: &Path, has_video: bool) -> m3u8_rs::MediaPlaylist {
+    let pl = playlist(dir);
+    assert!(
+        pl.end_list && pl.playlist_type == Some(m3u8_rs::MediaPlaylistType::Vod),
+        "{name}"
+    );
+    assert!(pl.independent_segments, "{name}");
+    let rounded: Vec<u64> = pl
+        .segments
+        .iter()
+        .map(|s| f64::from(s.duration).round() as u64)
+        .collect();
+    assert_eq!(
+        pl.target_duration,
+        *rounded.iter().max().unwrap(),
+        "{name}: TARGETDURATION is the longest EXTINF rounded"
+    );
+    let mut all = Vec::new();
+    for seg in &pl.segments {
+        let data = std::fs::read(dir.join(&seg.uri)).unwrap();
+        assert_eq!(data.len() % TS_PACKET_SIZE, 0);
+        let pid = |i: usize| {
+            TsPacket::parse(data[i * 188..(i + 1) * 188].try_into().unwrap())
+                .unwrap()
+                .header
+                .pid
+                .value()
+        };
+        assert_eq!(
+            (pid(0), pid(1)),
+            (0, 0x1000),
+            "{name}/{}: PAT then PMT first",
+            seg.uri
+        );
+        let mut d = TsDemuxer::new(
+            InputSource::from_bytes(data.clone().into()),
+            TsReadOptions::default(),
+        )
+        .unwrap();
+        let (tracks, packets) = drain(&mut d);
+        if has_video {
+            let first_video = packets
+                .iter()
+                .find(|p| tracks[p.track as usize].kind == muxkit::MediaKind::Video)
+                .unwrap();
+            assert!(
+                first_video.flags.keyframe,
+                "{name}/{}: starts with a keyframe",
+                seg.uri
+            );
+        }
+        all.extend_from_slice(&data);
+    }
+    // Continuity counters and timestamps carry on across segments.
+    let mut d = TsDemuxer::new(
+        InputSource::from_bytes(all.into()),
+        TsReadOptions { strict: true },
+    )
+    .unwrap();
+    drain(&mut d);
+    assert_eq!(
+        d.report().total_cc_errors(),
+        0,
+        "{name}: continuity across segments"
+    );
+    pl
+}
+
+#[test]
+fn vod_hls_for_every_fixture() {
+    if !have_ffmpeg("vod_hls_for_every_fixture") {
+        return;
+    }
+    let tmp = TempDir::new("hls-vod");
+    let inputs = hls_inputs();
+    assert!(inputs.len() >= 5, "{inputs:?}");
+    for (i, src) in inputs.iter().enumerate() {
+        let name = src.file_name().unwrap().to_string_lossy().into_owned();
+        let out = tmp.path().join(format!("out{i}"));
+        convert(src, &out, &[]);
+        let has_video = {
+            let d = muxkit::flv::FlvDemuxer::from_bytes(map_file(src).unwrap()).unwrap();
+            d.tracks()
+                .iter()
+                .any(|t| t.kind == muxkit::MediaKind::Video)
+        };
+        let pl = check_folder(&name, &out, has_video);
+        let index = out.join("index.m3u8");
+        let complaints = ffprobe_complaints(&index);
+        assert!(complaints.is_empty(), "{name}: ffprobe says:\n{complaints}");
+        assert_eq!(
+            frame_hashes(&index),
+            frame_hashes(src),
+            "{name}: decoded frames differ"
+        );
+        let total: f64 = pl.segments.iter().map(|s| f64::from(s.duration)).sum();
+        let span = ffprobe_span(src);
+        assert!(
+            (total - span).abs() <= 0.041,
+            "{name}: EXTINF total {total} vs source {span}"
+        );
+    }
+}
+
+#[test]
+fn shorter_target_gives_one_segment_per_gop() {
+    let tmp = TempDir::new("hls-2s");
+    let out = tmp.path().join("out");
+    convert(
+        &testdata().join("source.flv"),
+        &out,
+        &["--hls-time", "2", "--segment-pattern", "s%d.ts"],
+    );
+    let pl = check_folder("source 2s", &out, true);
+    // source.flv has a keyframe every 2 s: 5 segments.
+    let uris: Vec<&str> = pl.segments.iter().map(|s| s.uri.as_str()).collect();
+    assert_eq!(uris, ["s0.ts", "s1.ts", "s2.ts", "s3.ts", "s4.ts"]);
+    insta::assert_snapshot!(
+        "playlist_source_2s",
+        String::from_utf8(std::fs::read(out.join("index.m3u8")).unwrap()).unwrap()
+    );
+}
+
+#[test]
+fn playlist_snapshots() {
+    let tmp = TempDir::new("hls-snap");
+    for name in ["source", "h264_mp3", "audio_only", "video_only"] {
+        let out = tmp.path().join(name);
+        convert(&testdata().join(format!("{name}.flv")), &out, &[]);
+        insta::assert_snapshot!(
+            format!("playlist_{name}"),
+            String::from_utf8(std::fs::read(out.join("index.m3u8")).unwrap()).unwrap()
+        );
+    }
+}
+
+#[test]
+fn refuses_a_non_empty_folder_unless_forced_and_names_an_unwritable_one() {
+    let tmp = TempDir::new("hls-force");
+    let out = tmp.path().join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(out.join("other.txt"), b"x").unwrap();
+    let src = testdata().join("audio_only.flv");
+    let o = Command::new(muxkit_bin())
+        .arg("convert")
+        .arg(&src)
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("not empty"));
+    convert(&src, &out, &["--force"]);
+    assert!(out.join("index.m3u8").exists());
+    // A folder that cannot be created: the error names it.
+    let blocked = tmp.path().join("file-not-dir");
+    std::fs::write(&blocked, b"x").unwrap();
+    let o = Command::new(muxkit_bin())
+        .arg("convert")
+        .arg(&src)
+        .arg(blocked.join("out/"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("file-not-dir"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+#[test]
+fn m3u8_output_path_names_the_playlist() {
+    let tmp = TempDir::new("hls-m3u8");
+    let out = tmp.path().join("live/stream.m3u8");
+    convert(&testdata().join("audio_only.flv"), &out, &[]);
+    assert!(out.exists());
+    let dir = out.parent().unwrap();
+    assert!(std::fs::read_dir(dir).unwrap().all(|e| {
+        let n = e.unwrap().file_name().to_string_lossy().into_owned();
+        n == "stream.m3u8" || n.ends_with(".ts")
+    }));
+}
