@@ -38,46 +38,6 @@ if [[ ! -s $big_ts ]]; then
     "$FFMPEG" -v error -y -i "$file" -map 0 -c copy -f mpegts "$big_ts"
 fi
 
-# measure CMD...: one run; sets M_WALL, M_CPU (s) and M_ANON (KiB peak RssAnon).
-measure() {
-    local t0 t1 pid peak=0 anon tfile
-    tfile=$(mktemp)
-    t0=$(date +%s%N)
-    "$GNU_TIME" -f "%U %S" -o "$tfile" "$@" >/dev/null 2>>"$tfile.err" &
-    pid=$!
-    while kill -0 "$pid" 2>/dev/null; do
-        # The child of GNU time is the measured command.
-        for c in $(cat /proc/$pid/task/*/children 2>/dev/null); do
-            anon=$(awk '/^RssAnon:/ {print $2}' "/proc/$c/status" 2>/dev/null || echo 0)
-            ((${anon:-0} > peak)) && peak=$anon
-        done
-        sleep 0.01
-    done
-    wait "$pid" || { cat "$tfile.err" >&2; die "failed: $*"; }
-    t1=$(date +%s%N)
-    M_WALL=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) / 1e9 }')
-    M_CPU=$(awk '{ printf "%.3f", $1 + $2 }' "$tfile")
-    M_ANON=$peak
-    rm -f "$tfile" "$tfile.err"
-}
-
-# best LABEL CMD...: best wall of BENCH_RUNS runs, with that run's CPU; the largest peak anon.
-declare -A WALL CPU ANON
-best() {
-    local label=$1
-    shift
-    local bw="" bc="" ba=0
-    for ((i = 1; i <= BENCH_RUNS; i++)); do
-        measure "$@"
-        echo "  $label run $i: ${M_WALL} s wall, ${M_CPU} s cpu, $((M_ANON / 1024)) MiB anon" >&2
-        if [[ -z $bw ]] || awk -v a="$M_WALL" -v b="$bw" 'BEGIN { exit !(a < b) }'; then
-            bw=$M_WALL bc=$M_CPU
-        fi
-        ((M_ANON > ba)) && ba=$M_ANON
-    done
-    WALL[$label]=$bw CPU[$label]=$bc ANON[$label]=$ba
-}
-
 warm_cache "$file" "$big_ts"
 tmp_out=$out_dir/bench-out
 best "muxkit flv->ts" "$MUXKIT" convert "$file" "$tmp_out.ts"

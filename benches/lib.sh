@@ -182,3 +182,49 @@ bench_header() {
     echo "machine: $(nproc) cores, $(uname -srm); $("$FFPROBE" -version 2> /dev/null | head -n 1 | cut -d' ' -f1-3)"
     echo "runs: best wall-clock of $BENCH_RUNS, page cache warmed first"
 }
+
+# ---- CPU time and anonymous memory (used by compare_ffmpeg_ts.sh, compare_ffmpeg_hls.sh) ----
+# measure CMD...: one run; sets M_WALL, M_CPU (s) and M_ANON (KiB peak RssAnon).
+measure() {
+    local t0 t1 pid peak=0 anon tfile
+    tfile=$(mktemp)
+    t0=$(date +%s%N)
+    "$GNU_TIME" -f "%U %S" -o "$tfile" "$@" >/dev/null 2>>"$tfile.err" &
+    pid=$!
+    while kill -0 "$pid" 2>/dev/null; do
+        # The child of GNU time is the measured command.
+        for c in $(cat /proc/$pid/task/*/children 2>/dev/null); do
+            anon=$(awk '/^RssAnon:/ {print $2}' "/proc/$c/status" 2>/dev/null || echo 0)
+            ((${anon:-0} > peak)) && peak=$anon
+        done
+        sleep 0.01
+    done
+    wait "$pid" || { cat "$tfile.err" >&2; die "failed: $*"; }
+    t1=$(date +%s%N)
+    M_WALL=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) / 1e9 }')
+    M_CPU=$(awk '{ printf "%.3f", $1 + $2 }' "$tfile")
+    M_ANON=$peak
+    rm -f "$tfile" "$tfile.err"
+}
+
+# best LABEL CMD...: best wall of BENCH_RUNS runs, with that run's CPU; the largest peak anon.
+# Runs the function named by BENCH_BEFORE, if set, before each run (not timed).
+declare -A WALL CPU ANON
+best() {
+    local label=$1
+    shift
+    local bw="" bc="" ba=0
+    for ((i = 1; i <= BENCH_RUNS; i++)); do
+        # BENCH_BEFORE: a function to run (untimed) before each run, e.g. to empty a folder.
+        [[ -n ${BENCH_BEFORE:-} ]] && "$BENCH_BEFORE"
+        measure "$@"
+        echo "  $label run $i: ${M_WALL} s wall, ${M_CPU} s cpu, $((M_ANON / 1024)) MiB anon" >&2
+        if [[ -z $bw ]] || awk -v a="$M_WALL" -v b="$bw" 'BEGIN { exit !(a < b) }'; then
+            bw=$M_WALL bc=$M_CPU
+        fi
+        ((M_ANON > ba)) && ba=$M_ANON
+    done
+    WALL[$label]=$bw CPU[$label]=$bc ANON[$label]=$ba
+}
+
+

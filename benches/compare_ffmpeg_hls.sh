@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# benches/compare_ffmpeg_hls.sh: muxkit vs ffmpeg writing VOD HLS from the same FLV, in one run.
+#
+#   benches/compare_ffmpeg_hls.sh [--runs N] [FILE.flv]
+#
+# Times `muxkit convert FILE out/` against
+# `ffmpeg -i FILE -c copy -f hls -hls_time 6 -hls_list_size 0 out/index.m3u8`, and both against
+# `cat FILE > copy` on the same disk (the floor: reading and writing the bytes once). Reports the
+# best wall-clock of N runs, that run's CPU time (user + sys) and the peak RssAnon.
+# Targets (issue 4): >= 2x faster wall-clock and 3x less CPU than ffmpeg, within 1.3x of cat,
+# RssAnon flat under 32 MiB.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=benches/lib.sh
+. "$here/lib.sh"
+cd "$BENCH_ROOT"
+
+file=""
+while (($#)); do
+    case $1 in
+        --runs) BENCH_RUNS=${2:?--runs needs a number}; shift 2 ;;
+        -h | --help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -*) die "unknown option '$1' (see --help)" ;;
+        *) file=$1; shift ;;
+    esac
+done
+require_muxkit
+require_tool "$FFMPEG"
+if [[ -z $file ]]; then
+    file=testdata/bench/big.flv
+    [[ -s $file ]] || "$here/gen_big_flv.sh"
+fi
+work=$(dirname "$file")/bench-hls
+warm_cache "$file"
+fresh() { rm -rf "$work"; mkdir -p "$work/out"; }
+
+BENCH_BEFORE=fresh
+best "muxkit hls" "$MUXKIT" convert "$file" "$work/out/" --force
+best "ffmpeg hls" "$FFMPEG" -v error -y -i "$file" -map 0 -c copy -f hls -hls_time 6 -hls_list_size 0 "$work/out/index.m3u8"
+best "cat > copy" sh -c 'cat "$1" > "$2"' sh "$file" "$work/copy"
+BENCH_BEFORE=
+rm -rf "$work"
+
+printf '\n%-12s %9s %9s %12s\n' tool "wall s" "cpu s" "RssAnon MiB"
+for l in "muxkit hls" "ffmpeg hls" "cat > copy"; do
+    printf '%-12s %9s %9s %12s\n' "$l" "${WALL[$l]}" "${CPU[$l]}" "$((ANON[$l] / 1024))"
+done
+awk -v fw="${WALL[ffmpeg hls]}" -v mw="${WALL[muxkit hls]}" -v fc="${CPU[ffmpeg hls]}" -v mc="${CPU[muxkit hls]}" -v cw="${WALL[cat > copy]}" \
+    'BEGIN { printf "wall ratio ffmpeg/muxkit %.2f, cpu ratio %.2f, muxkit/cat wall %.2f\n", fw / mw, fc / (mc > 0 ? mc : 0.001), mw / cw }'
