@@ -270,3 +270,112 @@ fn m3u8_output_path_names_the_playlist() {
         n == "stream.m3u8" || n.ends_with(".ts")
     }));
 }
+
+/// source.flv with every packet from 4 s on shifted 100 s later: a splice at a keyframe.
+fn spliced_flv(path: &Path) {
+    use muxkit::flv::{FlvMuxOptions, FlvMuxer};
+    use muxkit::{Muxer, Packet, Timestamp};
+    let mut d =
+        muxkit::flv::FlvDemuxer::from_bytes(map_file(&testdata().join("source.flv")).unwrap())
+            .unwrap();
+    let (tracks, packets) = drain(&mut d);
+    let mut m = FlvMuxer::new(
+        std::fs::File::create(path).unwrap(),
+        FlvMuxOptions::default(),
+    );
+    for t in &tracks {
+        m.add_track(t).unwrap();
+    }
+    for p in packets {
+        let shift = if p.dts.0 >= 4000 { 100_000 } else { 0 };
+        m.write_packet(&Packet {
+            dts: Timestamp(p.dts.0 + shift),
+            pts: Timestamp(p.pts.0 + shift),
+            ..p
+        })
+        .unwrap();
+    }
+    m.finish().unwrap();
+}
+
+#[test]
+fn a_splice_gives_exactly_one_discontinuity_and_the_same_frames() {
+    let tmp = TempDir::new("hls-splice");
+    let src = tmp.path().join("spliced.flv");
+    spliced_flv(&src);
+    let out = tmp.path().join("out");
+    convert(&src, &out, &[]);
+    let pl = check_folder("spliced", &out, true);
+    let marks: Vec<usize> = pl
+        .segments
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.discontinuity)
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(
+        marks,
+        [1],
+        "one discontinuity, on the segment after the splice"
+    );
+    // The segment before the splice runs from the first audio frame (0.057 s) to the end of its
+    // own last frame (the B-frame shown at 4.04 s, + 40 ms), not to the jumped-to time.
+    assert!(
+        (f64::from(pl.segments[0].duration) - 4.023).abs() < 0.002,
+        "{:?}",
+        pl.segments[0].duration
+    );
+    let total: f64 = pl.segments.iter().map(|s| f64::from(s.duration)).sum();
+    assert!((total - 10.03).abs() < 0.05, "total {total}");
+    insta::assert_snapshot!(
+        "playlist_spliced",
+        String::from_utf8(std::fs::read(out.join("index.m3u8")).unwrap()).unwrap()
+    );
+    if have_ffmpeg("a_splice_gives_exactly_one_discontinuity_and_the_same_frames") {
+        let index = out.join("index.m3u8");
+        let complaints = ffprobe_complaints(&index);
+        assert!(complaints.is_empty(), "ffprobe says:\n{complaints}");
+        assert_eq!(
+            frame_hashes(&index),
+            frame_hashes(&testdata().join("source.flv"))
+        );
+    }
+}
+
+#[test]
+fn repeated_identical_sequence_headers_cut_nothing() {
+    // tests/flv_config_change.rs makes such a file: every keyframe preceded by the same header.
+    use muxkit::flv::{FlvMuxOptions, FlvMuxer};
+    use muxkit::{Muxer, Packet};
+    use std::sync::Arc;
+    let tmp = TempDir::new("hls-repeat");
+    let mut d =
+        muxkit::flv::FlvDemuxer::from_bytes(map_file(&testdata().join("video_only.flv")).unwrap())
+            .unwrap();
+    let (tracks, packets) = drain(&mut d);
+    let src = tmp.path().join("repeat.flv");
+    let mut m = FlvMuxer::new(
+        std::fs::File::create(&src).unwrap(),
+        FlvMuxOptions::default(),
+    );
+    m.add_track(&tracks[0]).unwrap();
+    for p in packets {
+        // Re-announcing the same config on every keyframe makes the muxer write nothing new
+        // and the demuxer flag nothing.
+        let p = if p.flags.keyframe {
+            Packet {
+                config: Some(Arc::new(tracks[0].codec.clone())),
+                ..p
+            }
+        } else {
+            p
+        };
+        m.write_packet(&p).unwrap();
+    }
+    m.finish().unwrap();
+    let out = tmp.path().join("out");
+    convert(&src, &out, &["--hls-time", "2"]);
+    let pl = playlist(&out);
+    assert!(pl.segments.len() >= 2);
+    assert!(pl.segments.iter().all(|s| !s.discontinuity));
+}

@@ -3,8 +3,13 @@
 //! A segment is cut at a video keyframe (with no video: at any audio frame) once it has reached
 //! the target duration, so every segment starts decodable. The TS muxer runs on across
 //! segments, so continuity counters and timestamps carry on; each segment starts with PAT and
-//! PMT. Segment `k` lasts from its first presentation time to the next segment's; the last one
-//! to the end of the last frame.
+//! PMT. Segment `k` lasts from its first presentation time to the next segment's; the last one,
+//! and one followed by a discontinuity, to the end of its own last frame.
+//!
+//! A discontinuity (a decode-time jump past [`MAX_FORWARD_GAP_US`] or back past
+//! [`MAX_BACKWARD_STEP_US`], a codec configuration change, a demuxer's discontinuity flag) cuts at
+//! the next chance (the next keyframe of the cutting track) and marks that segment with
+//! EXT-X-DISCONTINUITY. An identical repeated sequence header is no change and cuts nothing.
 
 use std::io::Write;
 
@@ -79,7 +84,21 @@ impl<W: Write> Write for SegmentSlot<W> {
 struct OpenSegment {
     name: String,
     start_us: i64,
+    /// The end of the latest frame written into this segment, in microseconds.
+    end_us: i64,
+    /// A discontinuity comes before this segment.
+    discontinuity: bool,
 }
+
+/// A decode-time jump larger than this (forward), or any step back of more than
+/// [`MAX_BACKWARD_STEP_US`], is a discontinuity: a splice, a restarted encoder, a republish.
+/// Ten seconds is longer than any real gap between two frames of one track (ffmpeg's
+/// `max_interleave_delta` is the same), yet far shorter than the jumps that matter.
+pub const MAX_FORWARD_GAP_US: i64 = 10_000_000;
+
+/// See [`MAX_FORWARD_GAP_US`]: decode times may step back a little across tracks, never within
+/// one by more than this.
+pub const MAX_BACKWARD_STEP_US: i64 = 1_000_000;
 
 /// Writes TS segments and a media playlist into a [`SegmentStore`].
 pub struct HlsSegmenter<S: SegmentStore> {
@@ -91,9 +110,9 @@ pub struct HlsSegmenter<S: SegmentStore> {
     /// The track whose keyframes decide the cuts.
     cut_track: Option<u32>,
     open: Option<OpenSegment>,
+    /// A jump or config change was seen: the next cut comes at the first chance, marked.
+    discontinuity_pending: bool,
     next_index: u64,
-    /// The end of the latest frame seen, in microseconds.
-    end_us: i64,
     last_dts_us: Vec<Option<i64>>,
     finished: bool,
 }
@@ -113,8 +132,8 @@ impl<S: SegmentStore> HlsSegmenter<S> {
             tracks: Vec::new(),
             cut_track: None,
             open: None,
+            discontinuity_pending: false,
             next_index: 0,
-            end_us: i64::MIN,
             last_dts_us: Vec::new(),
             finished: false,
         }
@@ -130,13 +149,18 @@ impl<S: SegmentStore> HlsSegmenter<S> {
         self.store
     }
 
-    fn open_segment(&mut self, start_us: i64) -> Result<()> {
+    fn open_segment(&mut self, start_us: i64, discontinuity: bool) -> Result<()> {
         let name = segment_name(&self.options.segment_pattern, self.next_index);
         self.next_index += 1;
         let writer = self.store.create(&name)?;
         self.ts.sink_mut().0 = Some(writer);
         self.ts.force_psi();
-        self.open = Some(OpenSegment { name, start_us });
+        self.open = Some(OpenSegment {
+            name,
+            start_us,
+            end_us: start_us,
+            discontinuity,
+        });
         Ok(())
     }
 
@@ -153,7 +177,7 @@ impl<S: SegmentStore> HlsSegmenter<S> {
         self.playlist.segments.push(PlaylistSegment {
             uri: open.name,
             duration,
-            discontinuity: false,
+            discontinuity: open.discontinuity,
         });
         Ok(())
     }
@@ -197,19 +221,38 @@ impl<S: SegmentStore> Muxer for HlsSegmenter<S> {
         let tb = track.time_base;
         let pts_us = tb.rescale(p.pts.0, TimeBase::MICROS);
         let dts_us = tb.rescale(p.dts.0, TimeBase::MICROS);
-        let step = match (p.duration, self.last_dts_us[idx]) {
+        let gap = self.last_dts_us[idx].map(|l| dts_us - l);
+        let step = match (p.duration, gap) {
             (Some(d), _) => tb.rescale(d, TimeBase::MICROS),
-            (None, Some(last)) => (dts_us - last).max(0),
-            (None, None) => 0,
+            (None, Some(g)) if g <= MAX_FORWARD_GAP_US => g.max(0),
+            _ => 0,
         };
         self.last_dts_us[idx] = Some(dts_us);
+        // Out of line with the open segment's timeline: a splice. Judged against the segment,
+        // not the track's previous packet, so the other tracks crossing the same splice after
+        // the cut do not count it again.
+        let jumped = self.open.as_ref().is_some_and(|o| {
+            pts_us > o.end_us + MAX_FORWARD_GAP_US || pts_us < o.start_us - MAX_BACKWARD_STEP_US
+        });
+        // A jump in this track's decode time, or a real configuration change (the demuxer sets
+        // `config_changed` only when the config differs), starts a new discontinuity.
+        if jumped || p.flags.config_changed || p.flags.discontinuity {
+            self.discontinuity_pending = true;
+        }
         let target_us = (self.options.target_duration * 1e6).round() as i64;
         let cut_here = Some(p.track) == self.cut_track && p.flags.keyframe;
         match &self.open {
-            None => self.open_segment(pts_us)?,
+            None => self.open_segment(pts_us, false)?,
+            Some(open) if cut_here && self.discontinuity_pending => {
+                // The segment before ends with its own last frame, not at the jumped-to time.
+                let end = open.end_us;
+                self.close_segment(end)?;
+                self.open_segment(pts_us, true)?;
+                self.discontinuity_pending = false;
+            }
             Some(open) if cut_here && pts_us - open.start_us >= target_us => {
                 self.close_segment(pts_us)?;
-                self.open_segment(pts_us)?;
+                self.open_segment(pts_us, false)?;
             }
             Some(_) => {}
         }
@@ -219,9 +262,12 @@ impl<S: SegmentStore> Muxer for HlsSegmenter<S> {
             if self.playlist.segments.is_empty() && pts_us < open.start_us {
                 open.start_us = pts_us;
             }
+            // A frame past a splice not yet cut at must not stretch this segment to it.
+            if !self.discontinuity_pending || !jumped {
+                open.end_us = open.end_us.max(pts_us + step);
+            }
         }
         self.ts.write_packet(p)?;
-        self.end_us = self.end_us.max(pts_us + step);
         Ok(())
     }
 
@@ -232,11 +278,11 @@ impl<S: SegmentStore> Muxer for HlsSegmenter<S> {
         self.finished = true;
         if self.open.is_none() {
             // No packet at all: one empty segment, so the playlist is still valid.
-            self.open_segment(0)?;
-            self.end_us = 0;
+            self.open_segment(0, false)?;
         }
         self.ts.finish()?;
-        self.close_segment(self.end_us)?;
+        let end = self.open.as_ref().map_or(0, |o| o.end_us);
+        self.close_segment(end)?;
         self.playlist.ended = true;
         self.write_playlist()
     }
