@@ -72,6 +72,9 @@ pub enum Error {
         /// Up to the first 8 bytes.
         head: Vec<u8>,
     },
+    /// The input was read but breaks its format's rules (a check that found problems).
+    #[error("{0}")]
+    InvalidInput(String),
     /// The input is valid but asks for something muxkit does not do.
     #[error("unsupported: {0}")]
     Unsupported(String),

@@ -19,6 +19,8 @@ pub enum InputFormat {
     Flv,
     /// MPEG transport stream (188-byte packets, or 192-byte M2TS).
     Ts,
+    /// An HLS playlist (`#EXTM3U`): inspected, not yet read as media.
+    HlsPlaylist,
 }
 
 impl InputFormat {
@@ -34,6 +36,10 @@ impl InputFormat {
         if looks_like_ts(head) {
             return Some(InputFormat::Ts);
         }
+        let text = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
+        if text.starts_with(b"#EXTM3U") {
+            return Some(InputFormat::HlsPlaylist);
+        }
         None
     }
 
@@ -42,6 +48,7 @@ impl InputFormat {
         match self {
             InputFormat::Flv => "flv",
             InputFormat::Ts => "mpegts",
+            InputFormat::HlsPlaylist => "hls",
         }
     }
 }
@@ -173,6 +180,10 @@ pub fn open_demuxer(input: ProbedInput, options: OpenOptions) -> Result<Box<dyn 
                 strict: options.strict,
             },
         )?)),
+        InputFormat::HlsPlaylist => Err(Error::Unsupported(
+            "reading an hls playlist as media (inspect checks it; convert its segments instead)"
+                .into(),
+        )),
         InputFormat::Ts => Ok(Box::new(TsDemuxer::new(
             input.source,
             TsReadOptions {

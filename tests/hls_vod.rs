@@ -379,3 +379,118 @@ fn repeated_identical_sequence_headers_cut_nothing() {
     assert!(pl.segments.len() >= 2);
     assert!(pl.segments.iter().all(|s| !s.discontinuity));
 }
+
+fn inspect(playlist: &Path, json: bool) -> (Option<i32>, String, String) {
+    let mut cmd = Command::new(muxkit_bin());
+    cmd.arg("inspect").arg(playlist);
+    if json {
+        cmd.arg("--json");
+    }
+    let o = cmd.output().unwrap();
+    (
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn inspect_checks_a_playlist_against_rfc_8216() {
+    let tmp = TempDir::new("hls-inspect");
+    let out = tmp.path().join("out");
+    convert(&testdata().join("source.flv"), &out, &["--hls-time", "2"]);
+    let index = out.join("index.m3u8");
+    let (code, text, _) = inspect(&index, false);
+    assert_eq!(code, Some(0), "{text}");
+    insta::assert_snapshot!(
+        "inspect_playlist_source_2s",
+        text.replace(&index.display().to_string(), "INDEX")
+    );
+    let (_, json, _) = inspect(&index, true);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["clean"], true);
+    assert_eq!(v["segments"].as_array().unwrap().len(), 5);
+
+    // Break it, one way at a time.
+    let original = std::fs::read_to_string(&index).unwrap();
+    let cases: [(&str, Box<dyn Fn(&Path)>, &str); 5] = [
+        (
+            "missing segment",
+            Box::new(|d: &Path| std::fs::remove_file(d.join("segment_00002.ts")).unwrap()),
+            "cannot read",
+        ),
+        (
+            "short target",
+            Box::new(|d: &Path| {
+                let t = std::fs::read_to_string(d.join("index.m3u8"))
+                    .unwrap()
+                    .replace("TARGETDURATION:2", "TARGETDURATION:1");
+                std::fs::write(d.join("index.m3u8"), t).unwrap();
+            }),
+            "rounds above TARGETDURATION",
+        ),
+        (
+            "no endlist",
+            Box::new(|d: &Path| {
+                let t = std::fs::read_to_string(d.join("index.m3u8"))
+                    .unwrap()
+                    .replace("#EXT-X-ENDLIST\n", "");
+                std::fs::write(d.join("index.m3u8"), t).unwrap();
+            }),
+            "EXT-X-ENDLIST",
+        ),
+        (
+            "no pat first",
+            Box::new(|d: &Path| {
+                let p = d.join("segment_00001.ts");
+                let data = std::fs::read(&p).unwrap();
+                std::fs::write(&p, &data[188 * 2..]).unwrap();
+            }),
+            "does not start with a PAT",
+        ),
+        (
+            "mid-gop start",
+            Box::new(|d: &Path| {
+                // Segment 1 with its keyframe PES removed: PAT and PMT stay, the first frame is not a keyframe.
+                let p = d.join("segment_00001.ts");
+                let data = std::fs::read(&p).unwrap();
+                let mut ts = muxkit::ts::demux::TsDemuxer::new(
+                    InputSource::from_bytes(data.clone().into()),
+                    TsReadOptions::default(),
+                )
+                .unwrap();
+                drain(&mut ts);
+                let mut keep = Vec::new();
+                let mut video_pes = 0;
+                for chunk in data.chunks(188) {
+                    let pkt = TsPacket::parse(chunk.try_into().unwrap()).unwrap();
+                    if pkt.header.pid.value() == 0x100 && pkt.header.pusi {
+                        video_pes += 1;
+                    }
+                    if pkt.header.pid.value() == 0x100 && video_pes == 1 {
+                        continue;
+                    }
+                    keep.extend_from_slice(chunk);
+                }
+                std::fs::write(&p, keep).unwrap();
+            }),
+            "not a keyframe",
+        ),
+    ];
+    for (what, damage, expected) in cases {
+        std::fs::write(&index, &original).unwrap();
+        convert(
+            &testdata().join("source.flv"),
+            &out,
+            &["--hls-time", "2", "--force"],
+        );
+        damage(&out);
+        let (code, text, err) = inspect(&index, false);
+        assert_eq!(code, Some(1), "{what}: {text}");
+        assert!(text.contains(expected), "{what}: {text}");
+        assert!(
+            err.contains("breaks RFC 8216") || err.contains("not a valid"),
+            "{what}: {err}"
+        );
+    }
+}

@@ -4,6 +4,7 @@
 //! tests snapshot both.
 
 pub mod flv;
+pub mod hls;
 pub mod ts;
 
 use std::fmt::Write as _;

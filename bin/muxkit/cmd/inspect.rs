@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use clap::Args;
 use muxkit::flv::FlvReadOptions;
 use muxkit::inspect::flv::{FlvSummary, write_tags};
+use muxkit::inspect::hls::PlaylistCheck;
 use muxkit::inspect::ts::TsSummary;
 use muxkit::inspect::write_packets;
 use muxkit::probe::{InputFormat, InputPath, OpenOptions, open_demuxer, probe};
@@ -73,6 +74,22 @@ pub fn run(args: InspectArgs) -> muxkit::Result<()> {
         InputFormat::Ts => {
             let s = TsSummary::read(probed.source, TsReadOptions { strict })?;
             summary(s.to_json(), s.to_text(), &mut out)?;
+        }
+        InputFormat::HlsPlaylist => {
+            if args.input.as_os_str() == "-" {
+                return Err(muxkit::Error::Unsupported(
+                    "a playlist must be a file: its segments are found relative to it".into(),
+                ));
+            }
+            let check = PlaylistCheck::run(&args.input)?;
+            summary(check.to_json(), check.to_text(), &mut out)?;
+            out.flush().map_err(io)?;
+            if !check.is_clean() {
+                return Err(muxkit::Error::InvalidInput(format!(
+                    "{}: the playlist breaks RFC 8216 (see above)",
+                    args.input.display()
+                )));
+            }
         }
         other => {
             return Err(muxkit::Error::Unsupported(format!(
