@@ -413,7 +413,8 @@ fn inspect_checks_a_playlist_against_rfc_8216() {
 
     // Break it, one way at a time.
     let original = std::fs::read_to_string(&index).unwrap();
-    let cases: [(&str, Box<dyn Fn(&Path)>, &str); 5] = [
+    type Damage = Box<dyn Fn(&Path)>;
+    let cases: [(&str, Damage, &str); 5] = [
         (
             "missing segment",
             Box::new(|d: &Path| std::fs::remove_file(d.join("segment_00002.ts")).unwrap()),
