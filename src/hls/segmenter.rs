@@ -66,6 +66,18 @@ pub fn segment_name(pattern: &str, n: u64) -> String {
     }
 }
 
+/// An I/O error while writing a segment, named after the segment (a full disk says which file
+/// it stopped at).
+fn in_segment(e: Error, name: Option<&str>) -> Error {
+    match (e, name) {
+        (Error::Io { source, .. }, Some(name)) => Error::File {
+            path: name.into(),
+            source,
+        },
+        (e, _) => e,
+    }
+}
+
 /// The sink the TS muxer writes into: the open segment's writer, swapped at every cut.
 struct SegmentSlot<W>(Option<W>);
 
@@ -168,11 +180,15 @@ impl<S: SegmentStore> HlsSegmenter<S> {
         let Some(open) = self.open.take() else {
             return Ok(());
         };
-        self.ts.flush()?;
+        self.ts
+            .flush()
+            .map_err(|e| in_segment(e, Some(&open.name)))?;
         let Some(writer) = self.ts.sink_mut().0.take() else {
             return Ok(());
         };
-        self.store.commit(writer)?;
+        self.store
+            .commit(writer)
+            .map_err(|e| in_segment(e, Some(&open.name)))?;
         let duration = (end_us - open.start_us).max(0) as f64 / 1e6;
         self.playlist.segments.push(PlaylistSegment {
             uri: open.name,
@@ -267,8 +283,10 @@ impl<S: SegmentStore> Muxer for HlsSegmenter<S> {
                 open.end_us = open.end_us.max(pts_us + step);
             }
         }
-        self.ts.write_packet(p)?;
-        Ok(())
+        let name = self.open.as_ref().map(|o| o.name.clone());
+        self.ts
+            .write_packet(p)
+            .map_err(|e| in_segment(e, name.as_deref()))
     }
 
     fn finish(&mut self) -> Result<()> {
@@ -280,7 +298,10 @@ impl<S: SegmentStore> Muxer for HlsSegmenter<S> {
             // No packet at all: one empty segment, so the playlist is still valid.
             self.open_segment(0, false)?;
         }
-        self.ts.finish()?;
+        let name = self.open.as_ref().map(|o| o.name.clone());
+        self.ts
+            .finish()
+            .map_err(|e| in_segment(e, name.as_deref()))?;
         let end = self.open.as_ref().map_or(0, |o| o.end_us);
         self.close_segment(end)?;
         self.playlist.ended = true;
@@ -291,6 +312,99 @@ impl<S: SegmentStore> Muxer for HlsSegmenter<S> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use crate::hls::output::MemoryStore;
+    use crate::media::{Codec, CodecConfig, Packet};
+    use crate::time::Timestamp;
+
+    /// A store on a disk that fills up after `room` bytes in all.
+    struct FullDisk {
+        room: std::rc::Rc<std::cell::Cell<usize>>,
+    }
+
+    struct FullDiskWriter(std::rc::Rc<std::cell::Cell<usize>>);
+
+    impl Write for FullDiskWriter {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            let left = self.0.get();
+            if left < buf.len() {
+                return Err(std::io::Error::from_raw_os_error(28)); // ENOSPC
+            }
+            self.0.set(left - buf.len());
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl SegmentStore for FullDisk {
+        type Writer = FullDiskWriter;
+        fn create(&mut self, _name: &str) -> Result<Self::Writer> {
+            Ok(FullDiskWriter(self.room.clone()))
+        }
+        fn commit(&mut self, _writer: Self::Writer) -> Result<()> {
+            Ok(())
+        }
+        fn write_playlist(&mut self, _name: &str, _bytes: &[u8]) -> Result<()> {
+            Ok(())
+        }
+        fn remove(&mut self, _name: &str) -> Result<()> {
+            Ok(())
+        }
+    }
+
+    fn audio_track() -> Track {
+        let mut codec = CodecConfig::new(Codec::Aac);
+        codec.extradata = bytes::Bytes::from_static(&[0x12, 0x10]);
+        Track {
+            id: 0,
+            kind: MediaKind::Audio,
+            time_base: TimeBase::MILLIS,
+            codec,
+            source_id: None,
+        }
+    }
+
+    fn feed(m: &mut dyn Muxer, seconds: i64) -> Result<()> {
+        m.add_track(&audio_track())?;
+        for ms in (0..seconds * 1000).step_by(23) {
+            let mut p = Packet::new(0, Timestamp(ms), bytes::Bytes::from(vec![0x21; 300]));
+            p.flags.keyframe = true;
+            m.write_packet(&p)?;
+        }
+        m.finish()
+    }
+
+    #[test]
+    fn a_full_disk_is_a_clear_error_naming_the_segment() {
+        let room = std::rc::Rc::new(std::cell::Cell::new(200_000));
+        let mut m = HlsSegmenter::new(FullDisk { room }, HlsOptions::default());
+        let e = feed(&mut m, 20).unwrap_err().to_string();
+        assert!(e.starts_with("segment_0000"), "{e}");
+        assert!(e.contains("No space left on device"), "{e}");
+    }
+
+    #[test]
+    fn audio_only_cuts_at_any_frame_after_the_target() {
+        let mut m = HlsSegmenter::new(
+            MemoryStore::default(),
+            HlsOptions {
+                target_duration: 2.0,
+                ..HlsOptions::default()
+            },
+        );
+        feed(&mut m, 7).unwrap();
+        let durations: Vec<f64> = m.playlist().segments.iter().map(|s| s.duration).collect();
+        assert_eq!(durations.len(), 4, "{durations:?}");
+        assert!(
+            durations[..3].iter().all(|d| (2.0..2.03).contains(d)),
+            "{durations:?}"
+        );
+        let store = m.into_store();
+        assert_eq!(store.segments.len(), 4);
+        assert!(store.playlists["index.m3u8"].starts_with(b"#EXTM3U"));
+    }
 
     #[test]
     fn segment_names() {
