@@ -49,6 +49,8 @@ pub mod io;
 pub mod media;
 pub mod probe;
 pub mod remux;
+#[cfg(test)]
+mod test_rng;
 pub mod time;
 pub mod ts;
 

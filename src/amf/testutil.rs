@@ -1,6 +1,7 @@
 //! Helpers shared by the AMF unit tests.
 
 use super::{AmfError, AmfValue};
+use crate::test_rng::XorShift;
 
 /// Bytes from hex digits, ignoring whitespace.
 pub(crate) fn unhex(hex: &str) -> Vec<u8> {
@@ -24,18 +25,6 @@ pub(crate) fn assert_decodes_and_prefixes_fail(
             read(&data[..n]).is_err(),
             "prefix of {n} bytes of {data:02x?} decoded"
         );
-    }
-}
-
-/// A small deterministic xorshift generator, so "random input" tests are reproducible.
-pub(crate) struct XorShift(pub(crate) u64);
-
-impl XorShift {
-    pub(crate) fn next_u8(&mut self) -> u8 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        (self.0 >> 32) as u8
     }
 }
 

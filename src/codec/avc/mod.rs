@@ -16,8 +16,9 @@ mod sps;
 
 pub use config::{AvcDecoderConfig, AvcHighExt};
 pub use nal::{
-    AnnexBNalUnits, LengthPrefixedNalUnits, annexb_nal_units, nal_units_length_prefixed,
-    write_annexb_from_length_prefixed, write_length_prefixed_from_annexb,
+    AnnexBNalUnits, LengthPrefixedNalUnits, annexb_nal_units, annexb_to_length_prefixed_in_place,
+    nal_units_length_prefixed, write_annexb_from_length_prefixed,
+    write_length_prefixed_from_annexb,
 };
 pub use sps::{CropWindow, MAX_DIMENSION, Sps, VuiTiming};
 

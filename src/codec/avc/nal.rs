@@ -1,7 +1,7 @@
 //! NAL unit framing shared by H.264 and HEVC: big-endian length prefixes (ISO/IEC 14496-15
 //! §5.3.2, the MP4/FLV form) and start codes (ISO/IEC 14496-10 Annex B, the MPEG-TS form).
 
-use bytes::BufMut;
+use bytes::{BufMut, BytesMut};
 
 use crate::codec::CodecError;
 
@@ -107,20 +107,12 @@ pub fn annexb_nal_units(data: &[u8]) -> AnnexBNalUnits<'_> {
 }
 
 /// The next `00 00 01` at or after `from`: (index of its first zero, index after its `01`).
+///
+/// `memmem` looks for the whole 3-byte code with a vectorised prefilter on two of its bytes,
+/// so coded slice data (where `00` and `01` are common on their own) is crossed in one call.
 fn find_start_code(data: &[u8], from: usize) -> Option<(usize, usize)> {
-    let mut i = from.checked_add(2)?;
-    while let Some(&b) = data.get(i) {
-        if b == 0 {
-            i += 1;
-            continue;
-        }
-        // No start code can end at i, i+1 or i+2 unless data[i] is its `01` preceded by zeros.
-        if b == 1 && data.get(i - 2..i) == Some(&[0, 0][..]) {
-            return Some((i - 2, i + 1));
-        }
-        i += 3;
-    }
-    None
+    let at = from + memchr::memmem::find(data.get(from..)?, &[0, 0, 1])?;
+    Some((at, at + 3))
 }
 
 impl<'a> Iterator for AnnexBNalUnits<'a> {
@@ -195,6 +187,112 @@ pub fn write_length_prefixed_from_annexb(
         out.put_slice(nal);
     }
     Ok(())
+}
+
+/// Converts the Annex B access unit in `buf[from..]` to 4-byte length-prefixed NAL units (the
+/// canonical MP4/FLV form), keeping the units `keep` accepts, in order. `keep` sees each unit
+/// once, before it is moved, so it may copy out the ones it drops (parameter sets).
+///
+/// This is the TS demuxer's hot path, so it works in place: a 4-byte start code becomes the
+/// unit's length where it stands, and dropped units (AUDs, parameter sets) leave room that later
+/// units move into. The bytes before `from` (a PES header) are scratch space the output may
+/// grow into. Only where a 3-byte start code follows a kept unit with no room to spare does it
+/// copy: the output written so far moves back if that is cheap, otherwise the rest goes into
+/// a new buffer. The result is a view of `buf` in the usual case.
+///
+/// A unit longer than a 4-byte length can state is an error (`buf` is then lost).
+pub fn annexb_to_length_prefixed_in_place(
+    mut buf: BytesMut,
+    from: usize,
+    mut keep: impl FnMut(&[u8]) -> bool,
+) -> Result<BytesMut, CodecError> {
+    // Output moved back to make room costs at most this share of the input; past it, copying
+    // the rest once is cheaper.
+    let shift_budget = buf.len().saturating_sub(from) / 4;
+    let mut shifted = 0usize;
+    // In-place output occupies buf[out_start..w].
+    let mut out_start: Option<usize> = None;
+    let mut w = 0usize;
+    let mut spill: Option<BytesMut> = None;
+    let mut next = find_start_code(&buf, from).map(|(_, after)| after);
+    while let Some(start) = next {
+        let end = match find_start_code(&buf, start) {
+            Some((code, after)) => {
+                next = Some(after);
+                code
+            }
+            None => {
+                next = None;
+                buf.len()
+            }
+        };
+        let mut e = end;
+        while e > start && buf[e - 1] == 0 {
+            e -= 1;
+        }
+        if e == start || !keep(&buf[start..e]) {
+            continue;
+        }
+        let len = u32::try_from(e - start).map_err(|_| CodecError::TooLarge {
+            what: "annex b nal unit",
+            field: "length",
+            offset: start,
+            value: (e - start) as u64,
+            limit: u32::MAX.into(),
+        })?;
+        if let Some(out) = spill.as_mut() {
+            out.put_u32(len);
+            out.extend_from_slice(&buf[start..e]);
+            continue;
+        }
+        let pos = match out_start {
+            None => start.checked_sub(4),
+            Some(_) if w + 4 <= start => Some(w),
+            Some(s) => {
+                // A 3-byte start code right after a kept unit: move the output back by the
+                // missing byte(s) when there is room before it and the move is small.
+                let need = w + 4 - start;
+                if s >= need && shifted + (w - s) <= shift_budget {
+                    buf.copy_within(s..w, s - need);
+                    shifted += w - s;
+                    out_start = Some(s - need);
+                    w -= need;
+                    Some(w)
+                } else {
+                    None
+                }
+            }
+        };
+        match pos {
+            Some(pos) => {
+                buf[pos..pos + 4].copy_from_slice(&len.to_be_bytes());
+                if pos + 4 != start {
+                    buf.copy_within(start..e, pos + 4);
+                }
+                out_start.get_or_insert(pos);
+                w = pos + 4 + (e - start);
+            }
+            None => {
+                let done = out_start.map_or(0..0, |s| s..w);
+                let mut out = BytesMut::with_capacity(done.len() + 4 + buf.len() - start);
+                out.extend_from_slice(&buf[done]);
+                out.put_u32(len);
+                out.extend_from_slice(&buf[start..e]);
+                spill = Some(out);
+            }
+        }
+    }
+    if let Some(out) = spill {
+        return Ok(out);
+    }
+    Ok(match out_start {
+        Some(s) => {
+            let mut out = buf.split_off(s);
+            out.truncate(w - s);
+            out
+        }
+        None => BytesMut::new(),
+    })
 }
 
 #[cfg(test)]
@@ -301,6 +399,86 @@ mod tests {
             let _ = write_annexb_from_length_prefixed(&lp[..n], 4, &mut out);
             let _ = write_length_prefixed_from_annexb(&lp[..n], &mut out);
             let _ = annexb_nal_units(&lp[..n]).count();
+        }
+    }
+
+    /// The reference: the units `keep` accepts, each behind its length, by the copying path.
+    fn by_copy(annexb: &[u8], mut keep: impl FnMut(&[u8]) -> bool) -> Vec<u8> {
+        let mut out = Vec::new();
+        for nal in annexb_nal_units(annexb).filter(|n| keep(n)) {
+            out.put_u32(nal.len() as u32);
+            out.put_slice(nal);
+        }
+        out
+    }
+
+    fn in_place(header: usize, annexb: &[u8], keep: impl FnMut(&[u8]) -> bool) -> Vec<u8> {
+        let mut buf = BytesMut::from(&vec![0xEE; header][..]);
+        buf.extend_from_slice(annexb);
+        annexb_to_length_prefixed_in_place(buf, header, keep)
+            .unwrap()
+            .to_vec()
+    }
+
+    #[test]
+    fn in_place_conversion_of_typical_access_units() {
+        // AUD, SPS, PPS dropped; IDR behind a 3-byte code takes the room they leave.
+        let au = [
+            &[0, 0, 0, 1, 0x09, 0xF0][..],
+            &[0, 0, 0, 1, 0x67, 1, 2, 3],
+            &[0, 0, 0, 1, 0x68, 4],
+            &[0, 0, 1, 0x65, 9, 9, 9],
+        ]
+        .concat();
+        let keep = |n: &[u8]| !matches!(n[0] & 0x1F, 7..=9);
+        assert_eq!(in_place(9, &au, keep), [0, 0, 0, 4, 0x65, 9, 9, 9]);
+        // A kept SEI and then a slice behind a 3-byte code: the SEI moves back a byte.
+        let au = [
+            &[0, 0, 0, 1, 0x09, 0xF0][..],
+            &[0, 0, 0, 1, 6, 5],
+            &[0, 0, 1, 0x41, 7],
+        ]
+        .concat();
+        assert_eq!(in_place(9, &au, keep), by_copy(&au, keep));
+        // No room at all before the data: the copying fallback gives the same bytes.
+        let au = [
+            &[0, 0, 1, 0x41, 1][..],
+            &[0, 0, 1, 0x41, 2],
+            &[0, 0, 1, 0x41, 3],
+        ]
+        .concat();
+        assert_eq!(in_place(0, &au, |_| true), by_copy(&au, |_| true));
+        // Nothing kept, no start code, only zeros.
+        assert!(in_place(9, &[0, 0, 0, 1, 9, 0xF0], keep).is_empty());
+        assert!(in_place(9, &[1, 2, 3], keep).is_empty());
+        assert!(in_place(9, &[0; 10], keep).is_empty());
+    }
+
+    #[test]
+    fn in_place_conversion_equals_the_copying_one_on_random_units() {
+        let mut rng = crate::test_rng::XorShift(0x2545_f491_4f6c_dd1d);
+        for round in 0..3000 {
+            let mut au = Vec::new();
+            for _ in 0..rng.next_u8() % 8 {
+                match rng.next_u8() % 3 {
+                    0 => au.extend_from_slice(&[0, 0, 1]),
+                    1 => au.extend_from_slice(&[0, 0, 0, 1]),
+                    _ => au.extend_from_slice(&[0, 0, 0, 0, 1]),
+                }
+                // A NAL header byte, then a body that may end in zeros.
+                for _ in 0..=rng.next_u8() % 12 {
+                    au.push(rng.next_u8() % 4 + 1);
+                }
+                let zeros = usize::from(rng.next_u8() % 3);
+                au.extend(std::iter::repeat_n(0, zeros));
+            }
+            let header = usize::from(rng.next_u8() % 12);
+            let keep = |n: &[u8]| n[0] != 2;
+            assert_eq!(
+                in_place(header, &au, keep),
+                by_copy(&au, keep),
+                "round {round}: {au:02x?} behind {header} bytes"
+            );
         }
     }
 }
