@@ -360,15 +360,21 @@ impl TsPacketHeader {
     }
 
     /// Parses the header; the sync byte must be 0x47.
+    #[inline]
     pub fn parse(b: &[u8; 4]) -> Result<TsPacketHeader, TsError> {
         if b[0] != SYNC_BYTE {
-            return Err(TsError::invalid(
-                "ts packet header",
-                0,
-                format!("sync byte {:#04x}, expected 0x47", b[0]),
-            ));
+            return Err(bad_sync(b[0]));
         }
-        Ok(TsPacketHeader {
+        Ok(TsPacketHeader::decode(b))
+    }
+
+    /// The fields of a header whose sync byte was checked. Kept apart from the `Result` so the
+    /// per-packet path builds the header in registers (a `Result` wrapped around these bytes
+    /// made the compiler store them one by one and reload them as words, a store-forwarding
+    /// stall on every packet).
+    #[inline]
+    fn decode(b: &[u8; 4]) -> TsPacketHeader {
+        TsPacketHeader {
             tei: b[1] & 0x80 != 0,
             pusi: b[1] & 0x40 != 0,
             priority: b[1] & 0x20 != 0,
@@ -377,7 +383,7 @@ impl TsPacketHeader {
             has_adaptation: b[3] & 0x20 != 0,
             has_payload: b[3] & 0x10 != 0,
             cc: ContinuityCounter::from_bits(b[3]),
-        })
+        }
     }
 
     /// Writes the 4 header bytes.
@@ -398,6 +404,16 @@ impl TsPacketHeader {
     }
 }
 
+/// The error for a wrong sync byte, out of the hot path.
+#[cold]
+fn bad_sync(found: u8) -> TsError {
+    TsError::invalid(
+        "ts packet header",
+        0,
+        format!("sync byte {found:#04x}, expected 0x47"),
+    )
+}
+
 /// One parsed 188-byte packet; the payload borrows from the packet bytes.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TsPacket<'a> {
@@ -413,10 +429,12 @@ impl<'a> TsPacket<'a> {
     /// Parses a packet: header, adaptation field (see [`AdaptationField::parse`] for the
     /// length rules), payload. `adaptation_field_control` `00` is reserved and rejected, as the
     /// spec tells decoders to discard such packets.
+    #[inline]
     pub fn parse(data: &'a [u8; TS_PACKET_SIZE]) -> Result<TsPacket<'a>, TsError> {
-        let mut h = [0u8; 4];
-        h.copy_from_slice(&data[..4]);
-        let header = TsPacketHeader::parse(&h)?;
+        if data[0] != SYNC_BYTE {
+            return Err(bad_sync(data[0]));
+        }
+        let header = TsPacketHeader::decode(&[data[0], data[1], data[2], data[3]]);
         if !header.has_adaptation && !header.has_payload {
             return Err(TsError::invalid(
                 "ts packet header",

@@ -1,6 +1,6 @@
 //! Reassembling PES packets from the payloads of one PID's transport packets.
 
-use bytes::{Bytes, BytesMut};
+use bytes::BytesMut;
 
 /// Largest video PES muxkit buffers. Video PES packets may be unbounded (`PES_packet_length`
 /// 0) and carry one access unit; the largest real ones (8K intra frames at high bit rates) are
@@ -17,7 +17,8 @@ pub const MAX_AUDIO_PES_SIZE: usize = 1024 * 1024;
 /// packet, header included.
 #[derive(Debug)]
 pub(crate) struct RawPes {
-    pub data: Bytes,
+    /// Mutable so a converter may rewrite it in place (Annex B start codes into lengths).
+    pub data: BytesMut,
     /// Index and byte offset of the packet that started it.
     pub packet: u64,
     pub offset: u64,
@@ -35,13 +36,12 @@ enum State {
     Done,
 }
 
-/// What one payload did besides (possibly) completing a PES.
-#[derive(Debug, Default)]
+/// What one payload did. Small and `Copy`: it is returned for every transport packet, and the
+/// PES packets a payload completes wait in the assembler ([`PesAssembler::take_ready`]).
+#[derive(Debug, Default, Clone, Copy)]
 pub(crate) struct PushResult {
-    /// The PES a unit start ended (short of its stated length when `truncated`).
-    pub previous: Option<RawPes>,
-    /// The PES this payload completed by reaching its stated length.
-    pub done: Option<RawPes>,
+    /// PES packets are ready to be taken.
+    pub ready: bool,
     /// The PES being collected passed the size limit and was dropped; its size so far.
     pub overflow: Option<usize>,
     /// Bytes after the end of a bounded PES.
@@ -58,6 +58,13 @@ pub(crate) struct PesAssembler {
     limit: usize,
     packet: u64,
     offset: u64,
+    /// Size of the last PES: what an unbounded one (video) is likely to need, reserved up front
+    /// so collecting it does not regrow (and recopy) the buffer.
+    last_size: usize,
+    /// The PES a unit start ended (short of its stated length when `truncated`).
+    previous: Option<RawPes>,
+    /// The PES a payload completed by reaching its stated length.
+    done: Option<RawPes>,
 }
 
 impl PesAssembler {
@@ -70,7 +77,15 @@ impl PesAssembler {
             limit,
             packet: 0,
             offset: 0,
+            last_size: 0,
+            previous: None,
+            done: None,
         }
+    }
+
+    /// The PES packets the last [`PesAssembler::push`] completed, in stream order.
+    pub(crate) fn take_ready(&mut self) -> Option<RawPes> {
+        self.previous.take().or_else(|| self.done.take())
     }
 
     /// Feeds one payload; `packet`/`offset` locate its transport packet.
@@ -83,13 +98,21 @@ impl PesAssembler {
     ) -> PushResult {
         let mut r = PushResult::default();
         if pusi {
-            r.previous = self.take();
+            self.previous = self.take();
+            r.ready = self.previous.is_some();
             self.state = State::Active;
             self.expected = None;
             self.length_read = false;
             self.packet = packet;
             self.offset = offset;
             self.buf.clear();
+            // One allocation per PES: its stated length, or a quarter more than the last one.
+            let stated = payload
+                .get(4..6)
+                .map(|b| usize::from(u16::from_be_bytes([b[0], b[1]])))
+                .filter(|&n| n > 0);
+            let want = stated.map_or(self.last_size + self.last_size / 4, |n| n + 6);
+            self.buf.reserve(want.max(payload.len()).min(self.limit));
         } else {
             match self.state {
                 State::Idle => return r,
@@ -114,10 +137,12 @@ impl PesAssembler {
         if let Some(n) = self.expected {
             if self.buf.len() >= n {
                 r.excess = self.buf.len() - n;
-                let data = self.buf.split_to(n).freeze();
+                let data = self.buf.split_to(n);
                 self.buf.clear();
+                self.last_size = n;
                 self.state = State::Done;
-                r.done = Some(RawPes {
+                r.ready = true;
+                self.done = Some(RawPes {
                     data,
                     packet: self.packet,
                     offset: self.offset,
@@ -136,8 +161,9 @@ impl PesAssembler {
         }
         self.state = State::Idle;
         let truncated = self.expected.is_some_and(|n| self.buf.len() < n) || !self.length_read;
+        self.last_size = self.buf.len();
         Some(RawPes {
-            data: self.buf.split().freeze(),
+            data: self.buf.split(),
             packet: self.packet,
             offset: self.offset,
             truncated,
@@ -169,9 +195,10 @@ mod tests {
         let mut a = PesAssembler::new(MAX_AUDIO_PES_SIZE);
         let p = pes(300, &[7; 300]);
         let r = a.push(true, &p[..184], 0, 0);
-        assert!(r.done.is_none() && r.previous.is_none());
+        assert!(!r.ready && a.take_ready().is_none());
         let r = a.push(false, &p[184..], 1, 188);
-        let done = r.done.unwrap();
+        assert!(r.ready);
+        let done = a.take_ready().unwrap();
         assert_eq!(done.data.len(), 306);
         assert!(!done.truncated);
         // Bytes after the end before the next start are excess.
@@ -180,8 +207,8 @@ mod tests {
         let mut two = pes(2, &[1, 2]);
         two.extend_from_slice(&[0xFF; 3]);
         let r = a.push(true, &two, 3, 564);
-        assert!(r.previous.is_none());
-        assert_eq!(r.done.unwrap().data.len(), 8);
+        assert_eq!(a.take_ready().unwrap().data.len(), 8);
+        assert!(a.take_ready().is_none());
         assert_eq!(r.excess, 3);
     }
 
@@ -191,8 +218,8 @@ mod tests {
         let p = pes(0, &[9; 500]);
         a.push(true, &p[..200], 0, 0);
         a.push(false, &p[200..], 1, 188);
-        let r = a.push(true, &pes(0, &[1]), 2, 376);
-        let prev = r.previous.unwrap();
+        assert!(a.push(true, &pes(0, &[1]), 2, 376).ready);
+        let prev = a.take_ready().unwrap();
         assert_eq!(prev.data.len(), 506);
         assert!(!prev.truncated);
         let last = a.take().unwrap();
@@ -204,13 +231,13 @@ mod tests {
     fn short_pes_is_truncated_and_oversize_is_dropped() {
         let mut a = PesAssembler::new(1000);
         a.push(true, &pes(500, &[1; 100]), 0, 0);
-        let r = a.push(true, &pes(0, &[2; 100]), 1, 188);
-        assert!(r.previous.unwrap().truncated);
+        a.push(true, &pes(0, &[2; 100]), 1, 188);
+        assert!(a.take_ready().unwrap().truncated);
         let r = a.push(false, &[3; 900], 2, 376);
         assert_eq!(r.overflow, Some(1006));
         // Continuations after the drop are ignored until the next start.
         let r = a.push(false, &[3; 100], 3, 564);
-        assert!(r.done.is_none() && r.overflow.is_none() && r.excess == 0);
+        assert!(!r.ready && r.overflow.is_none() && r.excess == 0);
         assert!(a.take().is_none());
         // Lost packet.
         a.push(true, &pes(0, &[2; 100]), 4, 752);

@@ -8,11 +8,11 @@
 //!   starts in a PES timed by the PES's PTS and each following one by a sample counter, in
 //!   exact integer arithmetic. A frame split across two PES packets is joined.
 
-use bytes::{BufMut, Bytes};
+use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::CodecError;
 use crate::codec::aac::AdtsHeader;
-use crate::codec::avc::{AvcDecoderConfig, AvcNalType, annexb_nal_units};
+use crate::codec::avc::{AvcDecoderConfig, AvcNalType, annexb_to_length_prefixed_in_place};
 use crate::codec::hevc::{HevcDecoderConfig, HevcNalType};
 use crate::codec::mpa::{MpegAudioHeader, MpegLayer};
 use crate::media::{AudioParams, Codec, CodecConfig};
@@ -62,7 +62,8 @@ struct HeldAu {
     dts: i64,
     pts: i64,
     keyframe: bool,
-    data: Vec<u8>,
+    /// Length-prefixed NAL units: in the usual case a view of the PES buffer itself.
+    data: BytesMut,
     vps: Vec<Bytes>,
     sps: Vec<Bytes>,
     pps: Vec<Bytes>,
@@ -80,17 +81,17 @@ pub(crate) struct VideoEs {
     held: Option<HeldAu>,
 }
 
-/// Takes a parameter set out of the frame (once per distinct unit); past
-/// [`MAX_PARAMETER_SETS`] it stays in `data`.
-fn push_unique(list: &mut Vec<Bytes>, nal: &[u8], data: &mut Vec<u8>) {
+/// Takes a parameter set out of the frame (once per distinct unit) and says whether it stays
+/// in the frame: past [`MAX_PARAMETER_SETS`] it does.
+fn take_parameter_set(list: &mut Vec<Bytes>, nal: &[u8]) -> bool {
     if list.iter().any(|n| n[..] == *nal) {
-        return;
+        return false;
     }
     if list.len() < MAX_PARAMETER_SETS {
         list.push(Bytes::copy_from_slice(nal));
-    } else {
-        put_nal(data, nal);
+        return false;
     }
+    true
 }
 
 impl VideoEs {
@@ -109,20 +110,22 @@ impl VideoEs {
         if self.hevc { Codec::Hevc } else { Codec::H264 }
     }
 
-    /// Converts one PES payload; `pts`/`dts` are unwrapped 90 kHz ticks.
+    /// Converts one PES: its payload is `pes[from..]` (the header before it is scratch space
+    /// for the in-place conversion); `pts`/`dts` are unwrapped 90 kHz ticks.
     pub(crate) fn push(
         &mut self,
         pts: Option<i64>,
         dts: Option<i64>,
-        payload: &[u8],
+        pes: BytesMut,
+        from: usize,
         out: &mut Vec<EsItem>,
     ) {
+        let payload_len = pes.len().saturating_sub(from);
         if let Some(pts) = pts {
             self.flush(out);
             self.held = Some(HeldAu {
                 dts: dts.unwrap_or(pts),
                 pts,
-                data: Vec::with_capacity(payload.len() + 16),
                 ..HeldAu::default()
             });
         }
@@ -132,11 +135,11 @@ impl VideoEs {
             ));
             out.push(EsItem::Dropped {
                 frames: 1,
-                bytes: payload.len() as u64,
+                bytes: payload_len as u64,
             });
             return;
         };
-        if au.data.len() + payload.len() > MAX_PES_SIZE {
+        if au.data.len() + payload_len > MAX_PES_SIZE {
             // PES packets without PTS continuing one access unit forever: the access unit is
             // bounded like a PES.
             out.push(EsItem::Warning(format!(
@@ -144,36 +147,47 @@ impl VideoEs {
             )));
             out.push(EsItem::Dropped {
                 frames: 0,
-                bytes: payload.len() as u64,
+                bytes: payload_len as u64,
             });
             return;
         }
-        for nal in annexb_nal_units(payload) {
-            let Some(&first) = nal.first() else { continue };
-            if self.hevc {
+        let hevc = self.hevc;
+        let keep = |nal: &[u8]| {
+            let first = nal[0];
+            if hevc {
                 let t = HevcNalType::from_header(first);
                 match t {
-                    HevcNalType::AUD => continue,
-                    HevcNalType::VPS => push_unique(&mut au.vps, nal, &mut au.data),
-                    HevcNalType::SPS => push_unique(&mut au.sps, nal, &mut au.data),
-                    HevcNalType::PPS => push_unique(&mut au.pps, nal, &mut au.data),
+                    HevcNalType::AUD => false,
+                    HevcNalType::VPS => take_parameter_set(&mut au.vps, nal),
+                    HevcNalType::SPS => take_parameter_set(&mut au.sps, nal),
+                    HevcNalType::PPS => take_parameter_set(&mut au.pps, nal),
                     _ => {
                         au.keyframe |= t.is_irap();
-                        put_nal(&mut au.data, nal);
+                        true
                     }
                 }
             } else {
                 let t = AvcNalType::from_header(first);
                 match t {
-                    AvcNalType::AUD => continue,
-                    AvcNalType::SPS => push_unique(&mut au.sps, nal, &mut au.data),
-                    AvcNalType::PPS => push_unique(&mut au.pps, nal, &mut au.data),
+                    AvcNalType::AUD => false,
+                    AvcNalType::SPS => take_parameter_set(&mut au.sps, nal),
+                    AvcNalType::PPS => take_parameter_set(&mut au.pps, nal),
                     _ => {
                         au.keyframe |= t == AvcNalType::IDR;
-                        put_nal(&mut au.data, nal);
+                        true
                     }
                 }
             }
+        };
+        // Units come from a PES of at most MAX_PES_SIZE bytes, so their lengths always fit
+        // the 4-byte prefix and the conversion cannot fail.
+        let Ok(units) = annexb_to_length_prefixed_in_place(pes, from, keep) else {
+            return;
+        };
+        if au.data.is_empty() {
+            au.data = units;
+        } else {
+            au.data.extend_from_slice(&units);
         }
     }
 
@@ -211,7 +225,7 @@ impl VideoEs {
                     out.push(EsItem::Warning(format!(
                         "in-band parameter sets do not make a configuration record ({e}): kept in the frame"
                     )));
-                    let mut data = Vec::with_capacity(au.data.len() + 256);
+                    let mut data = BytesMut::with_capacity(au.data.len() + 256);
                     for nal in au.vps.iter().chain(&au.sps).chain(&au.pps) {
                         put_nal(&mut data, nal);
                     }
@@ -228,7 +242,7 @@ impl VideoEs {
             pts: au.pts,
             duration: None,
             keyframe: au.keyframe,
-            data: Bytes::from(au.data),
+            data: au.data.freeze(),
         }));
     }
 
@@ -243,7 +257,7 @@ impl VideoEs {
 
 /// Writes a NAL unit behind its 4-byte length. Units come from a PES of at most
 /// [`MAX_PES_SIZE`] bytes, so the length always fits.
-fn put_nal(out: &mut Vec<u8>, nal: &[u8]) {
+fn put_nal(out: &mut BytesMut, nal: &[u8]) {
     out.put_u32(nal.len() as u32);
     out.put_slice(nal);
 }

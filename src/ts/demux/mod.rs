@@ -26,6 +26,7 @@
 mod assemble;
 mod es;
 mod parser;
+mod pid_map;
 mod report;
 mod sync;
 
@@ -50,8 +51,10 @@ pub use sync::{MAX_INITIAL_GARBAGE, SYNC_RUN};
 /// appears costs no more than this.
 pub const PROBE_BYTE_LIMIT: u64 = 8 * 1024 * 1024;
 
-/// Bytes read from the input at a time: 348 packets (64 KiB, rounded to whole packets).
-const READ_CHUNK: usize = 348 * crate::ts::TS_PACKET_SIZE;
+/// Bytes read from the input at a time: about 70 KiB, a whole number of both 188-byte TS and
+/// 192-byte M2TS packets (8 x lcm(188, 192)), so chunks end on the packet grid and the parser
+/// takes them without copying.
+const READ_CHUNK: usize = 8 * 9024;
 
 /// Reads an MPEG-TS file (or stream) as tracks and packets.
 ///
@@ -113,10 +116,16 @@ impl TsDemuxer {
         if self.eof {
             return Ok(false);
         }
-        match self.src.take(READ_CHUNK)? {
-            Take::Full(b) => self.parser.push(&b),
+        // Ask for what ends this chunk on the packet grid: the buffered bytes (part of a
+        // packet) plus the new ones make whole packets again, and the next chunk is zero-copy.
+        let want = match READ_CHUNK.checked_sub(self.parser.buffered()) {
+            Some(n) if n > 0 => n,
+            _ => READ_CHUNK,
+        };
+        match self.src.take(want)? {
+            Take::Full(b) => self.parser.push_bytes(b),
             Take::Short(b) => {
-                self.parser.push(&b);
+                self.parser.push_bytes(b);
                 self.parser.finish();
                 self.eof = true;
             }

@@ -2,6 +2,8 @@
 
 use std::collections::{HashMap, VecDeque};
 
+use bytes::Bytes;
+
 use crate::demux_tracks::{ConfigTracker, fill_params, on_returned};
 use crate::error::Result;
 use crate::media::{Codec, CodecConfig, MediaKind, Packet, Track};
@@ -15,6 +17,7 @@ use crate::ts::{TS_PACKET_SIZE, TsError};
 
 use super::assemble::{MAX_AUDIO_PES_SIZE, MAX_PES_SIZE, PesAssembler, RawPes};
 use super::es::{AudioEs, EsItem, Frame, VideoEs};
+use super::pid_map::PidMap;
 use super::report::{TsReadOptions, TsReport};
 use super::sync::{Packetizer, SyncItem};
 
@@ -117,13 +120,13 @@ pub struct TsStreamParser {
     sync: Packetizer,
     report: TsReport,
     packet_index: u64,
-    cc: HashMap<u16, CcState>,
+    cc: PidMap<CcState>,
     pat_asm: SectionAssembler,
     pat_section: Option<PsiSection>,
     pat: Option<Pat>,
     programs: Vec<Program>,
     clocks: HashMap<u16, WrapUnwrapper>,
-    slots: HashMap<u16, Slot>,
+    slots: PidMap<Slot>,
     tracks: Vec<Track>,
     /// Configuration changes of each track (see [`ConfigTracker`]).
     configs: ConfigTracker,
@@ -149,13 +152,13 @@ impl TsStreamParser {
             sync: Packetizer::default(),
             report: TsReport::default(),
             packet_index: 0,
-            cc: HashMap::new(),
+            cc: PidMap::default(),
             pat_asm: SectionAssembler::new(),
             pat_section: None,
             pat: None,
             programs: Vec::new(),
             clocks: HashMap::new(),
-            slots: HashMap::new(),
+            slots: PidMap::default(),
             tracks: Vec::new(),
             configs: ConfigTracker::default(),
             state: Vec::new(),
@@ -170,6 +173,12 @@ impl TsStreamParser {
     /// Adds input bytes (any amount, cut anywhere).
     pub fn push(&mut self, data: &[u8]) {
         self.sync.push(data);
+    }
+
+    /// Adds input bytes, without copying them when nothing else is buffered (a file read in
+    /// chunks that end on the packet grid: see [`TsStreamParser::buffered`]).
+    pub fn push_bytes(&mut self, data: Bytes) {
+        self.sync.push_bytes(data);
     }
 
     /// Marks the end of the input: pending PES packets and access units are delivered by the
@@ -242,9 +251,17 @@ impl TsStreamParser {
             return Ok(false);
         }
         match self.sync.next() {
-            SyncItem::Packet { offset, bytes } => {
-                self.report.packet_size = self.sync.packet_size();
-                self.on_packet(offset, &bytes)?;
+            SyncItem::Packets { offset, data } => {
+                let size = self.sync.packet_size().unwrap_or(TS_PACKET_SIZE);
+                self.report.packet_size = Some(size);
+                // An M2TS packet's 4-byte timestamp prefix comes before its sync byte.
+                let sync_at = size - TS_PACKET_SIZE;
+                for (k, packet) in data.chunks_exact(size).enumerate() {
+                    let Ok(bytes) = <&[u8; TS_PACKET_SIZE]>::try_from(&packet[sync_at..]) else {
+                        continue;
+                    };
+                    self.on_packet(offset + (k * size + sync_at) as u64, bytes)?;
+                }
             }
             SyncItem::Resynced {
                 from,
@@ -379,7 +396,7 @@ impl TsStreamParser {
             }
         }
         if discontinuity {
-            if let Some(slot) = self.slots.get(&pid) {
+            if let Some(slot) = self.slots.get(pid) {
                 self.state[slot.track].discontinuity = true;
             }
         }
@@ -393,13 +410,14 @@ impl TsStreamParser {
         if let Some(i) = self.programs.iter().position(|p| p.pmt_pid == pid) {
             return self.on_pmt(at, i, h.pusi, payload);
         }
-        if let Some(slot) = self.slots.get_mut(&pid) {
+        if let Some(slot) = self.slots.get_mut(pid) {
             let track = slot.track;
             let r = slot.pes.push(h.pusi, payload, index, offset);
-            let stats = self.report.pes_mut(pid);
-            stats.excess_bytes += r.excess as u64;
+            if r.excess > 0 {
+                self.report.pes_mut(pid).excess_bytes += r.excess as u64;
+            }
             if let Some(size) = r.overflow {
-                stats.dropped += 1;
+                self.report.pes_mut(pid).dropped += 1;
                 self.es_loss(track);
                 let limit = match self.tracks[track].kind {
                     MediaKind::Video => MAX_PES_SIZE,
@@ -415,8 +433,10 @@ impl TsStreamParser {
                     },
                 )?;
             }
-            for pes in [r.previous, r.done].into_iter().flatten() {
-                self.on_pes(track, pes)?;
+            if r.ready {
+                while let Some(pes) = self.slots.get_mut(pid).and_then(|s| s.pes.take_ready()) {
+                    self.on_pes(track, pes)?;
+                }
             }
             return Ok(());
         }
@@ -425,7 +445,7 @@ impl TsStreamParser {
     }
 
     fn check_cc(&mut self, pid: u16, cc: u8, discontinuity: bool) -> CcCheck {
-        let Some(st) = self.cc.get_mut(&pid) else {
+        let Some(st) = self.cc.get_mut(pid) else {
             self.cc.insert(
                 pid,
                 CcState {
@@ -464,7 +484,7 @@ impl TsStreamParser {
             p.asm.reset();
             return had;
         }
-        if let Some(slot) = self.slots.get_mut(&pid) {
+        if let Some(slot) = self.slots.get_mut(pid) {
             let t = slot.track;
             let had = slot.pes.drop_current();
             if had {
@@ -511,10 +531,11 @@ impl TsStreamParser {
     }
 
     fn flush_all(&mut self) -> Result<()> {
-        let mut pids: Vec<u16> = self.slots.keys().copied().collect();
-        pids.sort_unstable_by_key(|pid| self.slots[pid].track);
-        for pid in pids {
-            let Some(slot) = self.slots.get_mut(&pid) else {
+        let mut pids: Vec<(usize, u16)> =
+            self.slots.iter().map(|(pid, s)| (s.track, pid)).collect();
+        pids.sort_unstable();
+        for (_, pid) in pids {
+            let Some(slot) = self.slots.get_mut(pid) else {
                 continue;
             };
             let t = slot.track;
@@ -562,18 +583,18 @@ impl TsStreamParser {
             .or_insert_with(|| WrapUnwrapper::new(WrapUnwrapper::MPEG_TS_BITS));
         let dts = h.dts.map(|d| clock.unwrap(d));
         let pts = h.pts.map(|p| clock.unwrap(p));
-        let payload = pes.data.slice(start..);
         let mut items = std::mem::take(&mut self.items);
         match &mut self.state[t].es {
-            Es::Video(v) => v.push(pts, dts, &payload, &mut items),
-            Es::Audio(a) => a.push(pts, payload, &mut items),
+            // Video converts the PES buffer in place; audio frames are slices of it.
+            Es::Video(v) => v.push(pts, dts, pes.data, start, &mut items),
+            Es::Audio(a) => a.push(pts, pes.data.freeze().slice(start..), &mut items),
             Es::Id3 => match pts {
                 Some(pts) => items.push(EsItem::Frame(Frame {
                     dts: pts,
                     pts,
                     duration: None,
                     keyframe: true,
-                    data: payload,
+                    data: pes.data.freeze().slice(start..),
                 })),
                 None => items.push(EsItem::Warning(
                     "timed id3 pes without a pts, dropped".into(),

@@ -1,7 +1,7 @@
 //! Finding packet boundaries in a byte stream: the sync byte, 188- or 192-byte packets, and
 //! resynchronisation after garbage or a lost sync byte.
 
-use bytes::{Buf, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
 
 use crate::ts::{M2TS_PACKET_SIZE, SYNC_BYTE, TS_PACKET_SIZE};
 
@@ -16,15 +16,18 @@ pub const SYNC_RUN: usize = 3;
 /// a whole non-TS file for nothing.
 pub const MAX_INITIAL_GARBAGE: u64 = 1024 * 1024;
 
+/// Most packets in one [`SyncItem::Packets`]: bounds what a parser does (and queues) per step
+/// to about 96 KiB of input however much was pushed at once.
+pub(crate) const MAX_BATCH: usize = 512;
+
 /// What [`Packetizer::next`] found.
 #[derive(Debug)]
 pub(crate) enum SyncItem {
-    /// One packet: the byte offset of its sync byte and its 188 bytes (an M2TS timestamp
-    /// prefix removed).
-    Packet {
-        offset: u64,
-        bytes: [u8; TS_PACKET_SIZE],
-    },
+    /// Whole packets, each with its sync byte where it belongs: `data` is a whole number of
+    /// [`Packetizer::packet_size`] packets (at most [`MAX_BATCH`]), starting at input offset
+    /// `offset`. Handing them out together, as one zero-copy view, keeps the per-packet work
+    /// to the parsing itself.
+    Packets { offset: u64, data: Bytes },
     /// Sync was found after `skipped` bytes that were not packets, starting at `from`.
     /// `lost` says whether sync had been held before (a sync loss) or this is the first
     /// boundary of the stream.
@@ -42,7 +45,12 @@ pub(crate) enum SyncItem {
 /// while searching for sync it keeps only the bytes that may still start a packet.
 #[derive(Debug, Default)]
 pub(crate) struct Packetizer {
-    buf: BytesMut,
+    /// Bytes pushed and not yet consumed, when they are one pushed [`Bytes`] (zero copy): a
+    /// mapped file read in chunks that end on the packet grid never needs `stash`.
+    chunk: Bytes,
+    /// Bytes pushed and not yet consumed, when they had to be joined (slices pushed, or a
+    /// chunk arriving while part of a packet was still buffered). Never both non-empty.
+    stash: BytesMut,
     /// Input offset of `buf[0]`.
     base: u64,
     /// 188 or 192 once known.
@@ -70,7 +78,34 @@ enum Check {
 
 impl Packetizer {
     pub(crate) fn push(&mut self, data: &[u8]) {
-        self.buf.extend_from_slice(data);
+        self.join();
+        self.stash.extend_from_slice(data);
+    }
+
+    /// Adds a chunk without copying it when nothing else is buffered.
+    pub(crate) fn push_bytes(&mut self, data: Bytes) {
+        if self.stash.is_empty() && self.chunk.is_empty() {
+            self.chunk = data;
+        } else {
+            self.push(&data);
+        }
+    }
+
+    /// Moves a buffered chunk into the stash, so more bytes can follow it.
+    fn join(&mut self) {
+        if !self.chunk.is_empty() {
+            self.stash.extend_from_slice(&self.chunk);
+            self.chunk.clear();
+        }
+    }
+
+    /// The bytes pushed and not yet consumed.
+    fn buf(&self) -> &[u8] {
+        if self.stash.is_empty() {
+            &self.chunk
+        } else {
+            &self.stash
+        }
     }
 
     pub(crate) fn finish(&mut self) {
@@ -84,11 +119,25 @@ impl Packetizer {
 
     /// Bytes pushed and not yet consumed.
     pub(crate) fn buffered(&self) -> usize {
-        self.buf.len()
+        self.buf().len()
+    }
+
+    /// Consumes the next `n` buffered bytes and returns them, without copying.
+    fn split(&mut self, n: usize) -> Bytes {
+        self.base += n as u64;
+        if self.stash.is_empty() {
+            self.chunk.split_to(n)
+        } else {
+            self.stash.split_to(n).freeze()
+        }
     }
 
     fn consume(&mut self, n: usize) {
-        self.buf.advance(n);
+        if self.stash.is_empty() {
+            self.chunk.advance(n);
+        } else {
+            self.stash.advance(n);
+        }
         self.base += n as u64;
     }
 
@@ -97,20 +146,23 @@ impl Packetizer {
             if self.synced {
                 let size = self.packet_size.unwrap_or(TS_PACKET_SIZE);
                 let sync_at = size - TS_PACKET_SIZE;
-                if self.buf.len() < size {
-                    if self.finished && !self.buf.is_empty() {
-                        let (from, len) = (self.base, self.buf.len() as u64);
-                        self.consume(self.buf.len());
+                if self.buf().len() < size {
+                    if self.finished && !self.buf().is_empty() {
+                        let (from, len) = (self.base, self.buf().len() as u64);
+                        self.consume(self.buf().len());
                         return SyncItem::Trailing { from, len };
                     }
                     return SyncItem::NeedMore;
                 }
-                if self.buf[sync_at] == SYNC_BYTE {
-                    let mut bytes = [0u8; TS_PACKET_SIZE];
-                    bytes.copy_from_slice(&self.buf[sync_at..size]);
-                    let offset = self.base + sync_at as u64;
-                    self.consume(size);
-                    return SyncItem::Packet { offset, bytes };
+                let buf = self.buf();
+                let whole = (buf.len() / size).min(MAX_BATCH);
+                let n = (0..whole)
+                    .position(|k| buf[k * size + sync_at] != SYNC_BYTE)
+                    .unwrap_or(whole);
+                if n > 0 {
+                    let offset = self.base;
+                    let data = self.split(n * size);
+                    return SyncItem::Packets { offset, data };
                 }
                 self.synced = false;
                 self.skip_from = Some(self.base);
@@ -127,8 +179,8 @@ impl Packetizer {
         let from = *self.skip_from.get_or_insert(self.base);
         let mut i = 0;
         let found = loop {
-            let Some(rel) = self.buf[i..].iter().position(|&b| b == SYNC_BYTE) else {
-                i = self.buf.len();
+            let Some(rel) = self.buf()[i..].iter().position(|&b| b == SYNC_BYTE) else {
+                i = self.buf().len();
                 break None;
             };
             i += rel;
@@ -172,10 +224,10 @@ impl Packetizer {
                     self.no_sync_reported = true;
                     return SyncItem::NoSync { scanned };
                 }
-                if self.finished && !self.buf.is_empty() {
+                if self.finished && !self.buf().is_empty() {
                     // Undecided candidates cannot be decided any more: what is left is junk.
-                    let len = self.buf.len() as u64;
-                    self.consume(self.buf.len());
+                    let len = self.buf().len() as u64;
+                    self.consume(self.buf().len());
                     return SyncItem::Trailing { from, len };
                 }
                 SyncItem::NeedMore
@@ -204,7 +256,7 @@ impl Packetizer {
             let mut ok = true;
             let mut complete = true;
             for k in 1..SYNC_RUN {
-                match self.buf.get(i + k * size) {
+                match self.buf().get(i + k * size) {
                     Some(&SYNC_BYTE) => {}
                     Some(_) => {
                         ok = false;
@@ -225,7 +277,7 @@ impl Packetizer {
             // At the end of the input a shorter run is all there is: accept it if the
             // packet at `i` is whole and every packet after it that exists agrees.
             if self.finished {
-                if i + TS_PACKET_SIZE <= self.buf.len() {
+                if i + TS_PACKET_SIZE <= self.buf().len() {
                     return Check::Yes(size);
                 }
             } else {
@@ -259,7 +311,13 @@ mod tests {
         loop {
             match p.next() {
                 SyncItem::NeedMore => return out,
-                SyncItem::Packet { offset, bytes } => out.push(format!("p{offset}:{}", bytes[1])),
+                SyncItem::Packets { offset, data } => {
+                    let size = p.packet_size().unwrap();
+                    for (k, pkt) in data.chunks_exact(size).enumerate() {
+                        let at = offset as usize + k * size + size - TS_PACKET_SIZE;
+                        out.push(format!("p{at}:{}", pkt[size - TS_PACKET_SIZE + 1]));
+                    }
+                }
                 SyncItem::Resynced {
                     from,
                     skipped,

@@ -143,7 +143,7 @@ impl TsStreamParser {
         for s in &pmt.streams {
             let pid = s.pid.value();
             let Some((codec, kind)) = classify(s.stream_type) else {
-                if self.slots.contains_key(&pid) {
+                if self.slots.contains_key(pid) {
                     self.remove_stream(pid)?;
                 }
                 if self
@@ -174,7 +174,7 @@ impl TsStreamParser {
                 );
                 continue;
             }
-            if let Some(slot) = self.slots.get(&pid) {
+            if let Some(slot) = self.slots.get(pid) {
                 let t = slot.track;
                 if self.state[t].stream_type == s.stream_type {
                     continue;
@@ -182,7 +182,7 @@ impl TsStreamParser {
                 if self.tracks[t].kind == kind {
                     // Same kind, new codec: a configuration change of the same track. What
                     // was collected so far belongs to the old codec.
-                    if let Some(pes) = self.slots.get_mut(&pid).and_then(|s| s.pes.take()) {
+                    if let Some(pes) = self.slots.get_mut(pid).and_then(|s| s.pes.take()) {
                         self.on_pes(t, pes)?;
                     }
                     self.flush_track(t);
@@ -269,7 +269,7 @@ impl TsStreamParser {
 
     /// A stream goes away: what it was collecting is delivered, and its PID is forgotten.
     pub(super) fn remove_stream(&mut self, pid: u16) -> Result<()> {
-        if let Some(mut slot) = self.slots.remove(&pid) {
+        if let Some(mut slot) = self.slots.remove(pid) {
             self.state[slot.track].active = false;
             if let Some(pes) = slot.pes.take() {
                 self.on_pes(slot.track, pes)?;
