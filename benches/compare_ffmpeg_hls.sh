@@ -33,7 +33,7 @@ if [[ -z $file ]]; then
 fi
 work=$(dirname "$file")/bench-hls
 warm_cache "$file"
-fresh() { rm -rf "$work"; mkdir -p "$work/out"; }
+fresh() { rm -rf "$work"; mkdir -p "$work/out"; sync; }
 
 BENCH_BEFORE=fresh
 best "muxkit hls" "$MUXKIT" convert "$file" "$work/out/" --force
@@ -42,9 +42,6 @@ best "cat > copy" sh -c 'cat "$1" > "$2"' sh "$file" "$work/copy"
 BENCH_BEFORE=
 rm -rf "$work"
 
-printf '\n%-12s %9s %9s %12s\n' tool "wall s" "cpu s" "RssAnon MiB"
-for l in "muxkit hls" "ffmpeg hls" "cat > copy"; do
-    printf '%-12s %9s %9s %12s\n' "$l" "${WALL[$l]}" "${CPU[$l]}" "$((ANON[$l] / 1024))"
-done
-awk -v fw="${WALL[ffmpeg hls]}" -v mw="${WALL[muxkit hls]}" -v fc="${CPU[ffmpeg hls]}" -v mc="${CPU[muxkit hls]}" -v cw="${WALL[cat > copy]}" \
-    'BEGIN { printf "wall ratio ffmpeg/muxkit %.2f, cpu ratio %.2f, muxkit/cat wall %.2f\n", fw / mw, fc / (mc > 0 ? mc : 0.001), mw / cw }'
+print_measured "muxkit hls" "ffmpeg hls" "cat > copy"
+print_ratios "flv->hls" "ffmpeg hls" "muxkit hls"
+awk -v mw="${WALL[muxkit hls]}" -v cw="${WALL[cat > copy]}" 'BEGIN { printf "muxkit/cat wall %.2f\n", mw / cw }'

@@ -49,11 +49,6 @@ best "muxkit ts->flv" "$MUXKIT" convert "$big_ts" "$tmp_out.flv"
 best "ffmpeg ts->flv" "$FFMPEG" -v error -y -i "$big_ts" -map 0 -c copy -f flv "$tmp_out.flv"
 rm -f "$tmp_out.ts" "$tmp_out.flv"
 
-printf '\n%-16s %9s %9s %12s\n' tool "wall s" "cpu s" "RssAnon MiB"
-for l in "muxkit flv->ts" "ffmpeg flv->ts" "muxkit ts->flv" "ffmpeg ts->flv"; do
-    printf '%-16s %9s %9s %12s\n' "$l" "${WALL[$l]}" "${CPU[$l]}" "$((ANON[$l] / 1024))"
-done
-for d in "flv->ts" "ts->flv"; do
-    awk -v d="$d" -v fw="${WALL[ffmpeg $d]}" -v mw="${WALL[muxkit $d]}" -v fc="${CPU[ffmpeg $d]}" -v mc="${CPU[muxkit $d]}" \
-        'BEGIN { printf "%s: wall ratio ffmpeg/muxkit %.2f, cpu ratio %.2f\n", d, fw / mw, fc / (mc > 0 ? mc : 0.001) }'
-done
+print_measured "muxkit flv->ts" "ffmpeg flv->ts" "muxkit ts->flv" "ffmpeg ts->flv"
+print_ratios "flv->ts" "ffmpeg flv->ts" "muxkit flv->ts"
+print_ratios "ts->flv" "ffmpeg ts->flv" "muxkit ts->flv"

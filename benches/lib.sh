@@ -184,7 +184,9 @@ bench_header() {
 }
 
 # ---- CPU time and anonymous memory (used by compare_ffmpeg_ts.sh, compare_ffmpeg_hls.sh) ----
-# measure CMD...: one run; sets M_WALL, M_CPU (s) and M_ANON (KiB peak RssAnon).
+# measure CMD...: one run; sets M_WALL, M_CPU = M_USER + M_SYS (s) and M_ANON (KiB peak RssAnon).
+# M_SYS is mostly the kernel copying the output into the page cache: the same bytes cost every
+# tool the same there, so scripts print user and system time apart.
 measure() {
     local t0 t1 pid peak=0 anon tfile
     tfile=$(mktemp)
@@ -203,28 +205,46 @@ measure() {
     t1=$(date +%s%N)
     M_WALL=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) / 1e9 }')
     M_CPU=$(awk '{ printf "%.3f", $1 + $2 }' "$tfile")
+    M_USER=$(awk '{ printf "%.3f", $1 }' "$tfile")
+    M_SYS=$(awk '{ printf "%.3f", $2 }' "$tfile")
     M_ANON=$peak
     rm -f "$tfile" "$tfile.err"
 }
 
 # best LABEL CMD...: best wall of BENCH_RUNS runs, with that run's CPU; the largest peak anon.
 # Runs the function named by BENCH_BEFORE, if set, before each run (not timed).
-declare -A WALL CPU ANON
+declare -A WALL CPU USER SYS ANON
 best() {
     local label=$1
     shift
-    local bw="" bc="" ba=0
+    local bw="" bc="" bu="" bs="" ba=0
     for ((i = 1; i <= BENCH_RUNS; i++)); do
         # BENCH_BEFORE: a function to run (untimed) before each run, e.g. to empty a folder.
         [[ -n ${BENCH_BEFORE:-} ]] && "$BENCH_BEFORE"
         measure "$@"
         echo "  $label run $i: ${M_WALL} s wall, ${M_CPU} s cpu, $((M_ANON / 1024)) MiB anon" >&2
         if [[ -z $bw ]] || awk -v a="$M_WALL" -v b="$bw" 'BEGIN { exit !(a < b) }'; then
-            bw=$M_WALL bc=$M_CPU
+            bw=$M_WALL bc=$M_CPU bu=$M_USER bs=$M_SYS
         fi
         ((M_ANON > ba)) && ba=$M_ANON
     done
-    WALL[$label]=$bw CPU[$label]=$bc ANON[$label]=$ba
+    WALL[$label]=$bw CPU[$label]=$bc USER[$label]=$bu SYS[$label]=$bs ANON[$label]=$ba
 }
 
 
+
+# print_measured LABEL...: a table of wall, cpu, user, sys and RssAnon for recorded labels.
+print_measured() {
+    printf '\n%-16s %8s %8s %8s %8s %12s\n' tool "wall s" "cpu s" "user s" "sys s" "RssAnon MiB"
+    local l
+    for l in "$@"; do
+        printf '%-16s %8s %8s %8s %8s %12s\n' "$l" "${WALL[$l]}" "${CPU[$l]}" "${USER[$l]}" "${SYS[$l]}" "$((ANON[$l] / 1024))"
+    done
+}
+
+# print_ratios NAME FFMPEG_LABEL MUXKIT_LABEL: wall, cpu and user-space cpu ratios (> 1: muxkit is better).
+print_ratios() {
+    awk -v d="$1" -v fw="${WALL[$2]}" -v mw="${WALL[$3]}" -v fc="${CPU[$2]}" -v mc="${CPU[$3]}" \
+        -v fu="${USER[$2]}" -v mu="${USER[$3]}" \
+        'BEGIN { printf "%s: wall ratio ffmpeg/muxkit %.2f, cpu ratio %.2f, user-space cpu ratio %.2f\n", d, fw / mw, fc / (mc > 0 ? mc : 0.001), fu / (mu > 0 ? mu : 0.001) }'
+}

@@ -150,7 +150,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         mux.write_packet(p)?;
     }
     mux.finish()?;
-    mux.into_inner().commit()?;
+    mux.into_inner()?.commit()?;
     eprintln!(
         "{}: {} video + {} audio packets",
         out.display(),

@@ -8,7 +8,7 @@ use std::path::Path;
 use crate::error::{Error, Result};
 use crate::flv::{FlvMuxOptions, FlvMuxer};
 use crate::hls::{DirectoryStore, HlsOptions, HlsSegmenter};
-use crate::io::{AtomicFile, Unseekable};
+use crate::io::{AtomicFile, BlockWriter, Unseekable};
 use crate::media::Demuxer;
 use crate::probe::{InputPath, OpenOptions, open_demuxer, probe};
 use crate::remux::{RemuxOptions, RemuxStats, remux_with};
@@ -99,9 +99,10 @@ pub fn convert(
                 let mut m = FlvMuxer::new(Unseekable(std::io::stdout().lock()), flv_options);
                 remux_with(&mut *demuxer, &mut m, RemuxOptions::default())
             } else {
-                let mut m = FlvMuxer::new(AtomicFile::create(output)?, flv_options);
+                let file = BlockWriter::write_behind(AtomicFile::create(output)?);
+                let mut m = FlvMuxer::with_writer(file, flv_options);
                 let stats = remux_with(&mut *demuxer, &mut m, RemuxOptions::default())?;
-                m.into_inner().commit()?;
+                m.into_inner()?.commit()?;
                 Ok(stats)
             }
         }
@@ -128,7 +129,7 @@ pub fn convert(
                 ts: options.ts.clone(),
                 ..options.hls.clone()
             };
-            let mut m = HlsSegmenter::new(store, hls);
+            let mut m = HlsSegmenter::write_behind(store, hls);
             remux_with(&mut *demuxer, &mut m, RemuxOptions::default())
         }
         OutputFormat::Ts => {
@@ -136,9 +137,10 @@ pub fn convert(
                 let mut m = TsMuxer::new(std::io::stdout().lock(), options.ts.clone());
                 remux_with(&mut *demuxer, &mut m, RemuxOptions::default())
             } else {
-                let mut m = TsMuxer::new(AtomicFile::create(output)?, options.ts.clone());
+                let file = BlockWriter::write_behind(AtomicFile::create(output)?);
+                let mut m = TsMuxer::with_writer(file, options.ts.clone());
                 let stats = remux_with(&mut *demuxer, &mut m, RemuxOptions::default())?;
-                m.into_inner().commit()?;
+                m.into_inner()?.commit()?;
                 Ok(stats)
             }
         }

@@ -56,7 +56,7 @@ fn mux(track: &Track, packets: &[Packet]) -> Vec<u8> {
         m.write_packet(p).unwrap();
     }
     m.finish().unwrap();
-    m.into_inner().into_inner()
+    m.into_inner().unwrap().into_inner()
 }
 
 #[test]

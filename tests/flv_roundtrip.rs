@@ -34,11 +34,11 @@ fn remux_to_vec(path: &std::path::Path, seekable: bool, keyframe_index: bool) ->
     if seekable {
         let mut m = FlvMuxer::new(Cursor::new(Vec::new()), options);
         remux(&mut d, &mut m).unwrap();
-        m.into_inner().into_inner()
+        m.into_inner().unwrap().into_inner()
     } else {
         let mut m = FlvMuxer::new(Unseekable(Vec::new()), options);
         remux(&mut d, &mut m).unwrap();
-        m.into_inner().0
+        m.into_inner().unwrap().0
     }
 }
 

@@ -74,7 +74,7 @@ fn ts_inputs() -> Vec<(String, bytes::Bytes)> {
         let mut m =
             muxkit::ts::mux::TsMuxer::new(Vec::new(), muxkit::ts::mux::TsMuxOptions::default());
         muxkit::remux::remux(&mut d, &mut m).unwrap();
-        v.push((format!("muxkit_{name}"), m.into_inner().into()));
+        v.push((format!("muxkit_{name}"), m.into_inner().unwrap().into()));
     }
     v
 }

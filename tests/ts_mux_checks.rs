@@ -18,7 +18,7 @@ fn mux(path: &std::path::Path) -> Vec<u8> {
     let mut d = FlvDemuxer::from_bytes(map_file(path).unwrap()).unwrap();
     let mut m = TsMuxer::new(Vec::new(), TsMuxOptions::default());
     remux(&mut d, &mut m).unwrap();
-    m.into_inner()
+    m.into_inner().unwrap()
 }
 
 #[derive(Default)]
@@ -104,7 +104,7 @@ fn muxer_output_is_structurally_sound() {
             // Legacy FLV codecs have no TS stream type; convert refuses them (tested below).
             continue;
         }
-        let ts = m.into_inner();
+        let ts = m.into_inner().unwrap();
         let c = check(&name, &ts);
         let max = c.pcr_intervals_ms.iter().copied().fold(0.0, f64::max);
         assert!(max <= 40.0 + 1e-9, "{name}: pcr interval {max} ms");

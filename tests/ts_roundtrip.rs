@@ -19,7 +19,7 @@ fn flv_to_ts(data: bytes::Bytes) -> Vec<u8> {
     let mut d = FlvDemuxer::from_bytes(data).unwrap();
     let mut m = TsMuxer::new(Vec::new(), TsMuxOptions::default());
     remux(&mut d, &mut m).unwrap();
-    m.into_inner()
+    m.into_inner().unwrap()
 }
 
 fn ts_to_flv(data: bytes::Bytes) -> Vec<u8> {
@@ -27,7 +27,7 @@ fn ts_to_flv(data: bytes::Bytes) -> Vec<u8> {
     let mut m = FlvMuxer::new(Cursor::new(Vec::new()), FlvMuxOptions::default());
     // As `muxkit convert` does (and ffmpeg): the FLV starts at 0, the TS muxer adds 1.4 s.
     remux_with(&mut d, &mut m, RemuxOptions::default()).unwrap();
-    m.into_inner().into_inner()
+    m.into_inner().unwrap().into_inner()
 }
 
 fn read_ts(data: bytes::Bytes) -> (TsDemuxer, Vec<Track>, Vec<Packet>) {
@@ -273,7 +273,7 @@ fn timed_id3_round_trips_through_ts() {
         m.write_packet(p).unwrap();
     }
     m.finish().unwrap();
-    let ts = m.into_inner();
+    let ts = m.into_inner().unwrap();
     let (d, tt, tp) = read_ts(ts.clone().into());
     assert_eq!(tt[1].codec.codec, Codec::TimedId3);
     let back: Vec<_> = tp.iter().filter(|p| p.track == 1).collect();

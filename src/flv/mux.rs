@@ -12,7 +12,7 @@ use bytes::Bytes;
 
 use crate::amf::AmfValue;
 use crate::error::{Error, Result};
-use crate::io::{OutputSink, SeekableSink};
+use crate::io::{BlockWriter, OutputSink, SeekableSink};
 use crate::media::{Codec, MediaKind, Muxer, Packet, Track};
 use crate::time::{TimeBase, wrap};
 
@@ -33,8 +33,6 @@ use super::video::{
     write_legacy_video_header,
 };
 
-/// Buffered bytes before a write to the sink: large writes, few system calls.
-const WRITE_BUFFER: usize = 1 << 20;
 /// Chunk size when shifting the body to make room for a keyframe index.
 const SHIFT_CHUNK: usize = 1 << 20;
 /// Where the onMetaData tag starts: after the header and PreviousTagSize0.
@@ -85,8 +83,8 @@ struct MuxTrack {
 
 /// Writes FLV to any [`OutputSink`].
 pub struct FlvMuxer<S: OutputSink> {
-    sink: S,
-    buf: Vec<u8>,
+    /// Tags are appended to its block; blocks go to the sink (inline or write-behind).
+    out: BlockWriter<S>,
     /// Bytes written so far, buffered or not: the offset of the next tag.
     pos: u64,
     tracks: Vec<Option<MuxTrack>>,
@@ -100,11 +98,17 @@ pub struct FlvMuxer<S: OutputSink> {
 }
 
 impl<S: OutputSink> FlvMuxer<S> {
-    /// A muxer writing to `sink`.
+    /// A muxer writing to `sink` on the caller's thread.
     pub fn new(sink: S, options: FlvMuxOptions) -> FlvMuxer<S> {
+        FlvMuxer::with_writer(BlockWriter::new(sink), options)
+    }
+
+    /// A muxer writing through `out`, for instance [`BlockWriter::write_behind`] so a writer
+    /// thread makes the system calls while this one muxes.
+    pub fn with_writer(mut out: BlockWriter<S>, options: FlvMuxOptions) -> FlvMuxer<S> {
+        out.set_context("writing flv");
         FlvMuxer {
-            sink,
-            buf: Vec::with_capacity(WRITE_BUFFER + 64 * 1024),
+            out,
             pos: 0,
             tracks: Vec::new(),
             options,
@@ -116,9 +120,9 @@ impl<S: OutputSink> FlvMuxer<S> {
         }
     }
 
-    /// Gives the sink back (after [`Muxer::finish`]).
-    pub fn into_inner(self) -> S {
-        self.sink
+    /// Gives the sink back (after [`Muxer::finish`]), once everything is written to it.
+    pub fn into_inner(self) -> Result<S> {
+        self.out.into_inner()
     }
 
     fn first_of(&self, kind: MediaKind) -> Option<&MuxTrack> {
@@ -227,9 +231,10 @@ impl<S: OutputSink> FlvMuxer<S> {
             self.first_of(MediaKind::Audio).is_some(),
             self.first_of(MediaKind::Video).is_some(),
         );
-        header.write_to(&mut self.buf);
-        self.buf.extend_from_slice(&[0, 0, 0, 0]);
-        self.pos = self.buf.len() as u64;
+        let buf = self.out.buf();
+        header.write_to(&mut *buf);
+        buf.extend_from_slice(&[0, 0, 0, 0]);
+        self.pos = METADATA_TAG_POS;
         let meta = encode_on_metadata(&self.metadata_entries(None));
         self.metadata_body_len = meta.body.len();
         self.write_tag(FlvTagType::SCRIPT, 0, &[], &meta.body, u32::MAX)
@@ -255,33 +260,15 @@ impl<S: OutputSink> FlvMuxer<S> {
             timestamp: wrap(ts_ms, 32) as u32,
             stream_id: 0,
         };
-        h.write_to(&mut self.buf);
-        self.buf.extend_from_slice(head);
-        if data.len() > WRITE_BUFFER / 4 {
-            self.flush_buf()?;
-            self.sink.write_all(data).map_err(|source| Error::Io {
-                context: "writing flv",
-                source,
-            })?;
-        } else {
-            self.buf.extend_from_slice(data);
-        }
-        self.buf
+        let buf = self.out.buf();
+        h.write_to(&mut *buf);
+        buf.extend_from_slice(head);
+        self.out.write_large(data)?;
+        self.out
+            .buf()
             .extend_from_slice(&((size + FlvTagHeader::SIZE) as u32).to_be_bytes());
         self.pos += (FlvTagHeader::SIZE + size + 4) as u64;
-        if self.buf.len() >= WRITE_BUFFER {
-            self.flush_buf()?;
-        }
-        Ok(())
-    }
-
-    fn flush_buf(&mut self) -> Result<()> {
-        self.sink.write_all(&self.buf).map_err(|source| Error::Io {
-            context: "writing flv",
-            source,
-        })?;
-        self.buf.clear();
-        Ok(())
+        self.out.maybe_write()
     }
 
     fn write_config(&mut self, idx: usize, ts_ms: i64) -> Result<()> {
@@ -564,14 +551,10 @@ impl<S: OutputSink> Muxer for FlvMuxer<S> {
             };
             self.write_tag(FlvTagType::VIDEO, ts, &head[..n], &[], id)?;
         }
-        self.flush_buf()?;
-        if self.sink.as_seekable().is_some() {
+        if self.out.get_mut()?.as_seekable().is_some() {
             self.rewrite_metadata()?;
         }
-        self.sink.flush().map_err(|source| Error::Io {
-            context: "writing flv",
-            source,
-        })
+        self.out.flush_all()
     }
 }
 
@@ -599,7 +582,7 @@ impl<S: OutputSink> FlvMuxer<S> {
             context: "rewriting flv metadata",
             source,
         };
-        let Some(f) = self.sink.as_seekable() else {
+        let Some(f) = self.out.get_mut()?.as_seekable() else {
             return Ok(());
         };
         let body_start = METADATA_TAG_POS + (FlvTagHeader::SIZE + old_len + 4) as u64;

@@ -26,6 +26,119 @@ pub trait SegmentStore {
     fn remove(&mut self, name: &str) -> Result<()>;
 }
 
+/// What the TS muxer of an [`crate::hls::HlsSegmenter`] writes into: the store and the
+/// segment open in it. It lives wherever the muxer's writer does (on a writer thread with
+/// write-behind), so opening, committing and deleting segments and rewriting the playlist run
+/// in order with the segment bytes: a playlist is written only after the segments it names are
+/// committed.
+pub(crate) struct StoreSink<S: SegmentStore> {
+    pub(crate) store: S,
+    open: Option<(String, S::Writer)>,
+}
+
+impl<S: SegmentStore> StoreSink<S> {
+    pub(crate) fn new(store: S) -> StoreSink<S> {
+        StoreSink { store, open: None }
+    }
+
+    /// Starts segment `name`; what is written next goes into it.
+    pub(crate) fn open(&mut self, name: String) -> Result<()> {
+        let writer = self.store.create(&name)?;
+        self.open = Some((name, writer));
+        Ok(())
+    }
+
+    /// Flushes and commits the open segment.
+    pub(crate) fn close(&mut self) -> Result<()> {
+        let Some((name, mut writer)) = self.open.take() else {
+            return Ok(());
+        };
+        writer.flush().map_err(|source| Error::File {
+            path: name.clone().into(),
+            source,
+        })?;
+        self.store.commit(writer).map_err(|e| match e {
+            Error::Io { source, .. } => Error::File {
+                path: name.into(),
+                source,
+            },
+            other => other,
+        })
+    }
+}
+
+impl<S: SegmentStore> Write for StoreSink<S> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match &mut self.open {
+            Some((name, w)) => w.write(buf).map_err(|e| SegmentWriteError::wrap(name, e)),
+            None => Err(std::io::Error::other("no segment open")),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match &mut self.open {
+            Some((name, w)) => w.flush().map_err(|e| SegmentWriteError::wrap(name, e)),
+            None => Ok(()),
+        }
+    }
+}
+
+/// A write into a segment failed: carries the segment's name through `io::Error`, so the
+/// error the user sees names the file (a full disk says where it stopped).
+#[derive(Debug)]
+pub(crate) struct SegmentWriteError {
+    pub(crate) name: String,
+    pub(crate) source: std::io::Error,
+}
+
+impl SegmentWriteError {
+    fn wrap(name: &str, source: std::io::Error) -> std::io::Error {
+        std::io::Error::new(
+            source.kind(),
+            SegmentWriteError {
+                name: name.to_owned(),
+                source,
+            },
+        )
+    }
+
+    /// The crate error for a failed segment write: `path: cause` when `e` is one.
+    pub(crate) fn name_the_file(e: Error) -> Error {
+        match e {
+            Error::Io { context, source } => {
+                let is_ours = source
+                    .get_ref()
+                    .is_some_and(|inner| inner.is::<SegmentWriteError>());
+                if !is_ours {
+                    return Error::Io { context, source };
+                }
+                match source
+                    .into_inner()
+                    .map(|b| b.downcast::<SegmentWriteError>())
+                {
+                    Some(Ok(w)) => Error::File {
+                        path: w.name.into(),
+                        source: w.source,
+                    },
+                    _ => Error::Io {
+                        context,
+                        source: std::io::Error::other("segment write failed"),
+                    },
+                }
+            }
+            other => other,
+        }
+    }
+}
+
+impl std::fmt::Display for SegmentWriteError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.name, self.source)
+    }
+}
+
+impl std::error::Error for SegmentWriteError {}
+
 /// Segments and playlist as files in one folder, each written under a temporary name and
 /// renamed into place.
 #[derive(Debug)]

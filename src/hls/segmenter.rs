@@ -11,14 +11,13 @@
 //! the next chance (the next keyframe of the cutting track) and marks that segment with
 //! EXT-X-DISCONTINUITY. An identical repeated sequence header is no change and cuts nothing.
 
-use std::io::Write;
-
 use crate::error::{Error, Result};
+use crate::io::BlockWriter;
 use crate::media::{MediaKind, Muxer, Packet, Track};
 use crate::time::TimeBase;
 use crate::ts::mux::{TsMuxOptions, TsMuxer};
 
-use super::output::SegmentStore;
+use super::output::{SegmentStore, SegmentWriteError, StoreSink};
 use super::playlist::{Playlist, PlaylistSegment, PlaylistType};
 
 /// Choices for [`HlsSegmenter`].
@@ -66,33 +65,6 @@ pub fn segment_name(pattern: &str, n: u64) -> String {
     }
 }
 
-/// An I/O error while writing a segment, named after the segment (a full disk says which file
-/// it stopped at).
-fn in_segment(e: Error, name: Option<&str>) -> Error {
-    match (e, name) {
-        (Error::Io { source, .. }, Some(name)) => Error::File {
-            path: name.into(),
-            source,
-        },
-        (e, _) => e,
-    }
-}
-
-/// The sink the TS muxer writes into: the open segment's writer, swapped at every cut.
-struct SegmentSlot<W>(Option<W>);
-
-impl<W: Write> Write for SegmentSlot<W> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        match &mut self.0 {
-            Some(w) => w.write(buf),
-            None => Err(std::io::Error::other("no segment open")),
-        }
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.0.as_mut().map_or(Ok(()), Write::flush)
-    }
-}
-
 struct OpenSegment {
     name: String,
     start_us: i64,
@@ -114,8 +86,9 @@ pub const MAX_BACKWARD_STEP_US: i64 = 1_000_000;
 
 /// Writes TS segments and a media playlist into a [`SegmentStore`].
 pub struct HlsSegmenter<S: SegmentStore> {
-    store: S,
-    ts: TsMuxer<SegmentSlot<S::Writer>>,
+    /// The TS muxer writes into the store; segments are opened and committed, and the
+    /// playlist rewritten, through it, in order with the bytes.
+    ts: TsMuxer<StoreSink<S>>,
     options: HlsOptions,
     playlist: Playlist,
     tracks: Vec<Option<Track>>,
@@ -130,15 +103,30 @@ pub struct HlsSegmenter<S: SegmentStore> {
 }
 
 impl<S: SegmentStore> HlsSegmenter<S> {
-    /// A segmenter writing into `store`.
+    /// A segmenter writing into `store` on the caller's thread.
     pub fn new(store: S, options: HlsOptions) -> HlsSegmenter<S> {
+        HlsSegmenter::with_writer(BlockWriter::new(StoreSink::new(store)), options)
+    }
+
+    /// A segmenter whose writes (segment bytes, commits, playlists, deletions) happen on a
+    /// writer thread, in order, while this thread muxes; see [`BlockWriter::write_behind`].
+    /// Errors then surface at a later call than the one whose bytes failed, but always before
+    /// [`Muxer::finish`] returns.
+    pub fn write_behind(store: S, options: HlsOptions) -> HlsSegmenter<S>
+    where
+        S: Send + 'static,
+        S::Writer: Send + 'static,
+    {
+        HlsSegmenter::with_writer(BlockWriter::write_behind(StoreSink::new(store)), options)
+    }
+
+    fn with_writer(out: BlockWriter<StoreSink<S>>, options: HlsOptions) -> HlsSegmenter<S> {
         let playlist = Playlist {
             kind: options.playlist_type,
             ..Playlist::default()
         };
         HlsSegmenter {
-            store,
-            ts: TsMuxer::new(SegmentSlot(None), options.ts.clone()),
+            ts: TsMuxer::with_writer(out, options.ts.clone()),
             options,
             playlist,
             tracks: Vec::new(),
@@ -156,16 +144,18 @@ impl<S: SegmentStore> HlsSegmenter<S> {
         &self.playlist
     }
 
-    /// Gives the store back (after [`Muxer::finish`]).
-    pub fn into_store(self) -> S {
-        self.store
+    /// Gives the store back (after [`Muxer::finish`]), once every write is done.
+    pub fn into_store(self) -> Result<S> {
+        Ok(self.ts.into_inner()?.store)
     }
 
     fn open_segment(&mut self, start_us: i64, discontinuity: bool) -> Result<()> {
         let name = segment_name(&self.options.segment_pattern, self.next_index);
         self.next_index += 1;
-        let writer = self.store.create(&name)?;
-        self.ts.sink_mut().0 = Some(writer);
+        let job_name = name.clone();
+        self.ts
+            .run_on_sink(move |sink| sink.open(job_name))
+            .map_err(SegmentWriteError::name_the_file)?;
         self.ts.force_psi();
         self.open = Some(OpenSegment {
             name,
@@ -181,14 +171,8 @@ impl<S: SegmentStore> HlsSegmenter<S> {
             return Ok(());
         };
         self.ts
-            .flush()
-            .map_err(|e| in_segment(e, Some(&open.name)))?;
-        let Some(writer) = self.ts.sink_mut().0.take() else {
-            return Ok(());
-        };
-        self.store
-            .commit(writer)
-            .map_err(|e| in_segment(e, Some(&open.name)))?;
+            .run_on_sink(|sink: &mut StoreSink<S>| sink.close())
+            .map_err(SegmentWriteError::name_the_file)?;
         let duration = (end_us - open.start_us).max(0) as f64 / 1e6;
         self.playlist.segments.push(PlaylistSegment {
             uri: open.name,
@@ -200,8 +184,10 @@ impl<S: SegmentStore> HlsSegmenter<S> {
 
     fn write_playlist(&mut self) -> Result<()> {
         let bytes = self.playlist.to_bytes();
-        self.store
-            .write_playlist(&self.options.playlist_name, &bytes)
+        let name = self.options.playlist_name.clone();
+        self.ts
+            .run_on_sink(move |sink| sink.store.write_playlist(&name, &bytes))
+            .map_err(SegmentWriteError::name_the_file)
     }
 }
 
@@ -283,10 +269,9 @@ impl<S: SegmentStore> Muxer for HlsSegmenter<S> {
                 open.end_us = open.end_us.max(pts_us + step);
             }
         }
-        let name = self.open.as_ref().map(|o| o.name.clone());
         self.ts
             .write_packet(p)
-            .map_err(|e| in_segment(e, name.as_deref()))
+            .map_err(SegmentWriteError::name_the_file)
     }
 
     fn finish(&mut self) -> Result<()> {
@@ -298,20 +283,26 @@ impl<S: SegmentStore> Muxer for HlsSegmenter<S> {
             // No packet at all: one empty segment, so the playlist is still valid.
             self.open_segment(0, false)?;
         }
-        let name = self.open.as_ref().map(|o| o.name.clone());
-        self.ts
-            .finish()
-            .map_err(|e| in_segment(e, name.as_deref()))?;
+        self.ts.finish().map_err(SegmentWriteError::name_the_file)?;
         let end = self.open.as_ref().map_or(0, |o| o.end_us);
         self.close_segment(end)?;
         self.playlist.ended = true;
-        self.write_playlist()
+        self.write_playlist()?;
+        // Wait for the writer: finish returns only once every file is in place, or with the
+        // error that stopped it.
+        self.ts
+            .sink_mut()
+            .map_err(SegmentWriteError::name_the_file)?;
+        Ok(())
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::Write;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
 
     use crate::hls::output::MemoryStore;
     use crate::media::{Codec, CodecConfig, Packet};
@@ -319,18 +310,18 @@ mod tests {
 
     /// A store on a disk that fills up after `room` bytes in all.
     struct FullDisk {
-        room: std::rc::Rc<std::cell::Cell<usize>>,
+        room: Arc<AtomicUsize>,
     }
 
-    struct FullDiskWriter(std::rc::Rc<std::cell::Cell<usize>>);
+    struct FullDiskWriter(Arc<AtomicUsize>);
 
     impl Write for FullDiskWriter {
         fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            let left = self.0.get();
+            let left = self.0.load(Ordering::Relaxed);
             if left < buf.len() {
                 return Err(std::io::Error::from_raw_os_error(28)); // ENOSPC
             }
-            self.0.set(left - buf.len());
+            self.0.store(left - buf.len(), Ordering::Relaxed);
             Ok(buf.len())
         }
         fn flush(&mut self) -> std::io::Result<()> {
@@ -378,11 +369,20 @@ mod tests {
 
     #[test]
     fn a_full_disk_is_a_clear_error_naming_the_segment() {
-        let room = std::rc::Rc::new(std::cell::Cell::new(200_000));
-        let mut m = HlsSegmenter::new(FullDisk { room }, HlsOptions::default());
-        let e = feed(&mut m, 20).unwrap_err().to_string();
-        assert!(e.starts_with("segment_0000"), "{e}");
-        assert!(e.contains("No space left on device"), "{e}");
+        for behind in [false, true] {
+            let room = Arc::new(AtomicUsize::new(200_000));
+            let mut m = if behind {
+                HlsSegmenter::write_behind(FullDisk { room }, HlsOptions::default())
+            } else {
+                HlsSegmenter::new(FullDisk { room }, HlsOptions::default())
+            };
+            let e = feed(&mut m, 20).unwrap_err().to_string();
+            assert!(e.starts_with("segment_0000"), "behind {behind}: {e}");
+            assert!(
+                e.contains("No space left on device"),
+                "behind {behind}: {e}"
+            );
+        }
     }
 
     #[test]
@@ -401,7 +401,7 @@ mod tests {
             durations[..3].iter().all(|d| (2.0..2.03).contains(d)),
             "{durations:?}"
         );
-        let store = m.into_store();
+        let store = m.into_store().unwrap();
         assert_eq!(store.segments.len(), 4);
         assert!(store.playlists["index.m3u8"].starts_with(b"#EXTM3U"));
     }

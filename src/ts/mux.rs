@@ -20,6 +20,7 @@ use crate::codec::aac::{AdtsHeader, AudioSpecificConfig};
 use crate::codec::avc::{AvcDecoderConfig, nal_units_length_prefixed};
 use crate::codec::hevc::{HevcDecoderConfig, HevcNalType};
 use crate::error::{Error, Result};
+use crate::io::BlockWriter;
 use crate::media::{Codec, MediaKind, Muxer, Packet, Track};
 use crate::time::{TimeBase, wrap};
 
@@ -32,8 +33,6 @@ use super::pes::PesHeader;
 use super::pmt::{Descriptor, Pmt, PmtStream, StreamType};
 use super::psi::write_section_packets;
 
-/// Buffered output before a write to the sink.
-const WRITE_BUFFER: usize = 1 << 20;
 /// The 90 kHz clock's ticks per millisecond.
 const TICKS_PER_MS: i64 = 90;
 /// Longest run of PCR-only packets written to bridge a gap in the data (10 s at 40 ms); a
@@ -126,8 +125,8 @@ const HEVC_AUD: &[u8] = &[0, 0, 0, 1, 0x46, 0x01, 0x50];
 
 /// Writes MPEG-TS to any [`Write`].
 pub struct TsMuxer<W: Write> {
-    sink: W,
-    buf: Vec<u8>,
+    /// Packets are appended to its block; blocks go to the sink (inline or write-behind).
+    out: BlockWriter<W>,
     options: TsMuxOptions,
     streams: Vec<Option<Stream>>,
     pat_cc: ContinuityCounter,
@@ -142,11 +141,17 @@ pub struct TsMuxer<W: Write> {
 }
 
 impl<W: Write> TsMuxer<W> {
-    /// A muxer writing to `sink`.
+    /// A muxer writing to `sink` on the caller's thread.
     pub fn new(sink: W, options: TsMuxOptions) -> TsMuxer<W> {
+        TsMuxer::with_writer(BlockWriter::new(sink), options)
+    }
+
+    /// A muxer writing through `out`, for instance [`BlockWriter::write_behind`] so a writer
+    /// thread makes the system calls while this one muxes.
+    pub fn with_writer(mut out: BlockWriter<W>, options: TsMuxOptions) -> TsMuxer<W> {
+        out.set_context("writing ts");
         TsMuxer {
-            sink,
-            buf: Vec::with_capacity(WRITE_BUFFER + 64 * 1024),
+            out,
             options,
             streams: Vec::new(),
             pat_cc: ContinuityCounter::from_bits(0),
@@ -166,25 +171,32 @@ impl<W: Write> TsMuxer<W> {
         &self.report
     }
 
-    /// Gives the sink back (after [`Muxer::finish`]).
-    pub fn into_inner(self) -> W {
-        self.sink
+    /// Gives the sink back (after [`Muxer::finish`]), once everything is written to it.
+    pub fn into_inner(self) -> Result<W> {
+        self.out.into_inner()
     }
 
     /// Writes everything buffered to the sink, so the sink holds whole packets up to here: an
     /// HLS segmenter calls this before it swaps the sink at a segment boundary.
     pub fn flush(&mut self) -> Result<()> {
-        self.flush_buf()?;
-        self.sink.flush().map_err(|source| Error::Io {
-            context: "writing ts",
-            source,
-        })
+        self.out.flush_all()
     }
 
-    /// The sink, to swap it for the next segment's after [`TsMuxer::flush`]. Continuity
-    /// counters and timestamps carry on into the new sink.
-    pub fn sink_mut(&mut self) -> &mut W {
-        &mut self.sink
+    /// The sink, to swap it for the next segment's after [`TsMuxer::flush`] (everything
+    /// appended so far is written to it first). Continuity counters and timestamps carry on into
+    /// the new sink.
+    pub fn sink_mut(&mut self) -> Result<&mut W> {
+        self.out.get_mut()
+    }
+
+    /// Runs `job` on the sink once everything muxed so far is written to it, in order with
+    /// the output (queued when the writer is write-behind): an HLS segmenter closes a segment
+    /// this way without waiting for the writes.
+    pub fn run_on_sink(
+        &mut self,
+        job: impl FnOnce(&mut W) -> Result<()> + Send + 'static,
+    ) -> Result<()> {
+        self.out.run(job)
     }
 
     /// Sends PAT and PMT before the next packet, whatever the interval says: an HLS segmenter
@@ -200,7 +212,7 @@ impl<W: Write> TsMuxer<W> {
         };
         let section = pat.to_section().to_bytes()?;
         self.report.ts_packets +=
-            write_section_packets(Pid::PAT, &section, &mut self.pat_cc, &mut self.buf) as u64;
+            write_section_packets(Pid::PAT, &section, &mut self.pat_cc, self.out.buf()) as u64;
         let mut pmt = self.pmt().to_section()?;
         pmt.version = self.pmt_version;
         let section = pmt.to_bytes()?;
@@ -208,7 +220,7 @@ impl<W: Write> TsMuxer<W> {
             self.options.pmt_pid,
             &section,
             &mut self.pmt_cc,
-            &mut self.buf,
+            self.out.buf(),
         ) as u64;
         self.report.psi_writes += 1;
         self.psi_due = false;
@@ -251,15 +263,6 @@ impl<W: Write> TsMuxer<W> {
         }
     }
 
-    fn flush_buf(&mut self) -> Result<()> {
-        self.sink.write_all(&self.buf).map_err(|source| Error::Io {
-            context: "writing ts",
-            source,
-        })?;
-        self.buf.clear();
-        Ok(())
-    }
-
     fn write_pcr_only(&mut self, pcr: i64, discontinuity: bool) {
         let Some(s) = self.pcr_stream.and_then(|i| self.streams[i].as_ref()) else {
             return;
@@ -271,7 +274,7 @@ impl<W: Write> TsMuxer<W> {
         };
         let mut h = TsPacketHeader::new(s.pid, false, s.cc);
         h.has_payload = false;
-        write_packet(&h, Some(&af), &[], &mut self.buf);
+        write_packet(&h, Some(&af), &[], self.out.buf());
         self.report.ts_packets += 1;
         self.report.pcr_only_packets += 1;
         self.last_pcr = Some(pcr);
@@ -673,7 +676,7 @@ impl<W: Write> Muxer for TsMuxer<W> {
             pcr: pcr.map(pcr_of),
             ..AdaptationField::default()
         });
-        let mut w = PesStream::new(&mut self.buf, s.pid, s.cc, hlen + plan.len, af);
+        let mut w = PesStream::new(self.out.buf(), s.pid, s.cc, hlen + plan.len, af);
         w.put(&head[..hlen.min(head.len())]);
         s.payload.write(&plan, p, &mut w);
         s.cc = w.cc;
@@ -682,10 +685,8 @@ impl<W: Write> Muxer for TsMuxer<W> {
             self.last_pcr = Some(pcr);
         }
         self.report.pes_packets += 1;
-        if self.buf.len() >= WRITE_BUFFER {
-            self.flush_buf()?;
-        }
-        debug_assert_eq!(self.buf.len() % TS_PACKET_SIZE, 0);
+        self.out.maybe_write()?;
+        debug_assert_eq!(self.out.buf().len() % TS_PACKET_SIZE, 0);
         Ok(())
     }
 
@@ -697,10 +698,6 @@ impl<W: Write> Muxer for TsMuxer<W> {
         if self.last_psi.is_none() {
             self.write_psi()?;
         }
-        self.flush_buf()?;
-        self.sink.flush().map_err(|source| Error::Io {
-            context: "writing ts",
-            source,
-        })
+        self.out.flush_all()
     }
 }

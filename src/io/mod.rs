@@ -10,6 +10,10 @@ use bytes::Bytes;
 
 use crate::error::{Error, Result};
 
+mod block_writer;
+
+pub use block_writer::{BLOCK_SIZE, BLOCKS_IN_FLIGHT, BlockWriter, SinkJob};
+
 /// Maps `path` read-only and returns its contents as [`Bytes`] that borrow the mapping.
 ///
 /// Empty files are returned as empty `Bytes` (mapping zero bytes is an error on some systems).
