@@ -130,7 +130,9 @@ pub fn convert(
                 ..options.hls.clone()
             };
             let mut m = HlsSegmenter::write_behind(store, hls);
-            remux_with(&mut *demuxer, &mut m, RemuxOptions::default())
+            let mut stats = remux_with(&mut *demuxer, &mut m, RemuxOptions::default())?;
+            stats.warnings.extend(m.report().warnings.iter().cloned());
+            Ok(stats)
         }
         OutputFormat::Ts => {
             if to_stdout {

@@ -15,6 +15,9 @@ pub struct RemuxStats {
     pub packets: u64,
     /// Payload bytes written.
     pub payload_bytes: u64,
+    /// What the muxer wants the user to know (a long GOP cut in an HLS playlist, ...); the
+    /// conversion succeeded regardless.
+    pub warnings: Vec<String>,
 }
 
 /// Choices for [`remux_with`].

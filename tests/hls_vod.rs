@@ -12,30 +12,6 @@ use muxkit::io::{InputSource, map_file};
 use muxkit::ts::demux::{TsDemuxer, TsReadOptions};
 use muxkit::ts::{TS_PACKET_SIZE, TsPacket};
 
-fn convert(src: &Path, out: &Path, extra: &[&str]) {
-    let o = Command::new(muxkit_bin())
-        .arg("convert")
-        .arg(src)
-        .arg(out)
-        .args(extra)
-        .output()
-        .unwrap();
-    assert!(
-        o.status.success(),
-        "convert {}: {}",
-        src.display(),
-        String::from_utf8_lossy(&o.stderr)
-    );
-}
-
-fn playlist(dir: &Path) -> m3u8_rs::MediaPlaylist {
-    let text = std::fs::read(dir.join("index.m3u8")).unwrap();
-    match m3u8_rs::parse_playlist_res(&text) {
-        Ok(m3u8_rs::Playlist::MediaPlaylist(p)) => p,
-        other => panic!("not a media playlist: {other:?}"),
-    }
-}
-
 /// The presentation span of a file as ffprobe reads it: first PTS to the end of the last frame.
 fn ffprobe_span(file: &Path) -> f64 {
     let o = Command::new("ffprobe")
@@ -89,7 +65,7 @@ fn hls_inputs() -> Vec<PathBuf> {
 
 /// Checks every rule on one converted folder; returns the playlist.
 fn check_folder(name: &str, dir: &Path, has_video: bool) -> m3u8_rs::MediaPlaylist {
-    let pl = playlist(dir);
+    let pl = read_media_playlist(&dir.join("index.m3u8"));
     assert!(
         pl.end_list && pl.playlist_type == Some(m3u8_rs::MediaPlaylistType::Vod),
         "{name}"
@@ -167,7 +143,7 @@ fn vod_hls_for_every_fixture() {
     for (i, src) in inputs.iter().enumerate() {
         let name = src.file_name().unwrap().to_string_lossy().into_owned();
         let out = tmp.path().join(format!("out{i}"));
-        convert(src, &out, &[]);
+        muxkit_convert(src, &out, &[]);
         let has_video = {
             let d = muxkit::flv::FlvDemuxer::from_bytes(map_file(src).unwrap()).unwrap();
             d.tracks()
@@ -196,7 +172,7 @@ fn vod_hls_for_every_fixture() {
 fn shorter_target_gives_one_segment_per_gop() {
     let tmp = TempDir::new("hls-2s");
     let out = tmp.path().join("out");
-    convert(
+    muxkit_convert(
         &testdata().join("source.flv"),
         &out,
         &["--hls-time", "2", "--segment-pattern", "s%d.ts"],
@@ -216,7 +192,7 @@ fn playlist_snapshots() {
     let tmp = TempDir::new("hls-snap");
     for name in ["source", "h264_mp3", "audio_only", "video_only"] {
         let out = tmp.path().join(name);
-        convert(&testdata().join(format!("{name}.flv")), &out, &[]);
+        muxkit_convert(&testdata().join(format!("{name}.flv")), &out, &[]);
         insta::assert_snapshot!(
             format!("playlist_{name}"),
             String::from_utf8(std::fs::read(out.join("index.m3u8")).unwrap()).unwrap()
@@ -239,7 +215,7 @@ fn refuses_a_non_empty_folder_unless_forced_and_names_an_unwritable_one() {
         .unwrap();
     assert_eq!(o.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&o.stderr).contains("not empty"));
-    convert(&src, &out, &["--force"]);
+    muxkit_convert(&src, &out, &["--force"]);
     assert!(out.join("index.m3u8").exists());
     // A folder that cannot be created: the error names it.
     let blocked = tmp.path().join("file-not-dir");
@@ -262,7 +238,7 @@ fn refuses_a_non_empty_folder_unless_forced_and_names_an_unwritable_one() {
 fn m3u8_output_path_names_the_playlist() {
     let tmp = TempDir::new("hls-m3u8");
     let out = tmp.path().join("live/stream.m3u8");
-    convert(&testdata().join("audio_only.flv"), &out, &[]);
+    muxkit_convert(&testdata().join("audio_only.flv"), &out, &[]);
     assert!(out.exists());
     let dir = out.parent().unwrap();
     assert!(std::fs::read_dir(dir).unwrap().all(|e| {
@@ -304,7 +280,7 @@ fn a_splice_gives_exactly_one_discontinuity_and_the_same_frames() {
     let src = tmp.path().join("spliced.flv");
     spliced_flv(&src);
     let out = tmp.path().join("out");
-    convert(&src, &out, &[]);
+    muxkit_convert(&src, &out, &[]);
     let pl = check_folder("spliced", &out, true);
     let marks: Vec<usize> = pl
         .segments
@@ -374,8 +350,8 @@ fn repeated_identical_sequence_headers_cut_nothing() {
     }
     m.finish().unwrap();
     let out = tmp.path().join("out");
-    convert(&src, &out, &["--hls-time", "2"]);
-    let pl = playlist(&out);
+    muxkit_convert(&src, &out, &["--hls-time", "2"]);
+    let pl = read_media_playlist(&out.join("index.m3u8"));
     assert!(pl.segments.len() >= 2);
     assert!(pl.segments.iter().all(|s| !s.discontinuity));
 }
@@ -398,7 +374,7 @@ fn inspect(playlist: &Path, json: bool) -> (Option<i32>, String, String) {
 fn inspect_checks_a_playlist_against_rfc_8216() {
     let tmp = TempDir::new("hls-inspect");
     let out = tmp.path().join("out");
-    convert(&testdata().join("source.flv"), &out, &["--hls-time", "2"]);
+    muxkit_convert(&testdata().join("source.flv"), &out, &["--hls-time", "2"]);
     let index = out.join("index.m3u8");
     let (code, text, _) = inspect(&index, false);
     assert_eq!(code, Some(0), "{text}");
@@ -480,7 +456,7 @@ fn inspect_checks_a_playlist_against_rfc_8216() {
     ];
     for (what, damage, expected) in cases {
         std::fs::write(&index, &original).unwrap();
-        convert(
+        muxkit_convert(
             &testdata().join("source.flv"),
             &out,
             &["--hls-time", "2", "--force"],

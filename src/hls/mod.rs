@@ -5,11 +5,14 @@
 //! | segmenter.rs | where to cut ([`HlsSegmenter`], a [`crate::Muxer`]) |
 //! | playlist.rs | the media playlist over m3u8-rs types ([`Playlist`]) |
 //! | output.rs | where files go: a folder with atomic writes, or memory ([`SegmentStore`]) |
+//! | window.rs | when segments that left a live playlist may be deleted (RFC 8216 §6.2.2) |
 
 pub mod output;
 pub mod playlist;
 pub mod segmenter;
+pub mod window;
 
 pub use output::{DirectoryStore, MemoryStore, SegmentStore};
 pub use playlist::{Playlist, PlaylistSegment, PlaylistType};
-pub use segmenter::{HlsOptions, HlsSegmenter, segment_name};
+pub use segmenter::{HlsOptions, HlsReport, HlsSegmenter, segment_name};
+pub use window::{Clock, system_clock};

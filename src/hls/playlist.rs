@@ -1,15 +1,29 @@
 //! The media playlist (RFC 8216 §4.3): pure logic over m3u8-rs types.
 
+use chrono::{DateTime, FixedOffset};
 use m3u8_rs::{MediaPlaylist, MediaPlaylistType, MediaSegment};
 
-/// Which kind of playlist to write (RFC 8216 §4.3.3.5). Event and live (sliding window)
-/// playlists, with their fixed TARGETDURATION, are the next step.
+/// Which kind of playlist to write (RFC 8216 §4.3.3.5, §6.2.2).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum PlaylistType {
     /// Complete and unchanging once written: every segment, ENDLIST; written once, at the end.
     #[default]
     Vod,
+    /// Grows while the input lasts (`PLAYLIST-TYPE:EVENT`): rewritten after every segment,
+    /// nothing ever removed, ENDLIST at the end.
+    Event,
+    /// A sliding window of the newest segments (no PLAYLIST-TYPE): older segments leave the
+    /// playlist and are deleted once clients can no longer need them.
+    Live,
+}
+
+impl PlaylistType {
+    /// Whether the playlist is rewritten while the input lasts (event and live), so its
+    /// TARGETDURATION must be fixed before the first segment is listed.
+    pub fn is_growing(self) -> bool {
+        self != PlaylistType::Vod
+    }
 }
 
 /// One listed segment.
@@ -21,6 +35,8 @@ pub struct PlaylistSegment {
     pub duration: f64,
     /// A discontinuity comes before this segment.
     pub discontinuity: bool,
+    /// The wall-clock time of its first frame (EXT-X-PROGRAM-DATE-TIME), when asked for.
+    pub program_date_time: Option<DateTime<FixedOffset>>,
 }
 
 /// The playlist being built.
@@ -28,10 +44,17 @@ pub struct PlaylistSegment {
 pub struct Playlist {
     /// The playlist type.
     pub kind: PlaylistType,
-    /// The segments, in order.
+    /// The segments listed, in order (for a live playlist, the window).
     pub segments: Vec<PlaylistSegment>,
     /// Whether the input has ended (ENDLIST).
     pub ended: bool,
+    /// The sequence number of the first listed segment (segments that left a live window).
+    pub media_sequence: u64,
+    /// Discontinuities that left a live window with their segments.
+    pub discontinuity_sequence: u64,
+    /// TARGETDURATION fixed up front (event and live playlists, RFC 8216 §6.2.1: it must not
+    /// change); `None` lets a VOD playlist use its longest segment.
+    pub fixed_target_duration: Option<u64>,
 }
 
 /// EXTINF precision: milliseconds, enough to add up to the media's duration within a frame.
@@ -39,8 +62,11 @@ const EXTINF_DECIMALS: usize = 3;
 
 impl Playlist {
     /// TARGETDURATION (RFC 8216 §4.3.3.1 compares it with every EXTINF rounded to the nearest
-    /// second): for VOD, the longest segment rounded.
+    /// second): the fixed one, or for VOD the longest segment rounded.
     pub fn target_duration(&self) -> u64 {
+        if let Some(fixed) = self.fixed_target_duration {
+            return fixed;
+        }
         self.segments
             .iter()
             .map(|s| s.duration.round() as u64)
@@ -49,12 +75,31 @@ impl Playlist {
             .max(1)
     }
 
+    /// Seconds of media listed.
+    pub fn duration(&self) -> f64 {
+        self.segments.iter().map(|s| s.duration).sum()
+    }
+
+    /// Takes the oldest segment out of the list (a live window sliding), keeping the
+    /// sequence numbers right (RFC 8216 §6.2.2).
+    pub fn remove_first(&mut self) -> Option<PlaylistSegment> {
+        if self.segments.is_empty() {
+            return None;
+        }
+        let s = self.segments.remove(0);
+        self.media_sequence += 1;
+        if s.discontinuity {
+            self.discontinuity_sequence += 1;
+        }
+        Some(s)
+    }
+
     /// The m3u8-rs form.
     pub fn to_m3u8(&self) -> MediaPlaylist {
         MediaPlaylist {
             version: Some(3),
             target_duration: self.target_duration(),
-            media_sequence: 0,
+            media_sequence: self.media_sequence,
             segments: self
                 .segments
                 .iter()
@@ -62,15 +107,21 @@ impl Playlist {
                     uri: s.uri.clone(),
                     duration: s.duration as f32,
                     discontinuity: s.discontinuity,
+                    program_date_time: s.program_date_time,
                     ..MediaSegment::default()
                 })
                 .collect(),
-            discontinuity_sequence: 0,
+            discontinuity_sequence: self.discontinuity_sequence,
             end_list: self.ended,
-            playlist_type: Some(match self.kind {
-                PlaylistType::Vod => MediaPlaylistType::Vod,
-            }),
-            independent_segments: true,
+            playlist_type: match self.kind {
+                PlaylistType::Vod => Some(MediaPlaylistType::Vod),
+                PlaylistType::Event => Some(MediaPlaylistType::Event),
+                PlaylistType::Live => None,
+            },
+            // Every VOD segment starts with a keyframe. A growing playlist declares nothing it
+            // might have to break: a GOP longer than its fixed TARGETDURATION is cut mid-GOP
+            // (see the segmenter), and the tag could not be taken back (RFC 8216 §6.2.1).
+            independent_segments: self.kind == PlaylistType::Vod,
             ..MediaPlaylist::default()
         }
     }

@@ -19,14 +19,22 @@ use crate::ts::mux::{TsMuxOptions, TsMuxer};
 
 use super::output::{SegmentStore, SegmentWriteError, StoreSink};
 use super::playlist::{Playlist, PlaylistSegment, PlaylistType};
+use super::window::{Clock, DeletionSchedule, system_clock};
 
 /// Choices for [`HlsSegmenter`].
 #[derive(Clone, Debug)]
 pub struct HlsOptions {
     /// Target segment duration in seconds (`--hls-time`; ffmpeg and Apple: 6).
     pub target_duration: f64,
-    /// The playlist type (VOD: written once, complete, when the input ends).
+    /// The playlist type (VOD: written once, complete, when the input ends; event and live:
+    /// rewritten after every segment).
     pub playlist_type: PlaylistType,
+    /// Live playlists: how many segments the window lists (`--hls-list-size`, default 6: with
+    /// 6 s segments a 36 s window, above the three target durations RFC 8216 §6.2.2 asks).
+    pub list_size: usize,
+    /// Write EXT-X-PROGRAM-DATE-TIME on every segment: the wall-clock time of the first frame
+    /// plus the segment's media time since it.
+    pub program_date_time: bool,
     /// Segment file names: `%d` or `%0Nd` is replaced by the segment number.
     pub segment_pattern: String,
     /// The playlist's file name.
@@ -40,6 +48,8 @@ impl Default for HlsOptions {
         HlsOptions {
             target_duration: 6.0,
             playlist_type: PlaylistType::Vod,
+            list_size: 6,
+            program_date_time: false,
             segment_pattern: "segment_%05d.ts".into(),
             playlist_name: "index.m3u8".into(),
             ts: TsMuxOptions::default(),
@@ -84,7 +94,33 @@ pub const MAX_FORWARD_GAP_US: i64 = 10_000_000;
 /// one by more than this.
 pub const MAX_BACKWARD_STEP_US: i64 = 1_000_000;
 
+/// What a segmenter noticed: the CLI shows the warnings.
+#[derive(Clone, Debug, Default)]
+pub struct HlsReport {
+    /// Segments cut without a keyframe because the GOP ran past a growing playlist's fixed
+    /// TARGETDURATION.
+    pub forced_cuts: u64,
+    /// Segments deleted after leaving a live window.
+    pub deleted_segments: u64,
+    /// Segments out of the window still waiting for their grace period when the input ended
+    /// (left on disk).
+    pub pending_deletions: u64,
+    /// Things worth telling the user, each once.
+    pub warnings: Vec<String>,
+}
+
 /// Writes TS segments and a media playlist into a [`SegmentStore`].
+///
+/// ## The long-GOP policy of event and live playlists
+///
+/// A growing playlist's TARGETDURATION must never change (RFC 8216 §6.2.1) and every EXTINF,
+/// rounded, must stay within it (§4.3.3.1). It is fixed when the first segment is listed: the
+/// target duration rounded up, or the first segment's duration rounded if that is longer (a
+/// stream whose GOP is longer than `--hls-time` says so in its first segment). If a later GOP
+/// runs past it, the segment is cut at the first frame of the cutting track that reaches it,
+/// keyframe or not, and a warning says so: the playlist stays valid for every player, at the
+/// price of a segment that starts mid-GOP (players decode it after the one before). For that
+/// reason growing playlists do not claim EXT-X-INDEPENDENT-SEGMENTS.
 pub struct HlsSegmenter<S: SegmentStore> {
     /// The TS muxer writes into the store; segments are opened and committed, and the
     /// playlist rewritten, through it, in order with the bytes.
@@ -100,6 +136,12 @@ pub struct HlsSegmenter<S: SegmentStore> {
     next_index: u64,
     last_dts_us: Vec<Option<i64>>,
     finished: bool,
+    report: HlsReport,
+    deletions: DeletionSchedule,
+    clock: Clock,
+    /// The wall-clock time of the first frame and its presentation time, for
+    /// PROGRAM-DATE-TIME.
+    anchor: Option<(std::time::SystemTime, i64)>,
 }
 
 impl<S: SegmentStore> HlsSegmenter<S> {
@@ -136,7 +178,21 @@ impl<S: SegmentStore> HlsSegmenter<S> {
             next_index: 0,
             last_dts_us: Vec::new(),
             finished: false,
+            report: HlsReport::default(),
+            deletions: DeletionSchedule::default(),
+            clock: system_clock(),
+            anchor: None,
         }
+    }
+
+    /// Replaces the wall clock that times live deletions (simulations and tests).
+    pub fn set_clock(&mut self, clock: Clock) {
+        self.clock = clock;
+    }
+
+    /// What the segmenter noticed so far.
+    pub fn report(&self) -> &HlsReport {
+        &self.report
     }
 
     /// The playlist as it stands.
@@ -174,20 +230,68 @@ impl<S: SegmentStore> HlsSegmenter<S> {
             .run_on_sink(|sink: &mut StoreSink<S>| sink.close())
             .map_err(SegmentWriteError::name_the_file)?;
         let duration = (end_us - open.start_us).max(0) as f64 / 1e6;
+        let program_date_time = self.program_date_time(open.start_us);
         self.playlist.segments.push(PlaylistSegment {
             uri: open.name,
             duration,
             discontinuity: open.discontinuity,
+            program_date_time,
         });
+        if !self.options.playlist_type.is_growing() {
+            return Ok(());
+        }
+        if self.playlist.fixed_target_duration.is_none() {
+            let target = (self.options.target_duration.ceil() as u64).max(1);
+            self.playlist.fixed_target_duration = Some(target.max(duration.round() as u64));
+        }
+        let now = (self.clock)();
+        if self.options.playlist_type == PlaylistType::Live {
+            while self.playlist.segments.len() > self.options.list_size.max(1) {
+                if let Some(gone) = self.playlist.remove_first() {
+                    self.deletions.schedule(gone.uri, gone.duration, now);
+                }
+            }
+        }
+        self.write_playlist()?;
+        for name in self.deletions.take_due(now) {
+            self.report.deleted_segments += 1;
+            self.ts
+                .run_on_sink(move |sink| sink.store.remove(&name))
+                .map_err(SegmentWriteError::name_the_file)?;
+        }
         Ok(())
     }
 
     fn write_playlist(&mut self) -> Result<()> {
+        self.deletions.note_playlist(self.playlist.duration());
         let bytes = self.playlist.to_bytes();
         let name = self.options.playlist_name.clone();
         self.ts
             .run_on_sink(move |sink| sink.store.write_playlist(&name, &bytes))
             .map_err(SegmentWriteError::name_the_file)
+    }
+
+    /// The wall-clock time of the frame presented at `pts_us`, when PROGRAM-DATE-TIME is on.
+    fn program_date_time(&self, pts_us: i64) -> Option<chrono::DateTime<chrono::FixedOffset>> {
+        if !self.options.program_date_time {
+            return None;
+        }
+        let (wall, first_us) = self.anchor?;
+        let offset = chrono::TimeDelta::microseconds(pts_us - first_us);
+        let utc = chrono::DateTime::<chrono::Utc>::from(wall) + offset;
+        Some(utc.fixed_offset())
+    }
+
+    /// A GOP ran past the fixed TARGETDURATION: cut here, without a keyframe (see the type's
+    /// docs), and say so once.
+    fn note_forced_cut(&mut self, seconds: f64) {
+        self.report.forced_cuts += 1;
+        if self.report.forced_cuts == 1 {
+            let target = self.playlist.target_duration();
+            self.report.warnings.push(format!(
+                "a GOP runs past the fixed TARGETDURATION of {target} s (a segment reached {seconds:.3} s without a keyframe): cut without a keyframe to keep the playlist valid; use a shorter GOP or a larger --hls-time"
+            ));
+        }
     }
 }
 
@@ -241,10 +345,26 @@ impl<S: SegmentStore> Muxer for HlsSegmenter<S> {
         if jumped || p.flags.config_changed || p.flags.discontinuity {
             self.discontinuity_pending = true;
         }
+        if self.anchor.is_none() {
+            self.anchor = Some((std::time::SystemTime::now(), pts_us));
+        }
         let target_us = (self.options.target_duration * 1e6).round() as i64;
-        let cut_here = Some(p.track) == self.cut_track && p.flags.keyframe;
+        let on_cut_track = Some(p.track) == self.cut_track;
+        let cut_here = on_cut_track && p.flags.keyframe;
+        let limit_us = self
+            .playlist
+            .fixed_target_duration
+            .map_or(i64::MAX, |t| t as i64 * 1_000_000);
         match &self.open {
             None => self.open_segment(pts_us, false)?,
+            Some(open) if on_cut_track && !cut_here && pts_us - open.start_us >= limit_us => {
+                let seconds = (pts_us - open.start_us) as f64 / 1e6;
+                self.close_segment(pts_us)?;
+                // A pending discontinuity belongs before the frames that follow.
+                let discontinuity = std::mem::take(&mut self.discontinuity_pending);
+                self.open_segment(pts_us, discontinuity)?;
+                self.note_forced_cut(seconds);
+            }
             Some(open) if cut_here && self.discontinuity_pending => {
                 // The segment before ends with its own last frame, not at the jumped-to time.
                 let end = open.end_us;
@@ -285,9 +405,12 @@ impl<S: SegmentStore> Muxer for HlsSegmenter<S> {
         }
         self.ts.finish().map_err(SegmentWriteError::name_the_file)?;
         let end = self.open.as_ref().map_or(0, |o| o.end_us);
-        self.close_segment(end)?;
         self.playlist.ended = true;
-        self.write_playlist()?;
+        self.close_segment(end)?;
+        if !self.options.playlist_type.is_growing() {
+            self.write_playlist()?;
+        }
+        self.report.pending_deletions = self.deletions.pending() as u64;
         // Wait for the writer: finish returns only once every file is in place, or with the
         // error that stopped it.
         self.ts
@@ -404,6 +527,125 @@ mod tests {
         let store = m.into_store().unwrap();
         assert_eq!(store.segments.len(), 4);
         assert!(store.playlists["index.m3u8"].starts_with(b"#EXTM3U"));
+    }
+
+    fn video_track() -> Track {
+        Track {
+            id: 0,
+            kind: MediaKind::Video,
+            time_base: TimeBase::MILLIS,
+            codec: CodecConfig::new(Codec::H264),
+            source_id: None,
+        }
+    }
+
+    /// 25 fps video, a keyframe at every time in `keys_ms`.
+    fn feed_video(m: &mut dyn Muxer, seconds: i64, keys_ms: &[i64]) -> Result<()> {
+        m.add_track(&video_track())?;
+        for ms in (0..seconds * 1000).step_by(40) {
+            let mut p = Packet::new(0, Timestamp(ms), bytes::Bytes::from(vec![0, 0, 0, 1, 0x41]));
+            p.flags.keyframe = keys_ms.contains(&ms);
+            m.write_packet(&p)?;
+        }
+        m.finish()
+    }
+
+    #[test]
+    fn a_long_gop_in_an_event_playlist_is_cut_within_the_fixed_target() {
+        let options = HlsOptions {
+            target_duration: 2.0,
+            playlist_type: PlaylistType::Event,
+            ..HlsOptions::default()
+        };
+        let mut m = HlsSegmenter::new(MemoryStore::default(), options);
+        // GOPs of 2 s, then one of 9 s.
+        feed_video(&mut m, 15, &[0, 2000, 4000, 13_000]).unwrap();
+        let pl = m.playlist();
+        assert_eq!(pl.target_duration(), 2);
+        assert!(
+            pl.segments.iter().all(|s| s.duration.round() <= 2.0),
+            "{:?}",
+            pl.segments
+        );
+        assert!(m.report().forced_cuts >= 4, "{:?}", m.report());
+        assert_eq!(m.report().warnings.len(), 1);
+        assert!(m.report().warnings[0].contains("TARGETDURATION of 2 s"));
+        // A VOD playlist keeps keyframe cuts and takes its longest segment.
+        let mut vod = HlsSegmenter::new(
+            MemoryStore::default(),
+            HlsOptions {
+                target_duration: 2.0,
+                ..HlsOptions::default()
+            },
+        );
+        feed_video(&mut vod, 15, &[0, 2000, 4000, 13_000]).unwrap();
+        assert_eq!(vod.playlist().target_duration(), 9);
+        assert_eq!(vod.report().forced_cuts, 0);
+    }
+
+    #[test]
+    fn a_first_gop_longer_than_the_target_sets_the_target() {
+        let options = HlsOptions {
+            target_duration: 2.0,
+            playlist_type: PlaylistType::Event,
+            ..HlsOptions::default()
+        };
+        let mut m = HlsSegmenter::new(MemoryStore::default(), options);
+        feed_video(&mut m, 20, &[0, 5000, 10_000, 15_000]).unwrap();
+        assert_eq!(m.playlist().target_duration(), 5);
+        assert_eq!(m.report().forced_cuts, 0);
+    }
+
+    #[test]
+    fn a_live_window_slides_and_deletes_after_the_grace_period() {
+        let options = HlsOptions {
+            target_duration: 1.0,
+            playlist_type: PlaylistType::Live,
+            list_size: 2,
+            ..HlsOptions::default()
+        };
+        let mut m = HlsSegmenter::new(MemoryStore::default(), options);
+        // A clock that follows the media: the source arrives in real time.
+        let t0 = std::time::Instant::now();
+        let media_ms = Arc::new(AtomicUsize::new(0));
+        let clock_ms = media_ms.clone();
+        m.set_clock(Arc::new(move || {
+            t0 + std::time::Duration::from_millis(clock_ms.load(Ordering::Relaxed) as u64)
+        }));
+        m.add_track(&audio_track()).unwrap();
+        for ms in (0..10_000).step_by(20) {
+            media_ms.store(ms as usize, Ordering::Relaxed);
+            let mut p = Packet::new(0, Timestamp(ms), bytes::Bytes::from(vec![0x21; 100]));
+            p.flags.keyframe = true;
+            m.write_packet(&p).unwrap();
+        }
+        m.finish().unwrap();
+        let pl = m.playlist().clone();
+        assert_eq!(pl.segments.len(), 2);
+        assert_eq!(pl.media_sequence, 8);
+        // Segment j (1 s) leaves the 2-segment window when segment j + 2 closes, at j + 3 s,
+        // and may go 1 s + 2 s (the longest playlist) later, at j + 6 s. The last check is at
+        // 9.98 s: segments 0-3 are gone, 4-7 wait, 8 and 9 are listed.
+        let report = m.report().clone();
+        let store = m.into_store().unwrap();
+        let left: Vec<&String> = store.segments.keys().collect();
+        assert_eq!(
+            left,
+            [
+                "segment_00004.ts",
+                "segment_00005.ts",
+                "segment_00006.ts",
+                "segment_00007.ts",
+                "segment_00008.ts",
+                "segment_00009.ts"
+            ]
+        );
+        assert_eq!(report.deleted_segments, 4);
+        assert_eq!(report.pending_deletions, 4);
+        let text = String::from_utf8(store.playlists["index.m3u8"].clone()).unwrap();
+        assert!(text.contains("#EXT-X-MEDIA-SEQUENCE:8"), "{text}");
+        assert!(!text.contains("PLAYLIST-TYPE"), "{text}");
+        assert!(text.ends_with("#EXT-X-ENDLIST\n"), "{text}");
     }
 
     #[test]

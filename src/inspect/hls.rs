@@ -94,7 +94,7 @@ impl PlaylistCheck {
             if s.uri.contains("://") {
                 check.problems.push("remote uri, not checked".into());
             } else {
-                check_segment(&dir.join(&s.uri), &mut check);
+                check_segment(&dir.join(&s.uri), pl.independent_segments, &mut check);
             }
             segments.push(check);
         }
@@ -204,7 +204,9 @@ impl PlaylistCheck {
 
 /// A segment must exist, be whole TS packets, start with PAT then PMT, and (with video) start
 /// decoding at a keyframe.
-fn check_segment(path: &Path, check: &mut SegmentCheck) {
+/// `independent`: the playlist claims EXT-X-INDEPENDENT-SEGMENTS, so every segment must start
+/// with a keyframe (without the claim a segment may start mid-GOP, RFC 8216 4.3.5.1).
+fn check_segment(path: &Path, independent: bool, check: &mut SegmentCheck) {
     let data = match std::fs::read(path) {
         Ok(d) => d,
         Err(e) => {
@@ -255,10 +257,10 @@ fn check_segment(path: &Path, check: &mut SegmentCheck) {
         match d.next_packet() {
             Ok(Some(p)) => {
                 if d.tracks()[p.track as usize].kind == MediaKind::Video {
-                    if !p.flags.keyframe {
-                        check
-                            .problems
-                            .push("the first video frame is not a keyframe".into());
+                    if !p.flags.keyframe && independent {
+                        check.problems.push(
+                            "the first video frame is not a keyframe, yet the playlist claims EXT-X-INDEPENDENT-SEGMENTS".into(),
+                        );
                     }
                     break;
                 }

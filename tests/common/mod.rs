@@ -170,3 +170,35 @@ pub fn drain(d: &mut dyn Demuxer) -> (Vec<Track>, Vec<Packet>) {
 pub fn muxkit_bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_muxkit"))
 }
+
+/// Runs `muxkit convert SRC OUT EXTRA...` and asserts it succeeded.
+pub fn muxkit_convert(src: &Path, out: &Path, extra: &[&str]) {
+    let o = Command::new(muxkit_bin())
+        .arg("convert")
+        .arg(src)
+        .arg(out)
+        .args(extra)
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "convert {}: {}",
+        src.display(),
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+/// Parses a media playlist file with m3u8-rs (panics if it is not one).
+pub fn read_media_playlist(path: &Path) -> m3u8_rs::MediaPlaylist {
+    let text = std::fs::read(path).unwrap();
+    parse_media_playlist(&text)
+        .unwrap_or_else(|| panic!("{}: not a media playlist", path.display()))
+}
+
+/// Parses media playlist text; `None` when it is not one.
+pub fn parse_media_playlist(text: &[u8]) -> Option<m3u8_rs::MediaPlaylist> {
+    match m3u8_rs::parse_playlist_res(text) {
+        Ok(m3u8_rs::Playlist::MediaPlaylist(p)) => Some(p),
+        _ => None,
+    }
+}

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 use muxkit::convert::{ConvertOptions, convert};
-use muxkit::hls::HlsOptions;
+use muxkit::hls::{HlsOptions, PlaylistType};
 use muxkit::probe::InputPath;
 use muxkit::ts::Pid;
 use muxkit::ts::mux::TsMuxOptions;
@@ -39,9 +39,32 @@ pub struct ConvertArgs {
     /// HLS output: segment file names, `%d` or `%05d` standing for the segment number.
     #[arg(long, default_value = "segment_%05d.ts")]
     pub segment_pattern: String,
+    /// HLS output: vod (written once, at the end), event (rewritten after every segment,
+    /// nothing removed) or live (a sliding window of --hls-list-size segments; older ones are
+    /// deleted once clients cannot need them).
+    #[arg(long, value_enum, default_value = "vod")]
+    pub hls_playlist_type: PlaylistTypeArg,
+    /// HLS live output: segments listed in the window.
+    #[arg(long, default_value_t = 6, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub hls_list_size: u32,
+    /// HLS output: EXT-X-PROGRAM-DATE-TIME on every segment, the wall-clock time of the first
+    /// frame plus the media time since.
+    #[arg(long)]
+    pub program_date_time: bool,
     /// HLS output: write into a folder that already holds files.
     #[arg(long)]
     pub force: bool,
+}
+
+/// `--hls-playlist-type` values.
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum PlaylistTypeArg {
+    /// Complete playlist written once, with ENDLIST.
+    Vod,
+    /// Growing playlist (PLAYLIST-TYPE:EVENT).
+    Event,
+    /// Sliding window.
+    Live,
 }
 
 /// A positive number of seconds, at most a day.
@@ -86,10 +109,20 @@ pub fn run(args: ConvertArgs) -> muxkit::Result<()> {
         hls: HlsOptions {
             target_duration: args.hls_time,
             segment_pattern: args.segment_pattern,
+            playlist_type: match args.hls_playlist_type {
+                PlaylistTypeArg::Vod => PlaylistType::Vod,
+                PlaylistTypeArg::Event => PlaylistType::Event,
+                PlaylistTypeArg::Live => PlaylistType::Live,
+            },
+            list_size: args.hls_list_size as usize,
+            program_date_time: args.program_date_time,
             ..HlsOptions::default()
         },
         force: args.force,
     };
-    convert(InputPath::from_arg(&args.input), &args.output, &options)?;
+    let stats = convert(InputPath::from_arg(&args.input), &args.output, &options)?;
+    for w in &stats.warnings {
+        eprintln!("muxkit: warning: {w}");
+    }
     Ok(())
 }
