@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# hlsjs_play.sh -- proves a real player (hls.js in headless Chromium) plays
+# muxkit's HLS output of testdata/source.flv to the end without any hls.js error.
+#
+#   tests/browser/hlsjs_play.sh            # from the repo root (or anywhere)
+#   MUXKIT=path/to/muxkit tests/browser/hlsjs_play.sh
+#   HLS_DIR=some/hls/folder tests/browser/hlsjs_play.sh   # play an existing folder instead
+#
+# Installs when missing: Debian package `chromium` (apt-get, needs root) and the
+# pinned npm packages in package.json (hls.js, playwright-core) into
+# tests/browser/node_modules. No tool downloads its own browser.
+# Converts with `muxkit convert testdata/source.flv OUTDIR/ --force`, then play.mjs
+# serves OUTDIR on 127.0.0.1, plays it at 4x (from the buffer's start, see
+# player.html) and prints a PASS/FAIL line; any hls.js ERROR event fails it.
+# If `muxkit convert --help` offers --hls-playlist-type, the `event` variant is
+# played too. Exit 0 when every run passes, 1 otherwise (timeout: TIMEOUT_S=90).
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+cd "$root"
+muxkit="${MUXKIT:-target/release/muxkit}"
+export CHROMIUM="${CHROMIUM:-/usr/bin/chromium}"
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
+
+if [ ! -x "$CHROMIUM" ]; then
+  echo "installing chromium (apt-get)..." >&2
+  apt-get install -y chromium >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y chromium >/dev/null; }
+fi
+if [ ! -f "$here/node_modules/hls.js/package.json" ] || [ ! -f "$here/node_modules/playwright-core/package.json" ]; then
+  echo "installing npm packages (npm ci)..." >&2
+  (cd "$here" && npm ci --no-audit --no-fund --silent)
+fi
+
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
+status=0
+
+if [ -n "${HLS_DIR:-}" ]; then
+  node "$here/play.mjs" "$HLS_DIR" "${PLAYLIST:-index.m3u8}" "$HLS_DIR" || status=1
+  exit $status
+fi
+
+"$muxkit" convert testdata/source.flv "$tmp/vod/" --force >/dev/null
+node "$here/play.mjs" "$tmp/vod" index.m3u8 "muxkit vod" || status=1
+
+if "$muxkit" convert --help | grep -q -- '--hls-playlist-type'; then
+  "$muxkit" convert testdata/source.flv "$tmp/event/" --force --hls-playlist-type event >/dev/null
+  node "$here/play.mjs" "$tmp/event" index.m3u8 "muxkit event" || status=1
+else
+  echo "SKIP [muxkit event] $muxkit convert has no --hls-playlist-type option"
+fi
+
+exit $status
