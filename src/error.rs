@@ -10,6 +10,7 @@ use std::path::PathBuf;
 use crate::amf::AmfError;
 use crate::codec::CodecError;
 use crate::flv::FlvError;
+use crate::id3::Id3Error;
 use crate::ts::TsError;
 
 /// Anything muxkit can fail with.
@@ -28,6 +29,9 @@ pub enum Error {
     /// An MPEG-TS stream or structure that cannot be read or written.
     #[error(transparent)]
     Ts(#[from] TsError),
+    /// An ID3 tag that cannot be read.
+    #[error(transparent)]
+    Id3(#[from] Id3Error),
     /// Reading or writing a file failed.
     #[error("{path}: {source}")]
     File {

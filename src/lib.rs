@@ -44,6 +44,7 @@ mod demux_tracks;
 pub mod error;
 pub mod flv;
 pub mod hls;
+pub mod id3;
 pub mod inspect;
 pub mod io;
 pub mod media;
