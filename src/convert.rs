@@ -5,6 +5,7 @@
 
 use std::path::Path;
 
+use crate::audio_es::{AudioEsFormat, AudioEsMuxer};
 use crate::error::{Error, Result};
 use crate::flv::{FlvMuxOptions, FlvMuxer};
 use crate::hls::{DirectoryStore, HlsOptions, HlsSegmenter};
@@ -24,6 +25,10 @@ pub enum OutputFormat {
     Ts,
     /// HLS: TS segments and a media playlist in a folder.
     Hls,
+    /// A raw MPEG audio file (the input's MP3 or MP2 track, with its ID3v2 tag).
+    Mp3,
+    /// A raw AAC file in ADTS frames (the input's AAC track).
+    Aac,
 }
 
 impl OutputFormat {
@@ -42,6 +47,8 @@ impl OutputFormat {
         match ext.to_str()?.to_ascii_lowercase().as_str() {
             "flv" => Some(OutputFormat::Flv),
             "ts" => Some(OutputFormat::Ts),
+            "mp3" | "mp2" => Some(OutputFormat::Mp3),
+            "aac" | "adts" => Some(OutputFormat::Aac),
             "m3u8" => Some(OutputFormat::Hls),
             _ => None,
         }
@@ -77,7 +84,7 @@ pub fn convert(
         .or_else(|| OutputFormat::from_path(output))
         .ok_or_else(|| {
             Error::Unsupported(format!(
-                "cannot tell the output format from {:?}: use a known extension (.flv, .ts, .m3u8) or a folder",
+                "cannot tell the output format from {:?}: use a known extension (.flv, .ts, .mp3, .aac, .m3u8) or a folder",
                 output
             ))
         })?;
@@ -133,6 +140,24 @@ pub fn convert(
             let mut stats = remux_with(&mut *demuxer, &mut m, RemuxOptions::default())?;
             stats.warnings.extend(m.report().warnings.iter().cloned());
             Ok(stats)
+        }
+        OutputFormat::Mp3 | OutputFormat::Aac => {
+            let es = if format == OutputFormat::Mp3 {
+                AudioEsFormat::Mpeg
+            } else {
+                AudioEsFormat::Adts
+            };
+            if to_stdout {
+                let out = BlockWriter::new(std::io::stdout().lock());
+                let mut m = AudioEsMuxer::new(out, es);
+                remux_with(&mut *demuxer, &mut m, RemuxOptions::default())
+            } else {
+                let file = BlockWriter::write_behind(AtomicFile::create(output)?);
+                let mut m = AudioEsMuxer::new(file, es);
+                let stats = remux_with(&mut *demuxer, &mut m, RemuxOptions::default())?;
+                m.into_inner()?.commit()?;
+                Ok(stats)
+            }
         }
         OutputFormat::Ts => {
             if to_stdout {

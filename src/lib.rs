@@ -38,6 +38,7 @@
 //! | codec strings | RFC 6381 |
 
 pub mod amf;
+pub mod audio_es;
 pub mod codec;
 pub mod convert;
 mod demux_tracks;
@@ -48,6 +49,7 @@ pub mod id3;
 pub mod inspect;
 pub mod io;
 pub mod media;
+pub mod mp3;
 pub mod probe;
 pub mod remux;
 #[cfg(test)]
@@ -57,7 +59,7 @@ pub mod ts;
 
 pub use error::{Error, Result};
 pub use media::{
-    AudioParams, Codec, CodecConfig, CodecTag, Demuxer, MediaKind, Muxer, Packet, PacketFlags,
-    Track, VideoParams,
+    AudioParams, Codec, CodecConfig, CodecTag, Demuxer, EncoderDelay, MediaKind, Muxer, Packet,
+    PacketFlags, Track, VideoParams,
 };
 pub use time::{TimeBase, Timestamp, WrapUnwrapper};

@@ -88,6 +88,8 @@ pub enum Codec {
     Aac,
     /// MPEG-1/2/2.5 Layer III; packets are whole frames.
     Mp3,
+    /// MPEG-1/2 Audio Layer I or II (MP1/MP2); packets are whole frames.
+    Mp2,
     /// Opus; config: `dOps`/OpusHead.
     Opus,
     /// FLAC; config: the metadata blocks.
@@ -131,10 +133,9 @@ impl Codec {
         Some(match self {
             H264 | Hevc | Av1 | Vp9 | Vp6 | Vp6Alpha | SorensonH263 | ScreenVideo
             | ScreenVideo2 => MediaKind::Video,
-            Aac | Mp3 | Opus | Flac | Ac3 | Eac3 | PcmPlatformEndian | PcmLittleEndian | Adpcm
-            | Nellymoser16kMono | Nellymoser8kMono | Nellymoser | G711ALaw | G711MuLaw | Speex => {
-                MediaKind::Audio
-            }
+            Aac | Mp3 | Mp2 | Opus | Flac | Ac3 | Eac3 | PcmPlatformEndian | PcmLittleEndian
+            | Adpcm | Nellymoser16kMono | Nellymoser8kMono | Nellymoser | G711ALaw | G711MuLaw
+            | Speex => MediaKind::Audio,
             FlvScript | TimedId3 => MediaKind::Data,
             Unknown(CodecTag::FlvAudio(_)) => MediaKind::Audio,
             Unknown(CodecTag::FlvVideo(_)) => MediaKind::Video,
@@ -157,6 +158,7 @@ impl Codec {
             ScreenVideo2 => "flashsv2",
             Aac => "aac",
             Mp3 => "mp3",
+            Mp2 => "mp2",
             Opus => "opus",
             Flac => "flac",
             Ac3 => "ac3",
@@ -221,6 +223,22 @@ pub struct CodecConfig {
     pub audio: Option<AudioParams>,
     /// Picture size stated by the container or parsed from the config, if known.
     pub video: Option<VideoParams>,
+    /// Samples the encoder added before and after the audio (a LAME tag's delay and padding),
+    /// when the container says: what a gapless player trims.
+    pub encoder_delay: Option<EncoderDelay>,
+}
+
+/// The priming and padding samples an audio encoder added (MP3's LAME tag, MP4's iTunSMPB or
+/// edit lists): the decoded stream starts `delay` samples late and ends `padding` samples long.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct EncoderDelay {
+    /// Samples to drop at the start.
+    pub delay: u32,
+    /// Samples to drop at the end.
+    pub padding: u32,
+    /// The encoder that says so (`LAME3.100`, `Lavc60.3`): players trust the numbers of
+    /// encoders they know, so a writer keeps the name.
+    pub encoder: Option<String>,
 }
 
 impl CodecConfig {
@@ -231,6 +249,7 @@ impl CodecConfig {
             extradata: Bytes::new(),
             audio: None,
             video: None,
+            encoder_delay: None,
         }
     }
 }

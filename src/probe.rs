@@ -9,6 +9,7 @@ use crate::error::{Error, Result};
 use crate::flv::{FlvDemuxer, FlvReadOptions};
 use crate::io::InputSource;
 use crate::media::Demuxer;
+use crate::mp3::{Mp3Demuxer, Mp3ReadOptions};
 use crate::ts::demux::{TsDemuxer, TsReadOptions};
 
 /// A container muxkit can read.
@@ -19,6 +20,8 @@ pub enum InputFormat {
     Flv,
     /// MPEG transport stream (188-byte packets, or 192-byte M2TS).
     Ts,
+    /// MPEG audio: MP3 (or MP2), with or without ID3 tags.
+    Mp3,
     /// An HLS playlist (`#EXTM3U`): inspected, not yet read as media.
     HlsPlaylist,
 }
@@ -40,6 +43,9 @@ impl InputFormat {
         if text.starts_with(b"#EXTM3U") {
             return Some(InputFormat::HlsPlaylist);
         }
+        if crate::mp3::looks_like_mpeg_audio(head) {
+            return Some(InputFormat::Mp3);
+        }
         None
     }
 
@@ -49,6 +55,7 @@ impl InputFormat {
             InputFormat::Flv => "flv",
             InputFormat::Ts => "mpegts",
             InputFormat::HlsPlaylist => "hls",
+            InputFormat::Mp3 => "mp3",
         }
     }
 }
@@ -187,6 +194,12 @@ pub fn open_demuxer(input: ProbedInput, options: OpenOptions) -> Result<Box<dyn 
         InputFormat::Ts => Ok(Box::new(TsDemuxer::new(
             input.source,
             TsReadOptions {
+                strict: options.strict,
+            },
+        )?)),
+        InputFormat::Mp3 => Ok(Box::new(Mp3Demuxer::new(
+            input.source,
+            Mp3ReadOptions {
                 strict: options.strict,
             },
         )?)),

@@ -2,6 +2,7 @@
 # testdata/generate.sh: regenerate muxkit's committed test fixtures.
 #
 #   testdata/generate.sh          # from anywhere; writes into testdata/
+#   testdata/generate.sh mp3      # only the MP3/MP2 fixtures
 #
 # Needs ffmpeg with libx264, libx265, libmp3lame and libspeex (Debian's ffmpeg 5.1 has them)
 # and python3 (standard library only, for hostile/). Provenance of every file: README.md.
@@ -35,6 +36,48 @@ AUDIO_MONO="aevalsrc=exprs=0.4*sin(2*PI*(300+200*t)*t)"
 # x264: one thread (thread count changes the bitstream), fixed GOP (keyframe every 2 s, no
 # scene-cut keyframes) so keyframe positions are predictable in tests.
 X264=(-c:v libx264 -threads 1 -pix_fmt yuv420p -sc_threshold 0)
+
+# MP3 and MP2 with their tags. The cover is a 64x64 PNG made first (not kept).
+mp3_fixtures() {
+    echo "mp3: song_v23_cover.mp3, song_v24_vbr.mp3, song_v1.mp3, song_mpeg25.mp3, song.mp2"
+    ff -f lavfi -i "testsrc2=size=64x64:rate=1" -frames:v 1 "${BITEXACT[@]}" cover.tmp.png
+    # ID3v2.3 with text frames and a front cover (APIC); CBR 128 kb/s with an Info header.
+    ff -f lavfi -i "$AUDIO_STEREO:s=44100" -i cover.tmp.png -t 4 -map 0:a -map 1:v \
+        -c:a libmp3lame -b:a 128k -ar 44100 -ac 2 -c:v copy -id3v2_version 3 \
+        "${BITEXACT[@]}" -metadata title="Test Song" -metadata artist="muxkit" \
+        -metadata album="Fixtures" -metadata track=3 -metadata comment="made by generate.sh" \
+        -metadata:s:v title="Album cover" -metadata:s:v comment="Cover (front)" \
+        -f mp3 song_v23_cover.mp3
+    # ID3v2.4 (ffmpeg's default) with UTF-8 text; VBR (-q:a 4) with a Xing header, 48 kHz.
+    ff -f lavfi -i "$AUDIO_STEREO:s=48000" -t 4 -c:a libmp3lame -q:a 4 -ar 48000 -ac 2 \
+        "${BITEXACT[@]}" -metadata title="Über Straße" -metadata artist="Café Ensemble" \
+        -f mp3 song_v24_vbr.mp3
+    # No ID3v2; an ID3v1.1 tag at the end; MPEG-2 Layer III 22.05 kHz mono. ffmpeg 5.1's
+    # -write_id3v1 writes nothing here, so the 128 bytes are appended by hand (v1.1: track 5,
+    # genre 17 Rock).
+    ff -f lavfi -i "$AUDIO_MONO:s=22050" -t 3 -c:a libmp3lame -b:a 32k -ar 22050 -ac 1 \
+        -id3v2_version 0 "${BITEXACT[@]}" -f mp3 song_v1.mp3
+    python3 - song_v1.mp3 <<'PY'
+import sys
+f = lambda s, n: s.encode("latin-1").ljust(n, b"\0")
+tag = b"TAG" + f("Version One", 30) + f("muxkit", 30) + f("Fixtures", 30) + f("2026", 4)
+tag += f("id3v1.1 comment", 28) + bytes([0, 5, 17])
+open(sys.argv[1], "ab").write(tag)
+PY
+    # MPEG-2.5 (8 kHz), no tags at all, no Xing header.
+    ff -f lavfi -i "$AUDIO_MONO:s=8000" -t 2 -c:a libmp3lame -b:a 16k -ar 8000 -ac 1 \
+        -id3v2_version 0 -write_xing 0 "${BITEXACT[@]}" -f mp3 song_mpeg25.mp3
+    # MPEG-1 Layer II, 48 kHz stereo.
+    ff -f lavfi -i "$AUDIO_STEREO:s=48000" -t 2 -c:a mp2 -b:a 192k -ar 48000 -ac 2 \
+        "${BITEXACT[@]}" -f mp2 song.mp2
+    rm -f cover.tmp.png
+}
+
+if [[ ${1:-all} == mp3 ]]; then
+    mp3_fixtures
+    ls -l ./*.mp3 ./*.mp2
+    exit 0
+fi
 
 echo "source.flv: 768x320 H.264 High with B-frames + AAC-LC 44.1 kHz stereo, 10 s"
 ff -f lavfi -i "$(video_src 768x320 25)" -f lavfi -i "$AUDIO_STEREO:s=44100" -t 10 \
@@ -112,9 +155,11 @@ ff -f lavfi -i "$AUDIO_STEREO:s=44100" -t 2 \
 echo "hevc_enhanced.flv: HEVC (B-frames) + AAC in Enhanced FLV, written by muxkit's FLV muxer"
 cargo run --quiet --example make_enhanced_flv -- hevc.h265 hevc.timestamps.csv hevc_audio.adts hevc_enhanced.flv
 
+mp3_fixtures
+
 echo "hostile/: one-defect FLVs, hostile_base.flv, hostile_defects.json (make_hostile.py)"
 python3 make_hostile.py .
 
 echo "done:"
-ls -l ./*.flv ./*.ts ./*.h265 ./*.adts
-du -ch ./*.flv ./*.ts ./*.h265 ./*.adts ./*.json hostile | tail -n 1
+ls -l ./*.flv ./*.ts ./*.h265 ./*.adts ./*.mp3 ./*.mp2
+du -ch ./*.flv ./*.ts ./*.h265 ./*.adts ./*.mp3 ./*.mp2 ./*.json hostile | tail -n 1

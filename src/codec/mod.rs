@@ -177,6 +177,8 @@ impl CodecConfig {
             // MP3 needs no record: RFC 6381 via Apple's HLS authoring spec names it by its
             // MPEG-4 audio object type 34 (Layer III).
             Codec::Mp3 => d.codec_string = Some(mpa::MP3_CODEC_STRING.to_owned()),
+            // Layer II (MP2) by the same scheme: object type 33.
+            Codec::Mp2 => d.codec_string = Some("mp4a.40.33".to_owned()),
             // Registered sample-entry names that need no parameters.
             Codec::Opus => d.codec_string = Some("opus".to_owned()),
             Codec::Flac => d.codec_string = Some("fLaC".to_owned()),

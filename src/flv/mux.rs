@@ -66,6 +66,9 @@ enum Route {
     Video(FlvVideoCodec),
     Audio(FlvAudioCodec),
     Script,
+    /// Timed ID3 (from a transport stream, or an MP3's tag), which FLV has no tag for: dropped
+    /// and counted, as the TS muxer drops FLV script data.
+    Dropped,
 }
 
 struct MuxTrack {
@@ -95,6 +98,7 @@ pub struct FlvMuxer<S: OutputSink> {
     /// (seconds, tag offset) of each keyframe of the first video track.
     keyframes: Vec<(f64, u64)>,
     end_ms: i64,
+    dropped_packets: u64,
 }
 
 impl<S: OutputSink> FlvMuxer<S> {
@@ -117,7 +121,13 @@ impl<S: OutputSink> FlvMuxer<S> {
             metadata_body_len: 0,
             keyframes: Vec::new(),
             end_ms: 0,
+            dropped_packets: 0,
         }
+    }
+
+    /// Packets of data tracks FLV cannot carry (timed ID3), dropped.
+    pub fn dropped_packets(&self) -> u64 {
+        self.dropped_packets
     }
 
     /// Gives the sink back (after [`Muxer::finish`]), once everything is written to it.
@@ -295,7 +305,7 @@ impl<S: OutputSink> FlvMuxer<S> {
                 Route::Audio(c) => {
                     audio_head(c, mt, &t.track, AudioPacketKind::SequenceHeader, &mut w)
                 }
-                Route::Script => {}
+                Route::Script | Route::Dropped => {}
             }
             16 - w.len()
         };
@@ -407,6 +417,7 @@ impl<S: OutputSink> Muxer for FlvMuxer<S> {
                 Route::Audio(code.ok_or_else(unsupported)?)
             }
             MediaKind::Data if track.codec.codec == Codec::FlvScript => Route::Script,
+            MediaKind::Data if track.codec.codec == Codec::TimedId3 => Route::Dropped,
             MediaKind::Data => return Err(unsupported().into()),
         };
         if self.tracks.len() <= idx {
@@ -447,6 +458,10 @@ impl<S: OutputSink> Muxer for FlvMuxer<S> {
         let Some(t) = self.tracks[idx].as_mut() else {
             return Ok(());
         };
+        if matches!(t.route, Route::Dropped) {
+            self.dropped_packets += 1;
+            return Ok(());
+        }
         if let Some(config) = &p.config {
             t.track.codec = (**config).clone();
         }
@@ -505,7 +520,8 @@ impl<S: OutputSink> Muxer for FlvMuxer<S> {
                     audio_head(c, mt, &t.track, AudioPacketKind::Frame, &mut w);
                     FlvTagType::AUDIO
                 }
-                Route::Script => FlvTagType::SCRIPT,
+                // Dropped tracks returned above; script data has no codec header.
+                Route::Script | Route::Dropped => FlvTagType::SCRIPT,
             };
             (16 - w.len(), tag_type)
         };

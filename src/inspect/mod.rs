@@ -5,6 +5,7 @@
 
 pub mod flv;
 pub mod hls;
+pub mod mp3;
 pub mod ts;
 
 use std::fmt::Write as _;
@@ -116,7 +117,8 @@ impl TrackSummary {
             codec_text(&self.track.codec)
         );
         let tb = self.track.time_base;
-        let _ = write!(s, ", {} packets", self.packets);
+        let plural = if self.packets == 1 { "" } else { "s" };
+        let _ = write!(s, ", {} packet{plural}", self.packets);
         if self.track.kind == MediaKind::Video {
             let plural = if self.keyframes == 1 { "" } else { "s" };
             let _ = write!(s, " ({} keyframe{plural})", self.keyframes);

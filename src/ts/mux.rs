@@ -525,7 +525,7 @@ fn payload_for(track: &Track) -> Result<(StreamType, u8, Payload)> {
                 Payload::Aac(asc),
             )
         }
-        Codec::Mp3 => {
+        Codec::Mp3 | Codec::Mp2 => {
             // MPEG-2/2.5 rates (below 32 kHz) are stream type 0x04, MPEG-1 0x03.
             let mpeg2 = track.codec.audio.is_some_and(|a| a.sample_rate < 32_000);
             let st = if mpeg2 {

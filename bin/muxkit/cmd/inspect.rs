@@ -7,8 +7,10 @@ use clap::Args;
 use muxkit::flv::FlvReadOptions;
 use muxkit::inspect::flv::{FlvSummary, write_tags};
 use muxkit::inspect::hls::PlaylistCheck;
+use muxkit::inspect::mp3::Mp3Summary;
 use muxkit::inspect::ts::TsSummary;
 use muxkit::inspect::write_packets;
+use muxkit::mp3::Mp3ReadOptions;
 use muxkit::probe::{InputFormat, InputPath, OpenOptions, open_demuxer, probe};
 use muxkit::ts::demux::TsReadOptions;
 
@@ -29,6 +31,9 @@ pub struct InspectArgs {
     /// Fail on recoverable damage instead of reporting it as a warning.
     #[arg(long)]
     pub strict: bool,
+    /// MP3: write the cover picture (the front cover, or else the first picture) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub extract_cover: Option<PathBuf>,
 }
 
 /// Runs the subcommand.
@@ -73,6 +78,25 @@ pub fn run(args: InspectArgs) -> muxkit::Result<()> {
         }
         InputFormat::Ts => {
             let s = TsSummary::read(probed.source, TsReadOptions { strict })?;
+            summary(s.to_json(), s.to_text(), &mut out)?;
+        }
+        InputFormat::Mp3 => {
+            let s = Mp3Summary::read(probed.source, Mp3ReadOptions { strict })?;
+            if let Some(path) = &args.extract_cover {
+                let cover = s.cover().ok_or_else(|| {
+                    muxkit::Error::InvalidInput(format!(
+                        "{}: no picture in the id3 tag",
+                        args.input.display()
+                    ))
+                })?;
+                let mut f = muxkit::io::AtomicFile::create(path)?;
+                f.write_all(&cover.data)
+                    .map_err(|source| muxkit::Error::File {
+                        path: path.clone(),
+                        source,
+                    })?;
+                f.commit()?;
+            }
             summary(s.to_json(), s.to_text(), &mut out)?;
         }
         InputFormat::HlsPlaylist => {
