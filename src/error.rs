@@ -11,6 +11,7 @@ use crate::amf::AmfError;
 use crate::codec::CodecError;
 use crate::flv::FlvError;
 use crate::id3::Id3Error;
+use crate::rtmp::RtmpError;
 use crate::ts::TsError;
 
 /// Anything muxkit can fail with.
@@ -32,6 +33,9 @@ pub enum Error {
     /// An ID3 tag that cannot be read.
     #[error(transparent)]
     Id3(#[from] Id3Error),
+    /// An RTMP peer broke the protocol or a limit.
+    #[error(transparent)]
+    Rtmp(#[from] RtmpError),
     /// Reading or writing a file failed.
     #[error("{path}: {source}")]
     File {

@@ -52,6 +52,7 @@ pub mod media;
 pub mod mp3;
 pub mod probe;
 pub mod remux;
+pub mod rtmp;
 #[cfg(test)]
 mod test_rng;
 pub mod time;

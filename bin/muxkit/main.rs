@@ -21,6 +21,10 @@ enum Command {
     Inspect(cmd::inspect::InspectArgs),
     /// Rewrite an input into another container (chosen by the output's extension).
     Convert(cmd::convert::ConvertArgs),
+    /// Take live RTMP publishes (ffmpeg, OBS) and write them as live HLS.
+    Ingest(cmd::ingest::IngestArgs),
+    /// Push a file to an RTMP server in real time (or as fast as possible).
+    Publish(cmd::publish::PublishArgs),
 }
 
 fn main() -> ExitCode {
@@ -28,6 +32,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Inspect(args) => cmd::inspect::run(args),
         Command::Convert(args) => cmd::convert::run(args),
+        Command::Ingest(args) => cmd::ingest::run(args),
+        Command::Publish(args) => cmd::publish::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -125,6 +125,12 @@ impl<S: OutputSink> FlvMuxer<S> {
         }
     }
 
+    /// Writes the tags muxed so far to the sink now (a live sender wants each tag as it is
+    /// made, not once a block is full).
+    pub fn flush(&mut self) -> Result<()> {
+        self.out.flush_all()
+    }
+
     /// Packets of data tracks FLV cannot carry (timed ID3), dropped.
     pub fn dropped_packets(&self) -> u64 {
         self.dropped_packets

@@ -14,5 +14,5 @@ pub mod window;
 
 pub use output::{DirectoryStore, MemoryStore, SegmentStore};
 pub use playlist::{Playlist, PlaylistSegment, PlaylistType};
-pub use segmenter::{HlsOptions, HlsReport, HlsSegmenter, segment_name};
+pub use segmenter::{HlsOptions, HlsReport, HlsResume, HlsSegmenter, segment_name};
 pub use window::{Clock, system_clock};

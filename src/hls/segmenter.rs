@@ -94,6 +94,22 @@ pub const MAX_FORWARD_GAP_US: i64 = 10_000_000;
 /// one by more than this.
 pub const MAX_BACKWARD_STEP_US: i64 = 1_000_000;
 
+/// Where a growing playlist stands, to carry it on in a new segmenter (a live stream that is
+/// published again under the same name continues its media sequence after a discontinuity).
+#[derive(Debug, Clone)]
+pub struct HlsResume {
+    playlist: Playlist,
+    next_index: u64,
+    deletions: DeletionSchedule,
+}
+
+impl HlsResume {
+    /// The playlist as it ended.
+    pub fn playlist(&self) -> &Playlist {
+        &self.playlist
+    }
+}
+
 /// What a segmenter noticed: the CLI shows the warnings.
 #[derive(Clone, Debug, Default)]
 pub struct HlsReport {
@@ -182,6 +198,27 @@ impl<S: SegmentStore> HlsSegmenter<S> {
             deletions: DeletionSchedule::default(),
             clock: system_clock(),
             anchor: None,
+        }
+    }
+
+    /// Carries on from `previous` (see [`HlsSegmenter::resume_state`]): the playlist keeps its
+    /// segments and sequence numbers, the next segment is numbered after the last one and comes
+    /// after an EXT-X-DISCONTINUITY, and deletions still due happen on time.
+    pub fn resume(&mut self, previous: HlsResume) {
+        self.playlist = previous.playlist;
+        self.playlist.ended = false;
+        self.playlist.kind = self.options.playlist_type;
+        self.next_index = previous.next_index;
+        self.deletions = previous.deletions;
+        self.discontinuity_pending = !self.playlist.segments.is_empty();
+    }
+
+    /// What [`HlsSegmenter::resume`] needs to carry this playlist on (after [`Muxer::finish`]).
+    pub fn resume_state(&self) -> HlsResume {
+        HlsResume {
+            playlist: self.playlist.clone(),
+            next_index: self.next_index,
+            deletions: self.deletions.clone(),
         }
     }
 
@@ -356,7 +393,13 @@ impl<S: SegmentStore> Muxer for HlsSegmenter<S> {
             .fixed_target_duration
             .map_or(i64::MAX, |t| t as i64 * 1_000_000);
         match &self.open {
-            None => self.open_segment(pts_us, false)?,
+            None => {
+                // The first segment, or the first after a resume (which follows a
+                // discontinuity).
+                let resumed = !self.playlist.segments.is_empty();
+                let discontinuity = std::mem::take(&mut self.discontinuity_pending) && resumed;
+                self.open_segment(pts_us, discontinuity)?;
+            }
             Some(open) if on_cut_track && !cut_here && pts_us - open.start_us >= limit_us => {
                 let seconds = (pts_us - open.start_us) as f64 / 1e6;
                 self.close_segment(pts_us)?;

@@ -20,7 +20,7 @@ pub fn system_clock() -> Clock {
 }
 
 /// Segments out of the window, each with the moment it may go.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub(crate) struct DeletionSchedule {
     pending: VecDeque<(String, Instant)>,
     /// The longest playlist written so far, in seconds: at least as long as the longest one

@@ -1,0 +1,113 @@
+//! `muxkit ingest`: an RTMP server writing live HLS.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::Args;
+use muxkit::hls::{HlsOptions, PlaylistType};
+use muxkit::rtmp::chunk::{DEFAULT_MAX_MESSAGE_SIZE, HARD_MAX_MESSAGE_SIZE};
+use muxkit::rtmp::{IngestEvent, IngestEventKind, IngestOptions, IngestServer, SessionConfig};
+
+/// Arguments of `muxkit ingest`.
+#[derive(Args)]
+pub struct IngestArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "0.0.0.0:1935")]
+    pub listen: SocketAddr,
+    /// Output folder: a publish to rtmp://host/APP/STREAM writes OUT/APP/STREAM/index.m3u8.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Target segment duration in seconds.
+    #[arg(long, default_value_t = 6.0)]
+    pub hls_time: f64,
+    /// Segments in the live window.
+    #[arg(long, default_value_t = 6, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub hls_list_size: u32,
+    /// Playlist type: live (sliding window) or event (grows; nothing deleted).
+    #[arg(long, value_enum, default_value = "live")]
+    pub hls_playlist_type: LiveType,
+    /// Also keep each publish whole: OUT/APP/STREAM/record_TIME.flv and a VOD playlist in
+    /// OUT/APP/STREAM/record_TIME/.
+    #[arg(long)]
+    pub record: bool,
+    /// Require this stream key: publish to rtmp://host/APP/STREAM?key=SECRET (OBS: put
+    /// `STREAM?key=SECRET` in the Stream Key field).
+    #[arg(long, value_name = "SECRET")]
+    pub publish_key: Option<String>,
+    /// Most connections at once.
+    #[arg(long, default_value_t = muxkit::rtmp::DEFAULT_MAX_CONNECTIONS)]
+    pub max_connections: usize,
+    /// Largest RTMP message accepted, in bytes (at most 16777215).
+    #[arg(long, default_value_t = DEFAULT_MAX_MESSAGE_SIZE,
+          value_parser = clap::value_parser!(u32).range(1..=HARD_MAX_MESSAGE_SIZE as i64))]
+    pub max_message_size: u32,
+}
+
+/// `--hls-playlist-type` values for ingest.
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum LiveType {
+    /// Sliding window.
+    Live,
+    /// Growing playlist.
+    Event,
+}
+
+fn line(e: &IngestEvent) -> Option<String> {
+    let peer = e.peer;
+    Some(match &e.kind {
+        IngestEventKind::Accepted => format!("{peer} connected"),
+        IngestEventKind::TooManyConnections => format!("{peer} refused: too many connections"),
+        IngestEventKind::Connected { app } => format!("{peer} connect app={app}"),
+        IngestEventKind::Publishing {
+            name,
+            playlist,
+            republish,
+        } => format!(
+            "{peer} publish {name} -> {}{}",
+            playlist.display(),
+            if *republish {
+                " (republish: continues after a discontinuity)"
+            } else {
+                ""
+            }
+        ),
+        IngestEventKind::Refused { reason } => format!("{peer} publish refused: {reason}"),
+        IngestEventKind::Unpublished { name, reason } => {
+            format!("{peer} unpublish {name} ({reason})")
+        }
+        IngestEventKind::Error { message } => format!("{peer} error: {message}"),
+        IngestEventKind::Warning { message } => format!("{peer} warning: {message}"),
+        IngestEventKind::Closed => format!("{peer} closed"),
+        _ => return None,
+    })
+}
+
+/// Runs the subcommand (until killed).
+pub fn run(args: IngestArgs) -> muxkit::Result<()> {
+    let mut options = IngestOptions::new(args.out);
+    options.hls = HlsOptions {
+        target_duration: args.hls_time,
+        list_size: args.hls_list_size as usize,
+        playlist_type: match args.hls_playlist_type {
+            LiveType::Live => PlaylistType::Live,
+            LiveType::Event => PlaylistType::Event,
+        },
+        ..HlsOptions::default()
+    };
+    options.record = args.record;
+    options.max_connections = args.max_connections;
+    options.session = SessionConfig {
+        max_message_size: args.max_message_size,
+        publish_key: args.publish_key,
+    };
+    let server = IngestServer::bind(args.listen, options, |e| {
+        if let Some(l) = line(&e) {
+            eprintln!("muxkit: {l}");
+        }
+    })?;
+    eprintln!(
+        "muxkit: ingest listening on rtmp://{}",
+        server.local_addr()?
+    );
+    server.run()
+}

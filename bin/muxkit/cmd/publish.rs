@@ -1,0 +1,70 @@
+//! `muxkit publish`: push a file to an RTMP server.
+
+use std::path::PathBuf;
+
+use clap::Args;
+use muxkit::probe::{InputPath, OpenOptions, open_demuxer, probe};
+
+/// Arguments of `muxkit publish`.
+#[derive(Args)]
+pub struct PublishArgs {
+    /// The input (FLV, TS, MP3: anything muxkit reads; `-` for stdin).
+    pub input: PathBuf,
+    /// rtmp://host[:port]/APP/STREAM[?key=SECRET]
+    pub url: String,
+    /// Send as fast as possible instead of in real time.
+    #[arg(long)]
+    pub fast: bool,
+    /// Open N publishes at once (stream names get _1, _2, ... after the first): the load
+    /// generator for `muxkit ingest`.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub streams: u32,
+}
+
+fn stream_url(url: &str, i: u32) -> String {
+    if i == 0 {
+        return url.to_owned();
+    }
+    match url.split_once('?') {
+        Some((base, query)) => format!("{base}_{i}?{query}"),
+        None => format!("{url}_{i}"),
+    }
+}
+
+/// Runs the subcommand.
+pub fn run(args: PublishArgs) -> muxkit::Result<()> {
+    if args.streams > 1 && args.input.as_os_str() == "-" {
+        return Err(muxkit::Error::InvalidUse(
+            "--streams needs a file, not stdin".into(),
+        ));
+    }
+    let threads: Vec<_> = (0..args.streams)
+        .map(|i| {
+            let input = args.input.clone();
+            let url = stream_url(&args.url, i);
+            let realtime = !args.fast;
+            std::thread::spawn(move || -> muxkit::Result<()> {
+                let probed = probe(InputPath::from_arg(&input))?;
+                let mut d = open_demuxer(probed, OpenOptions::default())?;
+                muxkit::rtmp::publish(&mut *d, &url, realtime, u64::from(i) + 1)?;
+                Ok(())
+            })
+        })
+        .collect();
+    let mut failed = None;
+    for (i, t) in threads.into_iter().enumerate() {
+        match t.join() {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => {
+                if args.streams > 1 {
+                    eprintln!("muxkit: stream {i}: {e}");
+                }
+                failed.get_or_insert(e);
+            }
+            Err(_) => {
+                failed.get_or_insert(muxkit::Error::InvalidUse(format!("stream {i} panicked")));
+            }
+        }
+    }
+    failed.map_or(Ok(()), Err)
+}
