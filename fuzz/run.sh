@@ -5,14 +5,19 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 secs=${1:-600}
-targets=${TARGETS:-flv_demux amf ts_demux}
-mkdir -p corpus/flv_demux corpus/amf corpus/ts_demux
+targets=${TARGETS:-flv_demux amf ts_demux id3 mp3_demux}
+mkdir -p corpus/flv_demux corpus/amf corpus/ts_demux corpus/id3 corpus/mp3_demux
 for f in ../testdata/*.flv ../testdata/hostile/*.flv; do
     [ "$(stat -c %s "$f")" -lt 200000 ] && cp -n "$f" corpus/flv_demux/ || true
 done
 # TS seeds: the first 40 packets of each TS fixture (and of muxkit's own TS of source.flv).
 for f in ../testdata/*.ts; do
     head -c 7520 "$f" > "corpus/ts_demux/$(basename "$f").head"
+done
+# ID3 and MP3 seeds: each MP3 fixture's tag (or its first 4 KiB), and the small files whole.
+for f in ../testdata/*.mp3 ../testdata/*.mp2; do
+    head -c 4096 "$f" > "corpus/id3/$(basename "$f").head"
+    [ "$(stat -c %s "$f")" -lt 70000 ] && cp -n "$f" corpus/mp3_demux/ || true
 done
 mkdir -p logs
 status=0
