@@ -422,3 +422,265 @@ pub fn encode_one(m: &RtmpMessage, chunk_size: u32) -> Bytes {
     e.write(m, &mut out);
     Bytes::from(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn msg(csid: u32, type_id: u8, ts: u32, len: usize) -> RtmpMessage {
+        RtmpMessage {
+            csid,
+            type_id: MessageType(type_id),
+            timestamp: ts,
+            stream_id: 1,
+            payload: Bytes::from(
+                (0..len)
+                    .map(|i| (i * 31 + csid as usize) as u8)
+                    .collect::<Vec<_>>(),
+            ),
+        }
+    }
+
+    fn decode_all(d: &mut ChunkDecoder, bytes: &[u8], piece: usize) -> Vec<RtmpMessage> {
+        let mut out = Vec::new();
+        for p in bytes.chunks(piece.max(1)) {
+            d.push(p);
+            while let Some(m) = d.next_message().unwrap() {
+                out.push(m);
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn messages_round_trip_across_ids_sizes_timestamps_and_splits() {
+        let messages: Vec<RtmpMessage> = [
+            (2, 9, 0, 0),
+            (3, 8, 1000, 1),
+            (63, 9, 0xFF_FFFE, 300),
+            (64, 9, 0xFF_FFFF, 1000),
+            (319, 8, 0x1234_5678, 4097),
+            (320, 9, u32::MAX, 129),
+            (65599, 8, 7, 20_000),
+        ]
+        .iter()
+        .map(|&(c, t, ts, len)| msg(c, t, ts, len))
+        .collect();
+        for chunk_size in [1u32, 128, 4096, MAX_CHUNK_SIZE] {
+            let mut bytes = Vec::new();
+            let mut e = ChunkEncoder::default();
+            e.set_chunk_size(chunk_size);
+            for m in &messages {
+                e.write(m, &mut bytes);
+            }
+            for piece in [1, 7, 1000, bytes.len()] {
+                let mut d = ChunkDecoder {
+                    chunk_size,
+                    ..ChunkDecoder::default()
+                };
+                assert_eq!(
+                    decode_all(&mut d, &bytes, piece),
+                    messages,
+                    "chunk {chunk_size} piece {piece}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn header_types_carry_deltas_and_type3_may_omit_the_extended_timestamp() {
+        let mut b = Vec::new();
+        // fmt 0: ts 100, len 2, type 8, stream 1.
+        b.extend_from_slice(&[0x04, 0, 0, 100, 0, 0, 2, 8, 1, 0, 0, 0, 0xAA, 0xBB]);
+        // fmt 2: delta 20, same length: ts 120.
+        b.extend_from_slice(&[0x84, 0, 0, 20, 0xCC, 0xDD]);
+        // fmt 3 starting a message: the delta again: ts 140.
+        b.extend_from_slice(&[0xC4, 0xEE, 0xFF]);
+        // fmt 1: delta 1000, len 1, type 9: ts 1140.
+        b.extend_from_slice(&[0x44, 0, 3, 0xE8, 0, 0, 1, 9, 0x11]);
+        let mut d = ChunkDecoder::default();
+        let got: Vec<(u32, u8, Vec<u8>)> = decode_all(&mut d, &b, 1)
+            .into_iter()
+            .map(|m| (m.timestamp, m.type_id.0, m.payload.to_vec()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (100, 8, vec![0xAA, 0xBB]),
+                (120, 8, vec![0xCC, 0xDD]),
+                (140, 8, vec![0xEE, 0xFF]),
+                (1140, 9, vec![0x11])
+            ]
+        );
+        // An extended timestamp whose type-3 continuation does not repeat it.
+        let mut b = vec![
+            0x05, 0xFF, 0xFF, 0xFF, 0, 0, 200, 9, 1, 0, 0, 0, 0x01, 0x00, 0x00, 0x00,
+        ];
+        b.extend(std::iter::repeat_n(7u8, 128));
+        b.push(0xC5);
+        b.extend(std::iter::repeat_n(8u8, 72));
+        let mut d = ChunkDecoder::default();
+        let m = decode_all(&mut d, &b, 5);
+        assert_eq!(m.len(), 1);
+        assert_eq!(m[0].timestamp, 0x0100_0000);
+        assert_eq!(m[0].payload.len(), 200);
+        assert!(m[0].payload[128..].iter().all(|&x| x == 8));
+    }
+
+    #[test]
+    fn hostile_chunk_streams_are_errors_not_allocations() {
+        // Set Chunk Size 0 is an error; 0x7FFFFFFF is accepted and sizes nothing.
+        let mut d = ChunkDecoder::default();
+        d.push(&encode_one(&crate::rtmp::message::set_chunk_size(0), 128));
+        assert!(
+            d.next_message()
+                .unwrap_err()
+                .to_string()
+                .contains("chunk size 0")
+        );
+        let mut d = ChunkDecoder::default();
+        d.push(&encode_one(
+            &crate::rtmp::message::set_chunk_size(0x7FFF_FFFF),
+            128,
+        ));
+        assert!(d.next_message().unwrap().is_some());
+        assert_eq!(d.chunk_size(), 0x7FFF_FFFF);
+        d.push(&[0x04, 0, 0, 0, 0, 0, 3, 8, 1, 0, 0, 0, 1]);
+        assert!(d.next_message().unwrap().is_none());
+        assert!(d.partial_bytes() < 16);
+        // 10,000 chunk streams declaring 16 MiB each, no bodies: the headers after the first
+        // read as its payload and the stream falls apart with an error; nothing was sized by
+        // the declared lengths.
+        let mut d = ChunkDecoder::new(HARD_MAX_MESSAGE_SIZE);
+        let mut e = None;
+        for csid in 64..10_064u32 {
+            let v = csid - 64;
+            d.push(&[
+                1,
+                v as u8,
+                (v >> 8) as u8,
+                0,
+                0,
+                0,
+                0xFF,
+                0xFF,
+                0xFF,
+                9,
+                1,
+                0,
+                0,
+                0,
+            ]);
+            if let Err(x) = d.next_message() {
+                e = Some(x);
+                break;
+            }
+        }
+        assert!(e.is_some());
+        assert!(d.partial_bytes() < 10_000 * 14);
+        // Unfinished messages on more than 64 chunk streams: refused at the 65th.
+        let mut d = ChunkDecoder::new(HARD_MAX_MESSAGE_SIZE);
+        let mut e = None;
+        for csid in 64..200u32 {
+            let v = csid - 64;
+            d.push(&[1, v as u8, (v >> 8) as u8, 0, 0, 0, 0, 1, 0, 9, 1, 0, 0, 0]);
+            d.push(&[0u8; 128]);
+            if let Err(x) = d.next_message() {
+                e = Some(x);
+                break;
+            }
+        }
+        let e = e.unwrap().to_string();
+        assert!(
+            e.contains("chunk streams of 65 exceeds the limit of 64"),
+            "{e}"
+        );
+        // A message larger than the limit.
+        let mut d = ChunkDecoder::default();
+        d.push(&[0x04, 0, 0, 0, 0x80, 0, 1, 9, 1, 0, 0, 0]);
+        assert!(
+            d.next_message()
+                .unwrap_err()
+                .to_string()
+                .contains("message size")
+        );
+        // A length change in the middle of a message.
+        let mut d = ChunkDecoder::default();
+        d.push(&[0x04, 0, 0, 0, 0, 1, 0, 9, 1, 0, 0, 0]);
+        d.push(&[0u8; 128]);
+        assert!(d.next_message().unwrap().is_none());
+        d.push(&[0x44, 0, 0, 0, 0, 0, 50, 9]);
+        assert!(
+            d.next_message()
+                .unwrap_err()
+                .to_string()
+                .contains("length changes")
+        );
+        // Partial messages past 16 MiB across chunk streams: 15.9 MiB messages, 1 MiB chunks.
+        let mut d = ChunkDecoder::new(HARD_MAX_MESSAGE_SIZE);
+        d.chunk_size = 1 << 20;
+        let mb = vec![0u8; 1 << 20];
+        let mut error = None;
+        'outer: for csid in 3..6u8 {
+            for k in 0..15 {
+                if k == 0 {
+                    d.push(&[csid, 0, 0, 0, 0xFF, 0, 0, 9, 1, 0, 0, 0]);
+                } else {
+                    d.push(&[0xC0 | csid]);
+                }
+                d.push(&mb);
+                match d.next_message() {
+                    Ok(m) => assert!(m.is_none()),
+                    Err(e) => {
+                        error = Some(e);
+                        break 'outer;
+                    }
+                }
+            }
+        }
+        assert!(
+            error
+                .unwrap()
+                .to_string()
+                .contains("bytes of unfinished messages"),
+            "partial bytes {}",
+            d.partial_bytes()
+        );
+        assert!(d.partial_bytes() <= MAX_PARTIAL_BYTES);
+        // A first chunk that is not type 0.
+        let mut d = ChunkDecoder::default();
+        d.push(&[0xC7]);
+        assert!(
+            d.next_message()
+                .unwrap_err()
+                .to_string()
+                .contains("header type 3")
+        );
+    }
+
+    #[test]
+    fn abort_drops_the_partial_message() {
+        let mut d = ChunkDecoder::default();
+        d.push(&[0x04, 0, 0, 0, 0, 1, 0, 9, 1, 0, 0, 0]);
+        d.push(&[1u8; 128]);
+        assert!(d.next_message().unwrap().is_none());
+        assert_eq!(d.partial_bytes(), 128);
+        let mut abort = Vec::new();
+        ChunkEncoder::default().write(
+            &RtmpMessage {
+                csid: 2,
+                type_id: MessageType::ABORT,
+                timestamp: 0,
+                stream_id: 0,
+                payload: Bytes::from_static(&[0, 0, 0, 4]),
+            },
+            &mut abort,
+        );
+        d.push(&abort);
+        assert_eq!(
+            d.next_message().unwrap().unwrap().type_id,
+            MessageType::ABORT
+        );
+        assert_eq!(d.partial_bytes(), 0);
+    }
+}

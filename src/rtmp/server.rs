@@ -262,7 +262,9 @@ fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
         let conn_shared = Arc::clone(&shared);
         let spawned = std::thread::Builder::new()
             .name("rtmp-conn".into())
-            .stack_size(256 * 1024)
+            // Only touched pages count towards memory; 1 MiB leaves room for the AMF decoder's
+            // depth limit and the muxers in a debug build.
+            .stack_size(1024 * 1024)
             .spawn(move || {
                 let shared = conn_shared;
                 let id = shared.next_id.fetch_add(1, Ordering::Relaxed);

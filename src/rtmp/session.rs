@@ -555,3 +555,6 @@ impl ServerSession {
         });
     }
 }
+
+#[cfg(test)]
+mod tests;

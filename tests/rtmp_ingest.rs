@@ -1,0 +1,547 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! `muxkit ingest` with real peers: ffmpeg publishing (in real time and not), two at once, one
+//! killed mid-stream, a republish, a name taken twice; `muxkit publish` into muxkit and into
+//! ffmpeg's own RTMP server; and raw-socket abuse while an honest publisher carries on.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use common::*;
+use muxkit::hls::{HlsOptions, PlaylistType};
+use muxkit::rtmp::chunk::ChunkEncoder;
+use muxkit::rtmp::handshake::{ClientHandshake, HandshakeStatus};
+use muxkit::rtmp::{
+    IngestEvent, IngestEventKind, IngestHandle, IngestOptions, IngestServer, MessageType,
+    RtmpMessage,
+};
+
+struct Server {
+    handle: Option<IngestHandle>,
+    events: Arc<Mutex<Vec<IngestEvent>>>,
+    out: PathBuf,
+    _tmp: TempDir,
+}
+
+impl Server {
+    fn start(name: &str, kind: PlaylistType, tweak: impl FnOnce(&mut IngestOptions)) -> Server {
+        let tmp = TempDir::new(name);
+        let out = tmp.path().join("out");
+        let mut options = IngestOptions::new(&out);
+        options.hls = HlsOptions {
+            playlist_type: kind,
+            target_duration: 2.0,
+            list_size: 3,
+            ..HlsOptions::default()
+        };
+        tweak(&mut options);
+        let events = Arc::new(Mutex::new(Vec::new()));
+        let sink = Arc::clone(&events);
+        let server = IngestServer::bind("127.0.0.1:0".parse().unwrap(), options, move |e| {
+            sink.lock().unwrap().push(e)
+        })
+        .unwrap();
+        Server {
+            handle: Some(server.spawn().unwrap()),
+            events,
+            out,
+            _tmp: tmp,
+        }
+    }
+
+    fn addr(&self) -> SocketAddr {
+        self.handle.as_ref().unwrap().local_addr()
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("rtmp://{}/{path}", self.addr())
+    }
+
+    fn playlist(&self, app_stream: &str) -> PathBuf {
+        self.out.join(app_stream).join("index.m3u8")
+    }
+
+    fn events(&self) -> Vec<IngestEventKind> {
+        self.events
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|e| e.kind.clone())
+            .collect()
+    }
+
+    /// Waits until `done` holds for the events (or panics after `secs`).
+    fn wait_for(&self, secs: u64, what: &str, done: impl Fn(&[IngestEventKind]) -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        while Instant::now() < deadline {
+            if done(&self.events()) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("timed out waiting for {what}: {:#?}", self.events());
+    }
+
+    fn unpublished(&self, name: &str) -> usize {
+        self.events()
+            .iter()
+            .filter(|e| matches!(e, IngestEventKind::Unpublished { name: n, .. } if n == name))
+            .count()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(h) = self.handle.take() {
+            h.stop();
+        }
+    }
+}
+
+fn ffmpeg_publish(src: &Path, url: &str, realtime: bool) -> Child {
+    let mut c = Command::new("ffmpeg");
+    c.args(["-nostdin", "-v", "error"]);
+    if realtime {
+        c.arg("-re");
+    }
+    c.arg("-i")
+        .arg(src)
+        .args(["-c", "copy", "-f", "flv"])
+        .arg(url)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    c.spawn().unwrap()
+}
+
+fn wait_ok(child: Child) {
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    let real: Vec<&str> = err
+        .lines()
+        .filter(|l| !l.contains("Failed to update header"))
+        .collect();
+    assert!(out.status.success() && real.is_empty(), "ffmpeg: {err}");
+}
+
+fn source() -> PathBuf {
+    testdata().join("source.flv")
+}
+
+/// Every listed segment exists and is whole TS; returns the playlist.
+fn check_listed(index: &Path) -> m3u8_rs::MediaPlaylist {
+    let pl = read_media_playlist(index);
+    for s in &pl.segments {
+        let data = std::fs::read(index.parent().unwrap().join(&s.uri))
+            .unwrap_or_else(|e| panic!("{} listed but missing: {e}", s.uri));
+        assert!(
+            !data.is_empty() && data.len() % 188 == 0,
+            "{} is not whole",
+            s.uri
+        );
+    }
+    pl
+}
+
+#[test]
+fn ffmpeg_in_real_time_gives_a_sliding_live_playlist() {
+    if !have_ffmpeg("ffmpeg_in_real_time_gives_a_sliding_live_playlist") {
+        return;
+    }
+    let server = Server::start("rtmp-live", PlaylistType::Live, |o| o.hls.list_size = 2);
+    let child = ffmpeg_publish(&source(), &server.url("live/test"), true);
+    let index = server.playlist("live/test");
+    let mut sequences = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while server.unpublished("live/test") == 0 && Instant::now() < deadline {
+        if let Ok(text) = std::fs::read(&index) {
+            let pl = parse_media_playlist(&text).expect("the live playlist always parses");
+            assert!(pl.segments.len() <= 2);
+            sequences.push(pl.media_sequence);
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    wait_ok(child);
+    sequences.push(read_media_playlist(&index).media_sequence);
+    sequences.dedup();
+    assert!(sequences.len() >= 3, "the window slid: {sequences:?}");
+    let pl = check_listed(&index);
+    assert!(pl.end_list);
+    assert!(ffprobe_complaints(&index).is_empty());
+    let ev = server.events();
+    assert!(
+        ev.iter()
+            .any(|e| matches!(e, IngestEventKind::Connected { app } if app == "live"))
+    );
+    assert!(
+        ev.iter()
+            .any(|e| matches!(e, IngestEventKind::Publishing { name, .. } if name == "live/test"))
+    );
+}
+
+#[test]
+fn event_mode_publishes_decode_to_the_source_frames_two_at_once() {
+    if !have_ffmpeg("event_mode_publishes_decode_to_the_source_frames_two_at_once") {
+        return;
+    }
+    let server = Server::start("rtmp-event", PlaylistType::Event, |_| {});
+    let a = ffmpeg_publish(&source(), &server.url("live/a"), false);
+    let b = ffmpeg_publish(&source(), &server.url("live/b"), false);
+    wait_ok(a);
+    wait_ok(b);
+    server.wait_for(10, "both unpublished", |_| {
+        server.unpublished("live/a") == 1 && server.unpublished("live/b") == 1
+    });
+    let want = frame_hashes(&source());
+    for name in ["live/a", "live/b"] {
+        let index = server.playlist(name);
+        let pl = check_listed(&index);
+        assert!(pl.end_list && pl.playlist_type == Some(m3u8_rs::MediaPlaylistType::Event));
+        let c = ffprobe_complaints(&index);
+        assert!(c.is_empty(), "{name}: {c}");
+        assert_eq!(frame_hashes(&index), want, "{name}: decoded frames differ");
+    }
+}
+
+#[test]
+fn a_killed_publisher_leaves_a_valid_playlist_and_a_republish_continues_it() {
+    if !have_ffmpeg("a_killed_publisher_leaves_a_valid_playlist_and_a_republish_continues_it") {
+        return;
+    }
+    let server = Server::start("rtmp-kill", PlaylistType::Event, |_| {});
+    let mut child = ffmpeg_publish(&source(), &server.url("live/k"), true);
+    let index = server.playlist("live/k");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !(index.exists() && read_media_playlist(&index).segments.len() >= 2) {
+        assert!(Instant::now() < deadline, "no segments");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    child.kill().unwrap();
+    let _ = child.wait();
+    server.wait_for(15, "the killed publish to end", |_| {
+        server.unpublished("live/k") == 1
+    });
+    let first = check_listed(&index);
+    assert!(first.end_list, "ENDLIST after the publisher vanished");
+    let first_count = first.segments.len();
+    // A republish of the same name carries the playlist on after a discontinuity.
+    wait_ok(ffmpeg_publish(&source(), &server.url("live/k"), false));
+    server.wait_for(10, "the republish to end", |_| {
+        server.unpublished("live/k") == 2
+    });
+    let pl = check_listed(&index);
+    assert!(pl.segments.len() > first_count);
+    assert!(
+        pl.segments[first_count].discontinuity,
+        "{:?}",
+        pl.segments[first_count]
+    );
+    assert_eq!(
+        pl.segments.iter().filter(|s| s.discontinuity).count(),
+        1,
+        "exactly one discontinuity"
+    );
+    assert_eq!(
+        pl.segments[..first_count],
+        first.segments[..],
+        "the old segments stay listed"
+    );
+    assert!(server.events().iter().any(|e| matches!(
+        e,
+        IngestEventKind::Publishing {
+            republish: true,
+            ..
+        }
+    )));
+    let c = ffprobe_complaints(&index);
+    assert!(c.is_empty(), "{c}");
+}
+
+#[test]
+fn the_same_name_twice_gets_badname_and_the_first_goes_on() {
+    if !have_ffmpeg("the_same_name_twice_gets_badname_and_the_first_goes_on") {
+        return;
+    }
+    let server = Server::start("rtmp-dup", PlaylistType::Event, |_| {});
+    let first = ffmpeg_publish(&source(), &server.url("live/dup"), true);
+    server.wait_for(10, "the first publish", |ev| {
+        ev.iter()
+            .any(|e| matches!(e, IngestEventKind::Publishing { .. }))
+    });
+    let second = ffmpeg_publish(&source(), &server.url("live/dup"), false);
+    let out = second.wait_with_output().unwrap();
+    assert!(!out.status.success(), "the second publisher must fail");
+    assert!(server.events().iter().any(|e| matches!(e,
+        IngestEventKind::Refused { reason } if reason.contains("already being published"))));
+    wait_ok(first);
+    server.wait_for(10, "the first to end", |_| {
+        server.unpublished("live/dup") == 1
+    });
+    assert_eq!(
+        frame_hashes(&server.playlist("live/dup")),
+        frame_hashes(&source())
+    );
+}
+
+#[test]
+fn muxkit_publish_into_muxkit_and_into_ffmpeg() {
+    if !have_ffmpeg("muxkit_publish_into_muxkit_and_into_ffmpeg") {
+        return;
+    }
+    let server = Server::start("rtmp-pub", PlaylistType::Event, |_| {});
+    let st = Command::new(muxkit_bin())
+        .args(["publish", "--fast"])
+        .arg(source())
+        .arg(server.url("live/p"))
+        .status()
+        .unwrap();
+    assert!(st.success());
+    server.wait_for(10, "unpublish", |_| server.unpublished("live/p") == 1);
+    assert_eq!(
+        frame_hashes(&server.playlist("live/p")),
+        frame_hashes(&source())
+    );
+    // Into ffmpeg's own listening server, in real time, from a TS (anything muxkit reads).
+    let tmp = TempDir::new("rtmp-ffmpeg-listen");
+    let out = tmp.path().join("got.flv");
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let url = format!("rtmp://127.0.0.1:{port}/live/x");
+    let mut listener = Command::new("ffmpeg")
+        .args(["-nostdin", "-v", "error", "-y", "-listen", "1", "-i"])
+        .arg(&url)
+        .args(["-c", "copy"])
+        .arg(&out)
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let ts = testdata().join("source_bframes.ts");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let st = Command::new(muxkit_bin())
+            .args(["publish"])
+            .arg(&ts)
+            .arg(&url)
+            .output()
+            .unwrap();
+        if st.status.success() {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{}",
+            String::from_utf8_lossy(&st.stderr)
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let _ = listener.wait();
+    assert_eq!(frame_hashes(&out), frame_hashes(&ts));
+}
+
+/// A raw client past the handshake.
+fn raw_client(addr: SocketAddr) -> TcpStream {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let mut hs = ClientHandshake::new(9);
+    s.write_all(&hs.take_output()).unwrap();
+    let mut buf = [0u8; 4096];
+    loop {
+        let n = s.read(&mut buf).unwrap();
+        assert!(n > 0, "server closed during the handshake");
+        if let HandshakeStatus::Done(_) = hs.push(&buf[..n]).unwrap() {
+            break;
+        }
+    }
+    s.write_all(&hs.take_output()).unwrap();
+    s
+}
+
+fn chunks(m: RtmpMessage) -> Vec<u8> {
+    let mut b = Vec::new();
+    ChunkEncoder::default().write(&m, &mut b);
+    b
+}
+
+/// Whether the server closed `s` (EOF or reset within `secs`); what it sends meanwhile is read
+/// and dropped.
+fn closed_within(s: &mut TcpStream, secs: u64) -> bool {
+    s.set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    let mut buf = [0u8; 4096];
+    while Instant::now() < deadline {
+        match s.read(&mut buf) {
+            Ok(0) => return true,
+            Ok(_) => {}
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) => {}
+            Err(_) => return true,
+        }
+    }
+    false
+}
+
+fn rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+#[test]
+fn abusive_clients_are_cut_off_and_an_honest_publisher_is_unaffected() {
+    if !have_ffmpeg("abusive_clients_are_cut_off_and_an_honest_publisher_is_unaffected") {
+        return;
+    }
+    let server = Server::start("rtmp-abuse", PlaylistType::Event, |o| {
+        o.handshake_timeout = Duration::from_secs(2);
+        o.publish_timeout = Duration::from_secs(4);
+        o.idle_timeout = Duration::from_secs(2);
+    });
+    let addr = server.addr();
+    let honest = ffmpeg_publish(&source(), &server.url("live/honest"), true);
+    let rss_before = rss_kib();
+    // C0 not 3.
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.write_all(&[6; 1537]).unwrap();
+    assert!(closed_within(&mut s, 3), "c0 = 6 must be refused");
+    // The handshake byte by byte works.
+    let mut s = TcpStream::connect(addr).unwrap();
+    let mut hs = ClientHandshake::new(1);
+    for b in hs.take_output() {
+        s.write_all(&[b]).unwrap();
+    }
+    let mut got = 0;
+    let mut buf = [0u8; 4096];
+    s.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
+    while got < 3073 {
+        got += s.read(&mut buf).unwrap();
+    }
+    assert_eq!(got, 3073);
+    // Slowloris: one byte every 0.5 s never finishes the handshake in time.
+    let mut s = TcpStream::connect(addr).unwrap();
+    let start = Instant::now();
+    let mut dropped = false;
+    for _ in 0..20 {
+        if s.write_all(&[3]).is_err() {
+            dropped = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    assert!(dropped || closed_within(&mut s, 2), "slowloris survived");
+    assert!(start.elapsed() < Duration::from_secs(9));
+    // Set Chunk Size 0.
+    let mut s = raw_client(addr);
+    s.write_all(&chunks(muxkit::rtmp::message::set_chunk_size(0)))
+        .unwrap();
+    assert!(closed_within(&mut s, 3), "chunk size 0");
+    // Set Chunk Size 0x7FFFFFFF, then a small message: fine, nothing sized by it.
+    let mut s = raw_client(addr);
+    s.write_all(&chunks(muxkit::rtmp::message::set_chunk_size(0x7FFF_FFFF)))
+        .unwrap();
+    // 10,000 chunk stream ids each declaring 16 MiB, no bodies.
+    let mut s2 = raw_client(addr);
+    let mut flood = Vec::new();
+    for v in 0..10_000u32 {
+        flood.extend_from_slice(&[
+            1,
+            v as u8,
+            (v >> 8) as u8,
+            0,
+            0,
+            0,
+            0xFF,
+            0xFF,
+            0xFF,
+            9,
+            1,
+            0,
+            0,
+            0,
+        ]);
+    }
+    let _ = s2.write_all(&flood);
+    assert!(closed_within(&mut s2, 3), "chunk stream flood");
+    // A message length change mid-message.
+    let mut s3 = raw_client(addr);
+    let mut b = vec![0x04, 0, 0, 0, 0, 1, 0, 9, 1, 0, 0, 0];
+    b.extend([0u8; 128]);
+    b.extend([0x44, 0, 0, 0, 0, 0, 50, 9]);
+    s3.write_all(&b).unwrap();
+    assert!(closed_within(&mut s3, 3), "length change");
+    // connect nested 100,000 deep, and a strict array claiming 2^32-1 items.
+    for payload in [
+        {
+            let mut d = vec![2, 0, 7];
+            d.extend(b"connect");
+            d.extend([0, 0x3F, 0xF0, 0, 0, 0, 0, 0, 0]);
+            d.extend(std::iter::repeat_n([0x0A, 0, 0, 0, 1], 100_000).flatten());
+            d
+        },
+        {
+            let mut d = vec![2, 0, 7];
+            d.extend(b"connect");
+            d.extend([
+                0, 0x3F, 0xF0, 0, 0, 0, 0, 0, 0, 0x0A, 0xFF, 0xFF, 0xFF, 0xFF,
+            ]);
+            d
+        },
+    ] {
+        let mut s = raw_client(addr);
+        let m = RtmpMessage {
+            csid: 3,
+            type_id: MessageType::COMMAND_AMF0,
+            timestamp: 0,
+            stream_id: 0,
+            payload: payload.into(),
+        };
+        s.write_all(&chunks(m)).unwrap();
+        assert!(closed_within(&mut s, 3), "hostile amf");
+    }
+    // An unsafe stream name: refused, nothing written outside the folder.
+    let st = Command::new(muxkit_bin())
+        .args(["publish", "--fast"])
+        .arg(source())
+        .arg(server.url("live/../../etc"))
+        .output()
+        .unwrap();
+    assert!(!st.status.success());
+    assert!(String::from_utf8_lossy(&st.stderr).contains("BadName"));
+    assert!(!server.out.join("etc").exists() && !server.out.parent().unwrap().join("etc").exists());
+    // A client that connects and never publishes is dropped at the publish deadline.
+    let mut idle = raw_client(addr);
+    assert!(closed_within(&mut idle, 6), "publish deadline");
+    drop(s);
+    wait_ok(honest);
+    server.wait_for(10, "the honest publish to end", |_| {
+        server.unpublished("live/honest") == 1
+    });
+    assert_eq!(
+        frame_hashes(&server.playlist("live/honest")),
+        frame_hashes(&source())
+    );
+    // Memory stayed bounded (the 16 MiB claims never became allocations).
+    let grown = rss_kib().saturating_sub(rss_before);
+    assert!(grown < 64 * 1024, "rss grew {grown} KiB");
+    assert!(
+        server
+            .events()
+            .iter()
+            .any(|e| matches!(e, IngestEventKind::Error { .. }))
+    );
+}
