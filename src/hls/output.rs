@@ -181,21 +181,15 @@ impl DirectoryStore {
 }
 
 impl SegmentStore for DirectoryStore {
-    type Writer = std::io::BufWriter<AtomicFile>;
+    // Unbuffered: the TS muxer hands over whole blocks already.
+    type Writer = AtomicFile;
 
     fn create(&mut self, name: &str) -> Result<Self::Writer> {
-        Ok(std::io::BufWriter::with_capacity(
-            1 << 20,
-            AtomicFile::create(&self.dir.join(name))?,
-        ))
+        AtomicFile::create(&self.dir.join(name))
     }
 
     fn commit(&mut self, writer: Self::Writer) -> Result<()> {
-        let file = writer.into_inner().map_err(|e| Error::Io {
-            context: "writing a segment",
-            source: e.into_error(),
-        })?;
-        file.commit()
+        writer.commit()
     }
 
     fn write_playlist(&mut self, name: &str, bytes: &[u8]) -> Result<()> {

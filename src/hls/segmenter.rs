@@ -41,6 +41,10 @@ pub struct HlsOptions {
     pub playlist_name: String,
     /// The TS muxer's choices.
     pub ts: TsMuxOptions,
+    /// Bytes of TS collected before they are written to the segment file (see
+    /// [`BlockWriter::with_block_size`]): 1 MiB for conversions; a server with many small live
+    /// streams uses less.
+    pub write_block_size: usize,
 }
 
 impl Default for HlsOptions {
@@ -53,6 +57,7 @@ impl Default for HlsOptions {
             segment_pattern: "segment_%05d.ts".into(),
             playlist_name: "index.m3u8".into(),
             ts: TsMuxOptions::default(),
+            write_block_size: crate::io::BLOCK_SIZE,
         }
     }
 }
@@ -163,7 +168,8 @@ pub struct HlsSegmenter<S: SegmentStore> {
 impl<S: SegmentStore> HlsSegmenter<S> {
     /// A segmenter writing into `store` on the caller's thread.
     pub fn new(store: S, options: HlsOptions) -> HlsSegmenter<S> {
-        HlsSegmenter::with_writer(BlockWriter::new(StoreSink::new(store)), options)
+        let out = BlockWriter::new(StoreSink::new(store)).with_block_size(options.write_block_size);
+        HlsSegmenter::with_writer(out, options)
     }
 
     /// A segmenter whose writes (segment bytes, commits, playlists, deletions) happen on a
@@ -175,7 +181,9 @@ impl<S: SegmentStore> HlsSegmenter<S> {
         S: Send + 'static,
         S::Writer: Send + 'static,
     {
-        HlsSegmenter::with_writer(BlockWriter::write_behind(StoreSink::new(store)), options)
+        let out = BlockWriter::write_behind(StoreSink::new(store))
+            .with_block_size(options.write_block_size);
+        HlsSegmenter::with_writer(out, options)
     }
 
     fn with_writer(out: BlockWriter<StoreSink<S>>, options: HlsOptions) -> HlsSegmenter<S> {

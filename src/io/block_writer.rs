@@ -23,9 +23,9 @@ pub const BLOCK_SIZE: usize = 1 << 20;
 /// slow write, few enough that the queue holds at most a few MiB.
 pub const BLOCKS_IN_FLIGHT: usize = 3;
 
-/// A block is a little larger than [`BLOCK_SIZE`] so the write that crosses the mark does not
-/// reallocate.
-const BLOCK_CAPACITY: usize = BLOCK_SIZE + 64 * 1024;
+/// A block's allocation is a little larger than its size so the write that crosses the mark
+/// does not reallocate.
+const BLOCK_SLACK: usize = 64 * 1024;
 
 /// Work for the sink, run in order with the blocks (see [`BlockWriter::run`]).
 pub type SinkJob<W> = Box<dyn FnOnce(&mut W) -> Result<()> + Send>;
@@ -124,6 +124,8 @@ pub struct BlockWriter<W: Write> {
     spare: Vec<Vec<u8>>,
     /// Blocks that exist: the current one, spares and those in flight.
     blocks: usize,
+    /// Bytes collected before a block is written.
+    block_size: usize,
 }
 
 impl<W: Write> BlockWriter<W> {
@@ -145,12 +147,24 @@ impl<W: Write> BlockWriter<W> {
 
     fn with_mode(mode: Mode<W>) -> BlockWriter<W> {
         BlockWriter {
-            buf: Vec::with_capacity(BLOCK_CAPACITY),
+            buf: Vec::new(),
             mode,
             context: "writing output",
             spare: Vec::new(),
             blocks: 1,
+            block_size: BLOCK_SIZE,
         }
+    }
+
+    /// Writes blocks of `size` bytes instead of [`BLOCK_SIZE`]: a live stream of a few hundred
+    /// kb/s, one of a thousand on a server, keeps less of each segment in memory this way.
+    pub fn with_block_size(mut self, size: usize) -> BlockWriter<W> {
+        self.block_size = size.clamp(4096, BLOCK_SIZE);
+        self
+    }
+
+    fn capacity(&self) -> usize {
+        self.block_size + BLOCK_SLACK.min(self.block_size)
     }
 
     /// Names what the writes are for in their errors ("writing ts").
@@ -160,13 +174,16 @@ impl<W: Write> BlockWriter<W> {
 
     /// The block being filled.
     pub fn buf(&mut self) -> &mut Vec<u8> {
+        if self.buf.capacity() == 0 {
+            self.buf.reserve(self.capacity());
+        }
         &mut self.buf
     }
 
     /// Writes the block if it is full.
     #[inline]
     pub fn maybe_write(&mut self) -> Result<()> {
-        if self.buf.len() >= BLOCK_SIZE {
+        if self.buf.len() >= self.block_size {
             self.write_block()?;
         }
         Ok(())
@@ -175,7 +192,7 @@ impl<W: Write> BlockWriter<W> {
     /// Appends `data`; a large payload on an inline writer goes straight to the sink instead of
     /// through the block (one copy fewer).
     pub fn write_large(&mut self, data: &[u8]) -> Result<()> {
-        if data.len() >= BLOCK_SIZE / 4 {
+        if data.len() >= self.block_size / 4 {
             if let Mode::Inline(sink) = &mut self.mode {
                 let context = self.context;
                 let io = |source| Error::Io { context, source };
@@ -203,7 +220,8 @@ impl<W: Write> BlockWriter<W> {
                 return Ok(());
             }
             Mode::Behind { worker, .. } => {
-                if let Some(next) = next_block(worker, &mut self.spare, &mut self.blocks) {
+                let capacity = self.block_size + BLOCK_SLACK.min(self.block_size);
+                if let Some(next) = next_block(worker, &mut self.spare, &mut self.blocks, capacity) {
                     let block = std::mem::replace(&mut self.buf, next);
                     if worker.tx.send(Msg::Block(block)).is_ok() {
                         return Ok(());
@@ -343,6 +361,7 @@ fn next_block<W>(
     worker: &Worker<W>,
     spare: &mut Vec<Vec<u8>>,
     blocks: &mut usize,
+    capacity: usize,
 ) -> Option<Vec<u8>> {
     if worker.failed.load(Ordering::Acquire) {
         return None;
@@ -355,7 +374,7 @@ fn next_block<W>(
     }
     if *blocks < BLOCKS_IN_FLIGHT + 2 {
         *blocks += 1;
-        return Some(Vec::with_capacity(BLOCK_CAPACITY));
+        return Some(Vec::with_capacity(capacity));
     }
     worker.empty.recv().ok()
 }

@@ -36,6 +36,13 @@ pub const IDLE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Default connection limit.
 pub const DEFAULT_MAX_CONNECTIONS: usize = 1000;
 
+/// Bytes read from a socket at a time: a live stream sends a few KiB per frame.
+const READ_BUFFER: usize = 16 * 1024;
+
+/// TS bytes a live stream's segmenter collects before writing to the segment file: with a
+/// thousand publishers, 1 MiB blocks would hold whole segments in memory.
+pub const LIVE_WRITE_BLOCK: usize = 64 * 1024;
+
 /// How long a read waits before the deadlines are checked again.
 const POLL: Duration = Duration::from_millis(500);
 
@@ -67,6 +74,7 @@ impl IngestOptions {
             out_dir: out_dir.into(),
             hls: HlsOptions {
                 playlist_type: PlaylistType::Live,
+                write_block_size: LIVE_WRITE_BLOCK,
                 ..HlsOptions::default()
             },
             record: false,
@@ -358,7 +366,7 @@ impl Connection {
         let mut session =
             ServerSession::new(self.shared.options.session.clone(), self.id ^ 0x9E37_79B9);
         let mut handshaken = false;
-        let mut buf = vec![0u8; 64 * 1024];
+        let mut buf = vec![0u8; READ_BUFFER];
         let shared = Arc::clone(&self.shared);
         let options = &shared.options;
         loop {

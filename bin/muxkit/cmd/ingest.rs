@@ -92,7 +92,7 @@ pub fn run(args: IngestArgs) -> muxkit::Result<()> {
             LiveType::Live => PlaylistType::Live,
             LiveType::Event => PlaylistType::Event,
         },
-        ..HlsOptions::default()
+        ..options.hls.clone()
     };
     options.record = args.record;
     options.max_connections = args.max_connections;

@@ -19,6 +19,10 @@ pub struct PublishArgs {
     /// generator for `muxkit ingest`.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub streams: u32,
+    /// With --streams: milliseconds between starting one publish and the next, so a thousand
+    /// do not knock at once (a server's accept queue holds 128).
+    #[arg(long, default_value_t = 10)]
+    pub ramp_ms: u64,
 }
 
 fn stream_url(url: &str, i: u32) -> String {
@@ -43,7 +47,9 @@ pub fn run(args: PublishArgs) -> muxkit::Result<()> {
             let input = args.input.clone();
             let url = stream_url(&args.url, i);
             let realtime = !args.fast;
+            let delay = std::time::Duration::from_millis(args.ramp_ms * u64::from(i));
             std::thread::spawn(move || -> muxkit::Result<()> {
+                std::thread::sleep(delay);
                 let probed = probe(InputPath::from_arg(&input))?;
                 let mut d = open_demuxer(probed, OpenOptions::default())?;
                 muxkit::rtmp::publish(&mut *d, &url, realtime, u64::from(i) + 1)?;

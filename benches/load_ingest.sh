@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# benches/load_ingest.sh: N concurrent real-time publishers into `muxkit ingest` with live HLS.
+#
+#   benches/load_ingest.sh [N] [SECONDS]        (default 1000 publishers, 60 s)
+#
+# Publishes testdata/bench/load.flv (~600 kb/s: 640x360 H.264 + AAC, 2 s GOP; made here once)
+# with `muxkit publish --streams N` at real-time pace to a `muxkit ingest` on loopback writing
+# live HLS (2 s segments, window 6) into testdata/bench/ingest-out/. Over the steady part of the
+# run (from a quarter to the end) it samples the server's CPU (utime+stime from /proc) and its
+# RSS and RssAnon, and prints CPU in cores and RSS per publisher (minus the idle server's).
+# Target (issue 7): 1000 publishers with the server at most one core and at most 256 KiB of RSS
+# per publisher beyond the buffered segment data.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=benches/lib.sh
+. "$here/lib.sh"
+cd "$BENCH_ROOT"
+require_muxkit
+require_tool "$FFMPEG"
+
+n=${1:-1000}
+secs=${2:-60}
+load=testdata/bench/load.flv
+if [[ ! -s $load ]]; then
+    mkdir -p testdata/bench
+    "$FFMPEG" -hide_banner -loglevel error -nostdin -y \
+        -f lavfi -i "testsrc2=size=640x360:rate=25" \
+        -f lavfi -i "aevalsrc=exprs=0.3*sin(2*PI*(300+40*t)*t)|0.3*sin(2*PI*(500-20*t)*t):s=44100" \
+        -t "$secs" -c:v libx264 -preset veryfast -b:v 500k -maxrate 550k -bufsize 1000k -g 50 \
+        -keyint_min 50 -sc_threshold 0 -pix_fmt yuv420p -c:a aac -b:a 64k -ar 44100 -ac 2 \
+        -f flv "$load"
+fi
+out=testdata/bench/ingest-out
+rm -rf "$out"
+ulimit -n 65536 2>/dev/null || true
+port=$((20000 + RANDOM % 20000))
+"$MUXKIT" ingest --listen "127.0.0.1:$port" --out "$out" --hls-time 2 --hls-list-size 6 \
+    --max-connections $((n + 10)) 2>/dev/null &
+server=$!
+trap 'kill $server 2>/dev/null || true' EXIT
+sleep 1
+status_kib() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+idle_rss=$(status_kib $server VmRSS)
+idle_anon=$(status_kib $server RssAnon)
+start=$(date +%s)
+"$MUXKIT" publish --streams "$n" "$load" "rtmp://127.0.0.1:$port/live/s" 2>/tmp/load_publish.err &
+pub=$!
+warm=$((secs / 4))
+sleep "$warm"
+t0=$(date +%s%N); c0=$(cpu_ticks $server)
+peak_rss=0; peak_anon=0; samples=0
+while kill -0 $pub 2>/dev/null; do
+    r=$(status_kib $server VmRSS); a=$(status_kib $server RssAnon)
+    ((r > peak_rss)) && peak_rss=$r
+    ((a > peak_anon)) && peak_anon=$a
+    samples=$((samples + 1))
+    conns=$(ls "$out/live" 2>/dev/null | wc -l)
+    sleep 1
+    if (($(date +%s) - start > secs - 2)); then break; fi
+done
+t1=$(date +%s%N); c1=$(cpu_ticks $server)
+wait $pub || true
+hz=$(getconf CLK_TCK)
+playlists=$(find "$out/live" -name index.m3u8 | wc -l)
+ended=$(grep -l EXT-X-ENDLIST "$out"/live/*/index.m3u8 2>/dev/null | wc -l)
+echo "publishers: $n requested, $conns streams seen, $playlists playlists, $ended ended"
+awk -v c0="$c0" -v c1="$c1" -v t0="$t0" -v t1="$t1" -v hz="$hz" \
+    'BEGIN { printf "server cpu: %.2f cores over %.0f s of steady state\n", (c1 - c0) / hz / ((t1 - t0) / 1e9), (t1 - t0) / 1e9 }'
+awk -v r="$peak_rss" -v a="$peak_anon" -v ir="$idle_rss" -v ia="$idle_anon" -v n="$n" \
+    'BEGIN { printf "server rss: peak %.1f MiB (idle %.1f), rss_anon peak %.1f MiB; per publisher %.0f KiB rss, %.0f KiB anon\n", r / 1024, ir / 1024, a / 1024, (r - ir) / n, (a - ia) / n }'
+if [[ -s /tmp/load_publish.err ]]; then
+    echo "publisher errors: $(wc -l < /tmp/load_publish.err) (first: $(head -1 /tmp/load_publish.err))"
+fi
