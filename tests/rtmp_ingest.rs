@@ -545,3 +545,37 @@ fn abusive_clients_are_cut_off_and_an_honest_publisher_is_unaffected() {
             .any(|e| matches!(e, IngestEventKind::Error { .. }))
     );
 }
+
+#[test]
+fn record_keeps_the_whole_publish_as_flv_and_a_vod_playlist() {
+    if !have_ffmpeg("record_keeps_the_whole_publish_as_flv_and_a_vod_playlist") {
+        return;
+    }
+    let server = Server::start("rtmp-record", PlaylistType::Live, |o| o.record = true);
+    wait_ok(ffmpeg_publish(&source(), &server.url("live/rec"), false));
+    server.wait_for(10, "unpublish", |_| server.unpublished("live/rec") == 1);
+    let dir = server.out.join("live/rec");
+    let mut flv = None;
+    let mut vod = None;
+    for e in std::fs::read_dir(&dir).unwrap() {
+        let p = e.unwrap().path();
+        let name = p.file_name().unwrap().to_string_lossy().into_owned();
+        if name.starts_with("record_") && name.ends_with(".flv") {
+            flv = Some(p);
+        } else if name.starts_with("record_") && p.is_dir() {
+            vod = Some(p.join("index.m3u8"));
+        }
+    }
+    let (flv, vod) = (
+        flv.expect("a recorded flv"),
+        vod.expect("a recorded vod playlist"),
+    );
+    let want = frame_hashes(&source());
+    for f in [&flv, &vod] {
+        let c = ffprobe_complaints(f);
+        assert!(c.is_empty(), "{}: {c}", f.display());
+        assert_eq!(frame_hashes(f), want, "{}", f.display());
+    }
+    let pl = read_media_playlist(&vod);
+    assert!(pl.end_list && pl.playlist_type == Some(m3u8_rs::MediaPlaylistType::Vod));
+}
