@@ -7,6 +7,7 @@ use std::path::Path;
 
 use crate::audio_es::{AudioEsFormat, AudioEsMuxer};
 use crate::error::{Error, Result};
+use crate::f4v::mux::{Mp4Brand, Mp4Planner, Mp4Writer};
 use crate::flv::{FlvMuxOptions, FlvMuxer};
 use crate::hls::{DirectoryStore, HlsOptions, HlsSegmenter};
 use crate::io::{AtomicFile, BlockWriter, Unseekable};
@@ -29,6 +30,10 @@ pub enum OutputFormat {
     Mp3,
     /// A raw AAC file in ADTS frames (the input's AAC track).
     Aac,
+    /// MP4 (ISO base media, `isom` brand).
+    Mp4,
+    /// Adobe F4V (the same structure, `f4v ` brand).
+    F4v,
 }
 
 impl OutputFormat {
@@ -49,6 +54,8 @@ impl OutputFormat {
             "ts" => Some(OutputFormat::Ts),
             "mp3" | "mp2" => Some(OutputFormat::Mp3),
             "aac" | "adts" => Some(OutputFormat::Aac),
+            "mp4" | "m4v" | "m4a" => Some(OutputFormat::Mp4),
+            "f4v" => Some(OutputFormat::F4v),
             "m3u8" => Some(OutputFormat::Hls),
             _ => None,
         }
@@ -84,18 +91,24 @@ pub fn convert(
         .or_else(|| OutputFormat::from_path(output))
         .ok_or_else(|| {
             Error::Unsupported(format!(
-                "cannot tell the output format from {:?}: use a known extension (.flv, .ts, .mp3, .aac, .m3u8) or a folder",
+                "cannot tell the output format from {:?}: use a known extension (.flv, .ts, .mp4, .f4v, .mp3, .aac, .m3u8) or a folder",
                 output
             ))
         })?;
-    let probed = probe(input)?;
-    let mut demuxer = open_demuxer(
-        probed,
-        OpenOptions {
-            strict: options.strict,
-        },
-    )?;
+    let open = OpenOptions {
+        strict: options.strict,
+    };
+    let probed = probe(input.clone())?;
+    let mut demuxer = open_demuxer(probed, open)?;
     match format {
+        OutputFormat::Mp4 | OutputFormat::F4v => {
+            let brand = if format == OutputFormat::F4v {
+                Mp4Brand::F4v
+            } else {
+                Mp4Brand::Mp4
+            };
+            convert_mp4(input, demuxer, output, to_stdout, brand, open)
+        }
         OutputFormat::Flv => {
             let flv_options = FlvMuxOptions {
                 keyframe_index: options.flv_keyframe_index,
@@ -172,6 +185,48 @@ pub fn convert(
             }
         }
     }
+}
+
+/// MP4/F4V: `moov` first when the input can be read twice (a file: a first pass collects every
+/// sample's size and times, the second streams the data after `moov`); from stdin, `moov` at
+/// the end of a seekable output.
+fn convert_mp4(
+    input: InputPath<'_>,
+    mut demuxer: Box<dyn Demuxer>,
+    output: &Path,
+    to_stdout: bool,
+    brand: Mp4Brand,
+    open: OpenOptions,
+) -> Result<RemuxStats> {
+    let remux = |d: &mut dyn Demuxer, m: &mut dyn crate::media::Muxer| {
+        remux_with(d, m, RemuxOptions::default())
+    };
+    if matches!(input, InputPath::File(_)) {
+        let mut planner = Mp4Planner::new(brand);
+        remux(&mut *demuxer, &mut planner)?;
+        let plan = planner.into_plan();
+        let mut again = open_demuxer(probe(input)?, open)?;
+        if to_stdout {
+            let out = BlockWriter::new(Unseekable(std::io::stdout().lock()));
+            let mut m = Mp4Writer::planned(out, plan);
+            return remux(&mut *again, &mut m);
+        }
+        let file = BlockWriter::write_behind(AtomicFile::create(output)?);
+        let mut m = Mp4Writer::planned(file, plan);
+        let stats = remux(&mut *again, &mut m)?;
+        m.into_inner()?.commit()?;
+        return Ok(stats);
+    }
+    if to_stdout {
+        return Err(Error::Unsupported(
+            "mp4 from stdin to stdout: moov needs either a second pass over the input or a seekable output".into(),
+        ));
+    }
+    let file = BlockWriter::write_behind(AtomicFile::create(output)?);
+    let mut m = Mp4Writer::streaming(file, brand);
+    let stats = remux(&mut *demuxer, &mut m)?;
+    m.into_inner()?.commit()?;
+    Ok(stats)
 }
 
 /// The source's FLV metadata, when the demuxer is an FLV one.

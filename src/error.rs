@@ -9,6 +9,7 @@ use std::path::PathBuf;
 
 use crate::amf::AmfError;
 use crate::codec::CodecError;
+use crate::f4v::F4vError;
 use crate::flv::FlvError;
 use crate::id3::Id3Error;
 use crate::rtmp::RtmpError;
@@ -30,6 +31,9 @@ pub enum Error {
     /// An MPEG-TS stream or structure that cannot be read or written.
     #[error(transparent)]
     Ts(#[from] TsError),
+    /// An F4V/MP4 file or box that cannot be read or written.
+    #[error(transparent)]
+    F4v(#[from] F4vError),
     /// An ID3 tag that cannot be read.
     #[error(transparent)]
     Id3(#[from] Id3Error),

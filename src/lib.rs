@@ -43,6 +43,7 @@ pub mod codec;
 pub mod convert;
 mod demux_tracks;
 pub mod error;
+pub mod f4v;
 pub mod flv;
 pub mod hls;
 pub mod id3;

@@ -6,6 +6,7 @@ use std::path::Path;
 use bytes::Bytes;
 
 use crate::error::{Error, Result};
+use crate::f4v::F4vDemuxer;
 use crate::flv::{FlvDemuxer, FlvReadOptions};
 use crate::io::InputSource;
 use crate::media::Demuxer;
@@ -22,6 +23,8 @@ pub enum InputFormat {
     Ts,
     /// MPEG audio: MP3 (or MP2), with or without ID3 tags.
     Mp3,
+    /// ISO base media: MP4, F4V (a first box `ftyp`, `moov`, `mdat`, `free`, `skip` or `wide`).
+    Mp4,
     /// An HLS playlist (`#EXTM3U`): inspected, not yet read as media.
     HlsPlaylist,
 }
@@ -38,6 +41,14 @@ impl InputFormat {
         }
         if looks_like_ts(head) {
             return Some(InputFormat::Ts);
+        }
+        if head.len() >= 8
+            && matches!(
+                &head[4..8],
+                b"ftyp" | b"moov" | b"mdat" | b"free" | b"skip" | b"wide"
+            )
+        {
+            return Some(InputFormat::Mp4);
         }
         let text = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
         if text.starts_with(b"#EXTM3U") {
@@ -56,6 +67,7 @@ impl InputFormat {
             InputFormat::Ts => "mpegts",
             InputFormat::HlsPlaylist => "hls",
             InputFormat::Mp3 => "mp3",
+            InputFormat::Mp4 => "mp4",
         }
     }
 }
@@ -197,6 +209,7 @@ pub fn open_demuxer(input: ProbedInput, options: OpenOptions) -> Result<Box<dyn 
                 strict: options.strict,
             },
         )?)),
+        InputFormat::Mp4 => Ok(Box::new(F4vDemuxer::new(input.source)?)),
         InputFormat::Mp3 => Ok(Box::new(Mp3Demuxer::new(
             input.source,
             Mp3ReadOptions {

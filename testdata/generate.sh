@@ -3,6 +3,7 @@
 #
 #   testdata/generate.sh          # from anywhere; writes into testdata/
 #   testdata/generate.sh mp3      # only the MP3/MP2 fixtures
+#   testdata/generate.sh mp4      # only the MP4/F4V fixtures (needs source.flv)
 #
 # Needs ffmpeg with libx264, libx265, libmp3lame and libspeex (Debian's ffmpeg 5.1 has them)
 # and python3 (standard library only, for hostile/). Provenance of every file: README.md.
@@ -72,6 +73,21 @@ PY
         "${BITEXACT[@]}" -f mp2 song.mp2
     rm -f cover.tmp.png
 }
+
+# MP4 and F4V made by ffmpeg from source.flv (H.264 with B-frames + AAC): moov at the end
+# (ffmpeg's default), moov first (-movflags faststart), and Adobe's F4V brand.
+mp4_fixtures() {
+    echo "mp4: source_moov_end.mp4, source_faststart.mp4, source.f4v"
+    ff -i source.flv -map 0 -c copy "${BITEXACT[@]}" -f mp4 source_moov_end.mp4
+    ff -i source.flv -map 0 -c copy "${BITEXACT[@]}" -movflags +faststart -f mp4 source_faststart.mp4
+    ff -i source.flv -map 0 -c copy "${BITEXACT[@]}" -f f4v source.f4v
+}
+
+if [[ ${1:-all} == mp4 ]]; then
+    mp4_fixtures
+    ls -l ./*.mp4 ./*.f4v
+    exit 0
+fi
 
 if [[ ${1:-all} == mp3 ]]; then
     mp3_fixtures
@@ -156,10 +172,11 @@ echo "hevc_enhanced.flv: HEVC (B-frames) + AAC in Enhanced FLV, written by muxki
 cargo run --quiet --example make_enhanced_flv -- hevc.h265 hevc.timestamps.csv hevc_audio.adts hevc_enhanced.flv
 
 mp3_fixtures
+mp4_fixtures
 
 echo "hostile/: one-defect FLVs, hostile_base.flv, hostile_defects.json (make_hostile.py)"
 python3 make_hostile.py .
 
 echo "done:"
-ls -l ./*.flv ./*.ts ./*.h265 ./*.adts ./*.mp3 ./*.mp2
-du -ch ./*.flv ./*.ts ./*.h265 ./*.adts ./*.mp3 ./*.mp2 ./*.json hostile | tail -n 1
+ls -l ./*.flv ./*.ts ./*.h265 ./*.adts ./*.mp3 ./*.mp2 ./*.mp4 ./*.f4v
+du -ch ./*.flv ./*.ts ./*.h265 ./*.adts ./*.mp3 ./*.mp2 ./*.mp4 ./*.f4v ./*.json hostile | tail -n 1

@@ -221,7 +221,8 @@ impl<W: Write> BlockWriter<W> {
             }
             Mode::Behind { worker, .. } => {
                 let capacity = self.block_size + BLOCK_SLACK.min(self.block_size);
-                if let Some(next) = next_block(worker, &mut self.spare, &mut self.blocks, capacity) {
+                if let Some(next) = next_block(worker, &mut self.spare, &mut self.blocks, capacity)
+                {
                     let block = std::mem::replace(&mut self.buf, next);
                     if worker.tx.send(Msg::Block(block)).is_ok() {
                         return Ok(());

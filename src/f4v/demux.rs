@@ -1,0 +1,268 @@
+//! F4V/MP4 -> tracks and packets: the sample tables walked in file order (interleaved), exact
+//! timestamps from `stts` and `ctts` with the edit list honoured, keyframes from `stss`.
+//!
+//! `moov` may be at the start or the end: the top-level boxes are walked by their sizes,
+//! reading only headers across `mdat`. Packets are zero-copy slices of the mapped input.
+
+use bytes::Bytes;
+
+use crate::demux_tracks::fill_params;
+use crate::error::Result;
+use crate::io::{InputSource, Take};
+use crate::media::{
+    AudioParams, Codec, CodecConfig, CodecTag, Demuxer, MediaKind, Packet, Track, VideoParams,
+};
+use crate::time::{TimeBase, Timestamp};
+
+use super::boxes::BoxHeader;
+use super::boxes::adobe::{self, AdobeBox};
+use super::boxes::esds::oti;
+use super::boxes::ftyp::Ftyp;
+use super::boxes::mvhd::Mvhd;
+use super::boxes::sample_entry::SampleEntryKind;
+use super::error::F4vError;
+use super::track::{SampleCursor, SampleRef, TrackTables, entry_config};
+use super::tree::{BoxNode, box_tree};
+
+/// Reads an F4V or MP4 file.
+pub struct F4vDemuxer {
+    data: Bytes,
+    tracks: Vec<Track>,
+    tables: Vec<TrackTables>,
+    cursors: Vec<SampleCursor>,
+    pending: Vec<Option<SampleRef>>,
+    /// Ticks (media timescale) added to each track's dts and pts by its edit list.
+    shift: Vec<i64>,
+    ftyp: Option<Ftyp>,
+    mvhd: Mvhd,
+    tree: Vec<BoxNode>,
+    adobe: Vec<(BoxHeader, AdobeBox)>,
+    skipped_tracks: Vec<String>,
+}
+
+fn codec_of(kind: &SampleEntryKind, format: [u8; 4]) -> Codec {
+    match (&format, kind) {
+        (b"avc1" | b"avc3", _) => Codec::H264,
+        (b"hvc1" | b"hev1", _) => Codec::Hevc,
+        (b".mp3" | b"ms\x00\x55", _) => Codec::Mp3,
+        (b"mp4a", SampleEntryKind::Audio { esds: Some(e), .. }) => match e.object_type {
+            oti::MPEG4_AUDIO | 0x66 | 0x67 | 0x68 => Codec::Aac,
+            oti::MPEG1_AUDIO | oti::MPEG2_AUDIO => Codec::Mp3,
+            _ => Codec::Unknown(CodecTag::FourCc(format)),
+        },
+        _ => Codec::Unknown(CodecTag::FourCc(format)),
+    }
+}
+
+impl F4vDemuxer {
+    /// Opens an F4V/MP4 from any input. A stream (stdin) is read into memory first: `moov` may
+    /// be at the end.
+    pub fn new(mut src: InputSource) -> Result<F4vDemuxer> {
+        let data = match src.take(usize::MAX)? {
+            Take::Full(b) | Take::Short(b) => b,
+        };
+        F4vDemuxer::from_bytes(data)
+    }
+
+    /// Opens an F4V/MP4 held in memory.
+    pub fn from_bytes(data: Bytes) -> Result<F4vDemuxer> {
+        let tree = box_tree(&data)?;
+        let ftyp = match tree.iter().find(|n| &n.header.box_type.0 == b"ftyp") {
+            Some(n) => Some(Ftyp::parse(n.body(&data), n.header.offset)?),
+            None => None,
+        };
+        let moov = tree
+            .iter()
+            .find(|n| &n.header.box_type.0 == b"moov")
+            .ok_or(F4vError::Missing("moov"))?;
+        let mvhd_n = moov.child(b"mvhd").ok_or(F4vError::Missing("mvhd"))?;
+        let mvhd = Mvhd::parse(mvhd_n.body(&data), mvhd_n.header.offset)?;
+        let mut adobe_boxes = Vec::new();
+        collect_adobe(&tree, &data, &mut adobe_boxes)?;
+        let mut d = F4vDemuxer {
+            data,
+            tracks: Vec::new(),
+            tables: Vec::new(),
+            cursors: Vec::new(),
+            pending: Vec::new(),
+            shift: Vec::new(),
+            ftyp,
+            mvhd,
+            tree: Vec::new(),
+            adobe: adobe_boxes,
+            skipped_tracks: Vec::new(),
+        };
+        for trak in moov
+            .children
+            .iter()
+            .filter(|n| &n.header.box_type.0 == b"trak")
+        {
+            let t = TrackTables::read(trak, &d.data)?;
+            let handler = t.hdlr.handler_type.0;
+            let kind = match &handler {
+                b"vide" => MediaKind::Video,
+                b"soun" => MediaKind::Audio,
+                _ => {
+                    d.skipped_tracks.push(format!(
+                        "track {}: handler {}",
+                        t.tkhd.track_id, t.hdlr.handler_type
+                    ));
+                    continue;
+                }
+            };
+            let Some(entry) = t.entries.first() else {
+                return Err(
+                    F4vError::invalid("stsd", trak.header.offset, "no sample entry").into(),
+                );
+            };
+            let mut config = CodecConfig::new(codec_of(&entry.kind, entry.format.0));
+            config.extradata = entry_config(entry);
+            match entry.kind {
+                SampleEntryKind::Visual { width, height, .. } => {
+                    config.video = Some(VideoParams {
+                        width: u32::from(width),
+                        height: u32::from(height),
+                    });
+                }
+                SampleEntryKind::Audio {
+                    channels,
+                    sample_rate,
+                    sample_size,
+                    ..
+                } => {
+                    config.audio = Some(AudioParams {
+                        sample_rate,
+                        channels: channels.min(255) as u8,
+                        bits_per_sample: sample_size.min(255) as u8,
+                    });
+                }
+                SampleEntryKind::Other(_) => {}
+            }
+            // A record that does not parse is kept as is (a decoder may still use it).
+            let _ = fill_params(&mut config, false);
+            let time_base = TimeBase::per_second(t.mdhd.timescale)
+                .ok_or_else(|| F4vError::invalid("mdhd", trak.header.offset, "timescale 0"))?;
+            let shift = edit_shift(&t, &d.mvhd);
+            let mut cursor = SampleCursor::new(&t);
+            let first = cursor.next_sample(&t);
+            d.tracks.push(Track {
+                id: d.tracks.len() as u32,
+                kind,
+                time_base,
+                codec: config,
+                source_id: Some(t.tkhd.track_id),
+            });
+            d.cursors.push(cursor);
+            d.pending.push(first);
+            d.shift.push(shift);
+            d.tables.push(t);
+        }
+        d.tree = tree;
+        Ok(d)
+    }
+
+    /// The box tree (for `inspect`).
+    pub fn tree(&self) -> &[BoxNode] {
+        &self.tree
+    }
+
+    /// The file type box, when there is one.
+    pub fn ftyp(&self) -> Option<&Ftyp> {
+        self.ftyp.as_ref()
+    }
+
+    /// The movie header.
+    pub fn mvhd(&self) -> &Mvhd {
+        &self.mvhd
+    }
+
+    /// Each track's parsed tables, by track index.
+    pub fn tables(&self) -> &[TrackTables] {
+        &self.tables
+    }
+
+    /// Adobe HDS boxes found (F4V), with their place.
+    pub fn adobe_boxes(&self) -> &[(BoxHeader, AdobeBox)] {
+        &self.adobe
+    }
+
+    /// Tracks skipped (hint, text, metadata handlers).
+    pub fn skipped_tracks(&self) -> &[String] {
+        &self.skipped_tracks
+    }
+
+    /// The mapped input.
+    pub fn data(&self) -> &Bytes {
+        &self.data
+    }
+}
+
+/// What the edit list adds to a track's media timestamps: empty edits at the start delay the
+/// track (movie timescale, converted), the first media edit says where presentation begins.
+fn edit_shift(t: &TrackTables, mvhd: &Mvhd) -> i64 {
+    let Some(elst) = &t.elst else { return 0 };
+    let mut delay_movie: u64 = 0;
+    for e in &elst.edits {
+        if e.media_time == -1 {
+            delay_movie = delay_movie.saturating_add(e.segment_duration);
+            continue;
+        }
+        let delay = TimeBase::per_second(mvhd.timescale)
+            .zip(TimeBase::per_second(t.mdhd.timescale))
+            .map_or(0, |(m, tb)| {
+                m.rescale(delay_movie.min(i64::MAX as u64) as i64, tb)
+            });
+        return delay - e.media_time;
+    }
+    0
+}
+
+fn collect_adobe(
+    nodes: &[BoxNode],
+    data: &[u8],
+    out: &mut Vec<(BoxHeader, AdobeBox)>,
+) -> Result<(), F4vError> {
+    for n in nodes {
+        if let Some(a) = adobe::parse(&n.header.box_type.0, n.body(data), n.header.offset)? {
+            out.push((n.header, a));
+        }
+        collect_adobe(&n.children, data, out)?;
+    }
+    Ok(())
+}
+
+impl Demuxer for F4vDemuxer {
+    fn tracks(&self) -> &[Track] {
+        &self.tracks
+    }
+
+    fn next_packet(&mut self) -> Result<Option<Packet>> {
+        // The track whose next sample comes first in the file: file order, interleaved.
+        let Some((t, s)) = self
+            .pending
+            .iter()
+            .enumerate()
+            .filter_map(|(t, s)| s.map(|s| (t, s)))
+            .min_by_key(|(t, s)| (s.offset, *t))
+        else {
+            return Ok(None);
+        };
+        self.pending[t] = self.cursors[t].next_sample(&self.tables[t]);
+        let start = s.offset as usize;
+        let data = self.data.slice(start..start + s.size as usize);
+        let shift = self.shift[t];
+        let mut p = Packet::new(t as u32, Timestamp(s.dts + shift), data);
+        p.pts = Timestamp(s.dts + s.cts + shift);
+        p.duration = Some(i64::from(s.duration));
+        p.flags.keyframe = s.keyframe;
+        Ok(Some(p))
+    }
+}
+
+impl std::fmt::Debug for F4vDemuxer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("F4vDemuxer")
+            .field("tracks", &self.tracks)
+            .finish_non_exhaustive()
+    }
+}

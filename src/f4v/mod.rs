@@ -1,0 +1,21 @@
+//! F4V and MP4 (ISO/IEC 14496-12 base media file format, 14496-14 MP4, 14496-15 AVC/HEVC in
+//! MP4; Adobe's F4V is the same structure with the `f4v ` brand and a few boxes of its own).
+//!
+//! | file | job |
+//! |---|---|
+//! | boxes/ | one file per box: parse, write, round-trip test |
+//! | error.rs | [`F4vError`] |
+//! | tree.rs | the box tree: containers, bounded depth and count |
+//! | track.rs | a track's sample tables, checked, walked sample by sample |
+//! | demux.rs | [`F4vDemuxer`] |
+//! | mux.rs | moov-first progressive files from a plan, or moov at the end when streaming |
+
+pub mod boxes;
+mod demux;
+mod error;
+pub mod mux;
+pub mod track;
+pub mod tree;
+
+pub use demux::F4vDemuxer;
+pub use error::F4vError;

@@ -1,0 +1,101 @@
+//! Walking the box tree: containers muxkit descends into, the whole tree for `inspect`, and
+//! one track's boxes gathered from `trak`.
+
+use super::boxes::{BoxHeader, BoxType, MAX_BOX_DEPTH, MAX_BOXES, children};
+use super::error::F4vError;
+
+/// Boxes that hold only boxes.
+pub(crate) fn is_container(t: &BoxType) -> bool {
+    matches!(
+        &t.0,
+        b"moov"
+            | b"trak"
+            | b"edts"
+            | b"mdia"
+            | b"minf"
+            | b"dinf"
+            | b"stbl"
+            | b"mvex"
+            | b"moof"
+            | b"traf"
+    )
+}
+
+/// One node of the tree.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BoxNode {
+    /// The header.
+    pub header: BoxHeader,
+    /// Children of a container (empty otherwise).
+    pub children: Vec<BoxNode>,
+}
+
+/// The tree of `data` (a whole file), descending into containers.
+pub fn box_tree(data: &[u8]) -> Result<Vec<BoxNode>, F4vError> {
+    let mut count = 0;
+    walk(data, 0, data.len(), 0, &mut count)
+}
+
+fn walk(
+    data: &[u8],
+    start: usize,
+    end: usize,
+    depth: usize,
+    count: &mut usize,
+) -> Result<Vec<BoxNode>, F4vError> {
+    if depth > MAX_BOX_DEPTH {
+        return Err(F4vError::TooLarge {
+            what: "box tree".into(),
+            field: "depth",
+            offset: start as u64,
+            value: depth as u64,
+            limit: MAX_BOX_DEPTH as u64,
+        });
+    }
+    let mut nodes = Vec::new();
+    for h in children(data, start, end, 0)? {
+        *count += 1;
+        if *count > MAX_BOXES {
+            return Err(F4vError::TooLarge {
+                what: "file".into(),
+                field: "boxes",
+                offset: h.offset,
+                value: *count as u64,
+                limit: MAX_BOXES as u64,
+            });
+        }
+        let kids = if is_container(&h.box_type) {
+            walk(
+                data,
+                h.body_start() as usize,
+                h.end() as usize,
+                depth + 1,
+                count,
+            )?
+        } else {
+            Vec::new()
+        };
+        nodes.push(BoxNode {
+            header: h,
+            children: kids,
+        });
+    }
+    Ok(nodes)
+}
+
+impl BoxNode {
+    /// The first child of type `t`.
+    pub fn child(&self, t: &[u8; 4]) -> Option<&BoxNode> {
+        self.children.iter().find(|c| &c.header.box_type.0 == t)
+    }
+
+    /// The body bytes in `data`.
+    pub fn body<'a>(&self, data: &'a [u8]) -> &'a [u8] {
+        &data[self.header.body_start() as usize..self.header.end() as usize]
+    }
+
+    /// The descendant at `path` (`[b"mdia", b"minf", b"stbl"]`).
+    pub fn find(&self, path: &[&[u8; 4]]) -> Option<&BoxNode> {
+        path.iter().try_fold(self, |n, t| n.child(t))
+    }
+}
