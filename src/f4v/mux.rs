@@ -631,3 +631,64 @@ impl<W: OutputSink> Muxer for Mp4Writer<W> {
         self.out.flush_all()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::media::{CodecConfig, Track};
+    use crate::time::Timestamp;
+
+    fn track(id: u32, codec: Codec, kind: MediaKind) -> Track {
+        let mut c = CodecConfig::new(codec);
+        c.extradata = bytes::Bytes::from_static(&[0x12, 0x10]);
+        Track {
+            id,
+            kind,
+            time_base: TimeBase::MILLIS,
+            codec: c,
+            source_id: None,
+        }
+    }
+
+    /// A packet whose data is never read by the plan: only its length counts.
+    fn packet(track: u32, ms: i64, len: usize) -> Packet {
+        let mut p = Packet::new(track, Timestamp(ms), bytes::Bytes::from(vec![0u8; len]));
+        p.flags.keyframe = true;
+        p
+    }
+
+    #[test]
+    fn offsets_past_4_gb_switch_to_co64_and_small_files_keep_stco() {
+        let mut plan = Mp4Plan::new(Mp4Brand::Mp4);
+        plan.add_track(&track(0, Codec::Aac, MediaKind::Audio))
+            .unwrap();
+        plan.add_track(&track(1, Codec::Aac, MediaKind::Audio))
+            .unwrap();
+        // Alternating tracks: every sample opens a chunk of its own.
+        for k in 0..4 {
+            plan.add_sample(&packet(k as u32 % 2, k * 23, 16)).unwrap();
+        }
+        let moov = plan.moov(1000).unwrap();
+        assert!(moov.windows(4).any(|w| w == b"stco"));
+        assert!(!moov.windows(4).any(|w| w == b"co64"));
+        // Pretend the samples are 1.5 GB each: the fourth chunk starts past 4 GB.
+        for e in &mut plan.order {
+            e.1 = 1_500_000_000;
+        }
+        let moov = plan.moov(1000).unwrap();
+        assert!(moov.windows(4).any(|w| w == b"co64"));
+        let header = plan.header(0).unwrap();
+        // The mdat header of a > 4 GB payload uses the 64-bit form.
+        let at = header.len() - 16;
+        assert_eq!(&header[at..at + 8], &[0, 0, 0, 1, b'm', b'd', b'a', b't']);
+    }
+
+    #[test]
+    fn codecs_mp4_cannot_carry_are_refused_up_front() {
+        let mut p = Mp4Planner::new(Mp4Brand::F4v);
+        let e = p
+            .add_track(&track(0, Codec::Vp6, MediaKind::Video))
+            .unwrap_err();
+        assert!(e.to_string().contains("cannot be written"), "{e}");
+    }
+}

@@ -8,6 +8,7 @@ use muxkit::flv::FlvReadOptions;
 use muxkit::inspect::flv::{FlvSummary, write_tags};
 use muxkit::inspect::hls::PlaylistCheck;
 use muxkit::inspect::mp3::Mp3Summary;
+use muxkit::inspect::mp4::Mp4Summary;
 use muxkit::inspect::ts::TsSummary;
 use muxkit::inspect::write_packets;
 use muxkit::mp3::Mp3ReadOptions;
@@ -78,6 +79,10 @@ pub fn run(args: InspectArgs) -> muxkit::Result<()> {
         }
         InputFormat::Ts => {
             let s = TsSummary::read(probed.source, TsReadOptions { strict })?;
+            summary(s.to_json(), s.to_text(), &mut out)?;
+        }
+        InputFormat::Mp4 => {
+            let s = Mp4Summary::read(probed.source)?;
             summary(s.to_json(), s.to_text(), &mut out)?;
         }
         InputFormat::Mp3 => {

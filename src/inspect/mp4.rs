@@ -1,0 +1,232 @@
+//! `inspect` for F4V/MP4: the box tree with offsets and sizes, the tracks and their sample
+//! tables, Adobe's HDS boxes.
+
+use std::fmt::Write as _;
+
+use serde_json::{Value, json};
+
+use crate::error::Result;
+use crate::f4v::F4vDemuxer;
+use crate::f4v::boxes::adobe::AdobeBox;
+use crate::f4v::tree::BoxNode;
+use crate::io::InputSource;
+
+use super::{TrackSummary, bit_rate, round_ms, span_secs, summarize_tracks};
+
+/// Everything `muxkit inspect file.mp4` shows.
+#[derive(Clone, Debug)]
+pub struct Mp4Summary {
+    /// The input's size.
+    pub file_size: u64,
+    /// `ftyp`: major brand and compatible brands.
+    pub brands: Option<(String, Vec<String>)>,
+    /// The box tree.
+    pub tree: Vec<BoxNode>,
+    /// Per track: (track id, handler, timescale, samples, sync samples, chunks, has ctts,
+    /// edit list).
+    pub tables: Vec<TableSummary>,
+    /// The tracks as packets saw them.
+    pub tracks: Vec<TrackSummary>,
+    /// Adobe HDS boxes.
+    pub adobe: Vec<(String, u64, String)>,
+    /// Tracks skipped (handlers muxkit does not read).
+    pub skipped: Vec<String>,
+}
+
+/// One track's sample tables in numbers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TableSummary {
+    /// `tkhd` track id.
+    pub track_id: u32,
+    /// `hdlr` handler type.
+    pub handler: String,
+    /// Sample entry format.
+    pub format: String,
+    /// `mdhd` timescale.
+    pub timescale: u32,
+    /// Samples.
+    pub samples: u64,
+    /// Sync samples (`None`: every sample, no `stss`).
+    pub sync_samples: Option<u64>,
+    /// Chunks.
+    pub chunks: u64,
+    /// A `ctts` is present.
+    pub ctts: bool,
+    /// Edits as (segment duration, media time).
+    pub edits: Vec<(u64, i64)>,
+}
+
+fn node_json(n: &BoxNode) -> Value {
+    let mut v = json!({
+        "type": n.header.box_type.name(),
+        "offset": n.header.offset,
+        "size": n.header.size,
+    });
+    if !n.children.is_empty() {
+        v["children"] = Value::Array(n.children.iter().map(node_json).collect());
+    }
+    v
+}
+
+fn node_text(n: &BoxNode, depth: usize, s: &mut String) {
+    let _ = writeln!(
+        s,
+        "{:indent$}{} @{} size {}",
+        "",
+        n.header.box_type,
+        n.header.offset,
+        n.header.size,
+        indent = 2 + depth * 2
+    );
+    for c in &n.children {
+        node_text(c, depth + 1, s);
+    }
+}
+
+impl Mp4Summary {
+    /// Reads the whole input.
+    pub fn read(src: InputSource) -> Result<Mp4Summary> {
+        let mut d = F4vDemuxer::new(src)?;
+        let file_size = d.data().len() as u64;
+        let brands = d.ftyp().map(|f| {
+            (
+                f.major_brand.name(),
+                f.compatible.iter().map(|b| b.name()).collect(),
+            )
+        });
+        let tables = d
+            .tables()
+            .iter()
+            .map(|t| TableSummary {
+                track_id: t.tkhd.track_id,
+                handler: t.hdlr.handler_type.name(),
+                format: t
+                    .entries
+                    .first()
+                    .map_or_else(String::new, |e| e.format.name()),
+                timescale: t.mdhd.timescale,
+                samples: t.stsz.count() as u64,
+                sync_samples: t.stss.as_ref().map(|s| s.samples.len() as u64),
+                chunks: t.stco.offsets.len() as u64,
+                ctts: t.ctts.is_some(),
+                edits: t
+                    .elst
+                    .as_ref()
+                    .map(|e| {
+                        e.edits
+                            .iter()
+                            .map(|e| (e.segment_duration, e.media_time))
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            })
+            .collect();
+        let adobe = d
+            .adobe_boxes()
+            .iter()
+            .map(|(h, a)| {
+                let what = match a {
+                    AdobeBox::Bootstrap { version, live, timescale, current_media_time, movie } => format!(
+                        "bootstrap v{version}{}, timescale {timescale}, media time {current_media_time}, movie {movie:?}",
+                        if *live { " live" } else { "" }
+                    ),
+                    AdobeBox::SegmentRuns(n) => format!("{n} segment runs"),
+                    AdobeBox::FragmentRuns { timescale, entries } => format!("{entries} fragment runs, timescale {timescale}"),
+                    AdobeBox::RandomAccess(n) => format!("{n} random access entries"),
+                };
+                (h.box_type.name(), h.offset, what)
+            })
+            .collect();
+        let tree = d.tree().to_vec();
+        let skipped = d.skipped_tracks().to_vec();
+        let tracks = summarize_tracks(&mut d)?;
+        Ok(Mp4Summary {
+            file_size,
+            brands,
+            tree,
+            tables,
+            tracks,
+            adobe,
+            skipped,
+        })
+    }
+
+    /// Seconds from the earliest to the latest presented instant.
+    pub fn duration_secs(&self) -> Option<f64> {
+        span_secs(&self.tracks)
+    }
+
+    /// The JSON view.
+    pub fn to_json(&self) -> Value {
+        json!({
+            "format": "mp4",
+            "file_size": self.file_size,
+            "brands": self.brands.as_ref().map(|(m, c)| json!({ "major": m, "compatible": c })),
+            "duration": self.duration_secs().map(round_ms),
+            "bit_rate": bit_rate(Some(self.file_size), self.duration_secs()),
+            "boxes": self.tree.iter().map(node_json).collect::<Vec<_>>(),
+            "sample_tables": self.tables.iter().map(|t| json!({
+                "track_id": t.track_id,
+                "handler": t.handler,
+                "format": t.format,
+                "timescale": t.timescale,
+                "samples": t.samples,
+                "sync_samples": t.sync_samples,
+                "chunks": t.chunks,
+                "ctts": t.ctts,
+                "edits": t.edits.iter().map(|(d, m)| json!({ "segment_duration": d, "media_time": m })).collect::<Vec<_>>(),
+            })).collect::<Vec<_>>(),
+            "tracks": self.tracks.iter().map(TrackSummary::to_json).collect::<Vec<_>>(),
+            "adobe": self.adobe.iter().map(|(t, o, w)| json!({ "type": t, "offset": o, "summary": w })).collect::<Vec<_>>(),
+            "skipped_tracks": self.skipped,
+        })
+    }
+
+    /// The human view.
+    pub fn to_text(&self) -> String {
+        let mut s = String::new();
+        let _ = write!(s, "format: mp4, {} bytes", self.file_size);
+        if let Some((major, compat)) = &self.brands {
+            let _ = write!(s, ", brand {major:?} (compatible {})", compat.join(" "));
+        }
+        let _ = writeln!(s);
+        if let Some(d) = self.duration_secs() {
+            let _ = writeln!(s, "duration: {d:.3} s");
+        }
+        let _ = writeln!(s, "boxes:");
+        for n in &self.tree {
+            node_text(n, 0, &mut s);
+        }
+        for t in &self.tables {
+            let sync = t
+                .sync_samples
+                .map_or_else(|| "all sync".to_owned(), |n| format!("{n} sync"));
+            let _ = writeln!(
+                s,
+                "trak {} ({} {}): timescale {}, {} samples ({sync}), {} chunks{}{}",
+                t.track_id,
+                t.handler,
+                t.format,
+                t.timescale,
+                t.samples,
+                t.chunks,
+                if t.ctts { ", ctts" } else { "" },
+                if t.edits.is_empty() {
+                    String::new()
+                } else {
+                    format!(", edits {:?}", t.edits)
+                }
+            );
+        }
+        for t in &self.tracks {
+            let _ = writeln!(s, "{}", t.to_text());
+        }
+        for (t, o, w) in &self.adobe {
+            let _ = writeln!(s, "adobe {t} @{o}: {w}");
+        }
+        for k in &self.skipped {
+            let _ = writeln!(s, "skipped: {k}");
+        }
+        s
+    }
+}
