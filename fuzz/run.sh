@@ -5,8 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 secs=${1:-600}
-targets=${TARGETS:-flv_demux amf ts_demux id3 mp3_demux}
-mkdir -p corpus/flv_demux corpus/amf corpus/ts_demux corpus/id3 corpus/mp3_demux
+targets=${TARGETS:-flv_demux amf ts_demux id3 mp3_demux rtmp_chunk rtmp_session}
+mkdir -p corpus/flv_demux corpus/amf corpus/ts_demux corpus/id3 corpus/mp3_demux corpus/rtmp_chunk corpus/rtmp_session
 for f in ../testdata/*.flv ../testdata/hostile/*.flv; do
     [ "$(stat -c %s "$f")" -lt 200000 ] && cp -n "$f" corpus/flv_demux/ || true
 done
@@ -19,6 +19,9 @@ for f in ../testdata/*.mp3 ../testdata/*.mp2; do
     head -c 4096 "$f" > "corpus/id3/$(basename "$f").head"
     [ "$(stat -c %s "$f")" -lt 70000 ] && cp -n "$f" corpus/mp3_demux/ || true
 done
+# RTMP seeds: a recorded publish of source.flv after the handshake (examples/rtmp_seed.rs).
+(cd .. && cargo run --quiet --example rtmp_seed -- testdata/source.flv fuzz/corpus/rtmp_session/publish.bin 60)
+cp -n corpus/rtmp_session/publish.bin corpus/rtmp_chunk/ || true
 mkdir -p logs
 status=0
 for target in $targets; do
