@@ -5,8 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 secs=${1:-600}
-targets=${TARGETS:-flv_demux amf ts_demux id3 mp3_demux rtmp_chunk rtmp_session}
-mkdir -p corpus/flv_demux corpus/amf corpus/ts_demux corpus/id3 corpus/mp3_demux corpus/rtmp_chunk corpus/rtmp_session
+targets=${TARGETS:-flv_demux amf ts_demux id3 mp3_demux rtmp_chunk rtmp_session f4v_demux}
+mkdir -p corpus/flv_demux corpus/amf corpus/ts_demux corpus/id3 corpus/mp3_demux corpus/rtmp_chunk corpus/rtmp_session corpus/f4v_demux
 for f in ../testdata/*.flv ../testdata/hostile/*.flv; do
     [ "$(stat -c %s "$f")" -lt 200000 ] && cp -n "$f" corpus/flv_demux/ || true
 done
@@ -22,6 +22,14 @@ done
 # RTMP seeds: a recorded publish of source.flv after the handshake (examples/rtmp_seed.rs).
 (cd .. && cargo run --quiet --example rtmp_seed -- testdata/source.flv fuzz/corpus/rtmp_session/publish.bin 60)
 cp -n corpus/rtmp_session/publish.bin corpus/rtmp_chunk/ || true
+# F4V/MP4 seeds: half a second of source.flv as ffmpeg's MP4 (moov at the end and first) and F4V.
+if command -v ffmpeg >/dev/null; then
+    for spec in "moov_end.mp4:" "faststart.mp4:-movflags +faststart" "short.f4v:"; do
+        name=${spec%%:*}
+        # shellcheck disable=SC2086
+        ffmpeg -v error -y -i ../testdata/source.flv -t 0.5 -c copy ${spec#*:} "corpus/f4v_demux/$name"
+    done
+fi
 mkdir -p logs
 status=0
 for target in $targets; do
