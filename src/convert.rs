@@ -13,7 +13,7 @@ use crate::hls::{DirectoryStore, HlsOptions, HlsSegmenter};
 use crate::io::{AtomicFile, BlockWriter, Unseekable};
 use crate::media::Demuxer;
 use crate::probe::{InputPath, OpenOptions, open_demuxer, probe};
-use crate::remux::{RemuxOptions, RemuxStats, remux_with};
+use crate::remux::{Cancel, RemuxOptions, RemuxStats, remux_with};
 use crate::ts::mux::{TsMuxOptions, TsMuxer};
 
 /// A container muxkit can write.
@@ -77,6 +77,23 @@ pub struct ConvertOptions {
     pub hls: HlsOptions,
     /// HLS output: write into a folder that already holds files.
     pub force: bool,
+    /// Stop between two packets once raised ([`crate::Error::Cancelled`]); nothing is
+    /// committed.
+    pub cancel: Option<Cancel>,
+    /// Write on the converting thread instead of a write-behind thread. A lone conversion is
+    /// faster with the writer beside it (demuxing and the kernel's copy overlap); callers
+    /// that already run a conversion per core (`batch --jobs N`) save the hand-offs.
+    pub inline_writes: bool,
+}
+
+impl ConvertOptions {
+    fn file_writer(&self, file: AtomicFile) -> BlockWriter<AtomicFile> {
+        if self.inline_writes {
+            BlockWriter::new(file)
+        } else {
+            BlockWriter::write_behind(file)
+        }
+    }
 }
 
 /// Converts `input` into `output` (`-` for stdout). The output file appears only when complete.
@@ -98,6 +115,10 @@ pub fn convert(
     let open = OpenOptions {
         strict: options.strict,
     };
+    let remux_options = RemuxOptions {
+        cancel: options.cancel.clone(),
+        ..RemuxOptions::default()
+    };
     let probed = probe(input.clone())?;
     let mut demuxer = open_demuxer(probed, open)?;
     match format {
@@ -107,7 +128,16 @@ pub fn convert(
             } else {
                 Mp4Brand::Mp4
             };
-            convert_mp4(input, demuxer, output, to_stdout, brand, open)
+            convert_mp4(
+                input,
+                demuxer,
+                output,
+                to_stdout,
+                brand,
+                open,
+                remux_options,
+                options,
+            )
         }
         OutputFormat::Flv => {
             let flv_options = FlvMuxOptions {
@@ -117,11 +147,11 @@ pub fn convert(
             };
             if to_stdout {
                 let mut m = FlvMuxer::new(Unseekable(std::io::stdout().lock()), flv_options);
-                remux_with(&mut *demuxer, &mut m, RemuxOptions::default())
+                remux_with(&mut *demuxer, &mut m, remux_options.clone())
             } else {
-                let file = BlockWriter::write_behind(AtomicFile::create(output)?);
+                let file = options.file_writer(AtomicFile::create(output)?);
                 let mut m = FlvMuxer::with_writer(file, flv_options);
-                let stats = remux_with(&mut *demuxer, &mut m, RemuxOptions::default())?;
+                let stats = remux_with(&mut *demuxer, &mut m, remux_options.clone())?;
                 m.into_inner()?.commit()?;
                 Ok(stats)
             }
@@ -149,8 +179,12 @@ pub fn convert(
                 ts: options.ts.clone(),
                 ..options.hls.clone()
             };
-            let mut m = HlsSegmenter::write_behind(store, hls);
-            let mut stats = remux_with(&mut *demuxer, &mut m, RemuxOptions::default())?;
+            let mut m = if options.inline_writes {
+                HlsSegmenter::new(store, hls)
+            } else {
+                HlsSegmenter::write_behind(store, hls)
+            };
+            let mut stats = remux_with(&mut *demuxer, &mut m, remux_options.clone())?;
             stats.warnings.extend(m.report().warnings.iter().cloned());
             Ok(stats)
         }
@@ -163,11 +197,11 @@ pub fn convert(
             if to_stdout {
                 let out = BlockWriter::new(std::io::stdout().lock());
                 let mut m = AudioEsMuxer::new(out, es);
-                remux_with(&mut *demuxer, &mut m, RemuxOptions::default())
+                remux_with(&mut *demuxer, &mut m, remux_options.clone())
             } else {
-                let file = BlockWriter::write_behind(AtomicFile::create(output)?);
+                let file = options.file_writer(AtomicFile::create(output)?);
                 let mut m = AudioEsMuxer::new(file, es);
-                let stats = remux_with(&mut *demuxer, &mut m, RemuxOptions::default())?;
+                let stats = remux_with(&mut *demuxer, &mut m, remux_options.clone())?;
                 m.into_inner()?.commit()?;
                 Ok(stats)
             }
@@ -175,11 +209,11 @@ pub fn convert(
         OutputFormat::Ts => {
             if to_stdout {
                 let mut m = TsMuxer::new(std::io::stdout().lock(), options.ts.clone());
-                remux_with(&mut *demuxer, &mut m, RemuxOptions::default())
+                remux_with(&mut *demuxer, &mut m, remux_options.clone())
             } else {
-                let file = BlockWriter::write_behind(AtomicFile::create(output)?);
+                let file = options.file_writer(AtomicFile::create(output)?);
                 let mut m = TsMuxer::with_writer(file, options.ts.clone());
-                let stats = remux_with(&mut *demuxer, &mut m, RemuxOptions::default())?;
+                let stats = remux_with(&mut *demuxer, &mut m, remux_options.clone())?;
                 m.into_inner()?.commit()?;
                 Ok(stats)
             }
@@ -190,6 +224,7 @@ pub fn convert(
 /// MP4/F4V: `moov` first when the input can be read twice (a file: a first pass collects every
 /// sample's size and times, the second streams the data after `moov`); from stdin, `moov` at
 /// the end of a seekable output.
+#[allow(clippy::too_many_arguments)]
 fn convert_mp4(
     input: InputPath<'_>,
     mut demuxer: Box<dyn Demuxer>,
@@ -197,9 +232,11 @@ fn convert_mp4(
     to_stdout: bool,
     brand: Mp4Brand,
     open: OpenOptions,
+    remux_options: RemuxOptions,
+    options: &ConvertOptions,
 ) -> Result<RemuxStats> {
     let remux = |d: &mut dyn Demuxer, m: &mut dyn crate::media::Muxer| {
-        remux_with(d, m, RemuxOptions::default())
+        remux_with(d, m, remux_options.clone())
     };
     if matches!(input, InputPath::File(_)) {
         let mut planner = Mp4Planner::new(brand);
@@ -211,7 +248,7 @@ fn convert_mp4(
             let mut m = Mp4Writer::planned(out, plan);
             return remux(&mut *again, &mut m);
         }
-        let file = BlockWriter::write_behind(AtomicFile::create(output)?);
+        let file = options.file_writer(AtomicFile::create(output)?);
         let mut m = Mp4Writer::planned(file, plan);
         let stats = remux(&mut *again, &mut m)?;
         m.into_inner()?.commit()?;
@@ -222,7 +259,7 @@ fn convert_mp4(
             "mp4 from stdin to stdout: moov needs either a second pass over the input or a seekable output".into(),
         ));
     }
-    let file = BlockWriter::write_behind(AtomicFile::create(output)?);
+    let file = options.file_writer(AtomicFile::create(output)?);
     let mut m = Mp4Writer::streaming(file, brand);
     let stats = remux(&mut *demuxer, &mut m)?;
     m.into_inner()?.commit()?;

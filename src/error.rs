@@ -93,6 +93,10 @@ pub enum Error {
     /// The caller broke an API contract (a packet for an undeclared track, ...).
     #[error("invalid use: {0}")]
     InvalidUse(String),
+    /// The work was stopped through a [`crate::remux::Cancel`] (Ctrl-C in `batch`); nothing
+    /// it was writing was committed.
+    #[error("cancelled")]
+    Cancelled,
 }
 
 /// `Result` with [`Error`].

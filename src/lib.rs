@@ -39,6 +39,7 @@
 
 pub mod amf;
 pub mod audio_es;
+pub mod batch;
 pub mod codec;
 pub mod convert;
 mod demux_tracks;

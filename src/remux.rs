@@ -1,9 +1,11 @@
 //! Driving a conversion: every packet of a demuxer into a muxer.
 
 use std::collections::VecDeque;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::error::Result;
-use crate::media::{Demuxer, Muxer, Packet};
+use crate::error::{Error, Result};
+use crate::media::{Codec, Demuxer, MediaKind, Muxer, Packet};
 use crate::time::{TimeBase, Timestamp};
 
 /// What a remux moved.
@@ -11,6 +13,8 @@ use crate::time::{TimeBase, Timestamp};
 pub struct RemuxStats {
     /// Tracks declared to the muxer.
     pub tracks: usize,
+    /// The kind and codec of each declared track, in track order (for reports).
+    pub codecs: Vec<(MediaKind, Codec)>,
     /// Packets written.
     pub packets: u64,
     /// Payload bytes written.
@@ -20,8 +24,40 @@ pub struct RemuxStats {
     pub warnings: Vec<String>,
 }
 
+/// A flag that stops conversions between two packets: cheap to clone, shared by every
+/// conversion it should stop (`batch` raises it on Ctrl-C). A stopped conversion returns
+/// [`Error::Cancelled`], and its atomic outputs are never committed.
+#[derive(Clone, Debug, Default)]
+pub struct Cancel(Arc<AtomicBool>);
+
+impl Cancel {
+    /// A flag not raised.
+    pub fn new() -> Cancel {
+        Cancel::default()
+    }
+
+    /// Asks every conversion holding this flag to stop at its next packet.
+    pub fn cancel(&self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether [`Cancel::cancel`] was called.
+    pub fn is_cancelled(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+impl PartialEq for Cancel {
+    /// Two handles are equal when they are the same flag.
+    fn eq(&self, other: &Cancel) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for Cancel {}
+
 /// Choices for [`remux_with`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RemuxOptions {
     /// Shift every timestamp so the earliest decode timestamp of the input becomes 0, as the
     /// ffmpeg command line does by default. A muxer then adds its own offset (TS: 1.4 s), so
@@ -30,6 +66,8 @@ pub struct RemuxOptions {
     /// Write packets in decode-time order across tracks (ties: lower track first), whatever
     /// order the demuxer found them in, holding at most [`MAX_INTERLEAVE_DELTA_US`] of media.
     pub interleave: bool,
+    /// Stop (with [`Error::Cancelled`]) once this flag is raised.
+    pub cancel: Option<Cancel>,
 }
 
 impl Default for RemuxOptions {
@@ -37,6 +75,7 @@ impl Default for RemuxOptions {
         RemuxOptions {
             start_at_zero: true,
             interleave: true,
+            cancel: None,
         }
     }
 }
@@ -96,6 +135,7 @@ pub fn remux(demuxer: &mut dyn Demuxer, muxer: &mut dyn Muxer) -> Result<RemuxSt
         RemuxOptions {
             start_at_zero: false,
             interleave: false,
+            cancel: None,
         },
     )
 }
@@ -138,6 +178,9 @@ pub fn remux_with(
             Some(p) => Some(p),
             None => demuxer.next_packet()?,
         };
+        if options.cancel.as_ref().is_some_and(Cancel::is_cancelled) {
+            return Err(Error::Cancelled);
+        }
         let Some(mut p) = next else {
             while let Some(p) = order.pop(true) {
                 write(muxer, &p, &mut stats)?;
@@ -182,6 +225,7 @@ fn declare(demuxer: &dyn Demuxer, muxer: &mut dyn Muxer, stats: &mut RemuxStats)
     for t in &demuxer.tracks()[stats.tracks..] {
         muxer.add_track(t)?;
         stats.tracks += 1;
+        stats.codecs.push((t.kind, t.codec.codec));
     }
     Ok(())
 }

@@ -21,6 +21,8 @@ enum Command {
     Inspect(cmd::inspect::InspectArgs),
     /// Rewrite an input into another container (chosen by the output's extension).
     Convert(cmd::convert::ConvertArgs),
+    /// Remux a whole folder tree in parallel, resumably (HLS, TS, FLV, F4V, MP4, MP3).
+    Batch(cmd::batch::BatchArgs),
     /// Take live RTMP publishes (ffmpeg, OBS) and write them as live HLS.
     Ingest(cmd::ingest::IngestArgs),
     /// Push a file to an RTMP server in real time (or as fast as possible).
@@ -32,6 +34,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Inspect(args) => cmd::inspect::run(args),
         Command::Convert(args) => cmd::convert::run(args),
+        Command::Batch(args) => return cmd::batch::run(args),
         Command::Ingest(args) => cmd::ingest::run(args),
         Command::Publish(args) => cmd::publish::run(args),
     };

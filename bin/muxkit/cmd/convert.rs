@@ -119,6 +119,8 @@ pub fn run(args: ConvertArgs) -> muxkit::Result<()> {
             ..HlsOptions::default()
         },
         force: args.force,
+        cancel: None,
+        inline_writes: false,
     };
     let stats = convert(InputPath::from_arg(&args.input), &args.output, &options)?;
     for w in &stats.warnings {

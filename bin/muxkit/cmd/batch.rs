@@ -1,0 +1,334 @@
+//! `muxkit batch`: arguments, Ctrl-C, progress display and the summary; the work is
+//! `muxkit::batch`.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::time::Duration;
+
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+use muxkit::batch::{
+    Batch, BatchItem, BatchObserver, BatchOptions, BatchSummary, BatchTarget, FileReport,
+    FileStatus, Glob, ItemAction, Shard,
+};
+use muxkit::convert::ConvertOptions;
+use muxkit::hls::HlsOptions;
+use muxkit::remux::Cancel;
+
+/// Arguments of `muxkit batch`.
+#[derive(Args)]
+pub struct BatchArgs {
+    /// The folder to read, recursively.
+    pub input_dir: PathBuf,
+    /// Where the outputs go, in the same folders as their inputs (created if needed).
+    pub output_dir: PathBuf,
+    /// What every input becomes: hls (a folder per input), ts, flv, f4v, mp4, mp3 or aac.
+    #[arg(long, default_value = "hls", value_parser = parse_target)]
+    pub to: BatchTarget,
+    /// Conversions at once (default: the number of cores).
+    #[arg(long, short = 'j', value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub jobs: Option<u32>,
+    /// Only files matching this glob (repeatable; `*.flv` matches names at any depth,
+    /// `live/**/*.flv` paths relative to the input folder).
+    #[arg(long, value_parser = parse_glob)]
+    pub include: Vec<Glob>,
+    /// Leave out files matching this glob (repeatable; wins over --include).
+    #[arg(long, value_parser = parse_glob)]
+    pub exclude: Vec<Glob>,
+    /// Follow symbolic links to files and folders (each folder is walked once).
+    #[arg(long)]
+    pub follow_symlinks: bool,
+    /// Take shard K of N (1-based): a stable subset by a hash of each file's relative path,
+    /// for running one batch per machine.
+    #[arg(long, value_parser = parse_shard)]
+    pub shard: Option<Shard>,
+    /// Convert again what the state file records as done, and retry what failed.
+    #[arg(long)]
+    pub force: bool,
+    /// Retry inputs that failed before with the same size and modification time.
+    #[arg(long)]
+    pub retry_failed: bool,
+    /// List what would be done, convert nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Write one JSON line per file (input, output, status, error, duration, bytes, tracks).
+    #[arg(long, value_name = "FILE.jsonl")]
+    pub report: Option<PathBuf>,
+    /// Fail on recoverable input damage instead of skipping it.
+    #[arg(long)]
+    pub strict: bool,
+    /// HLS: target segment duration in seconds.
+    #[arg(long, default_value_t = 6.0)]
+    pub hls_time: f64,
+    /// No per-file lines, only the summary (and failures).
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
+fn parse_target(s: &str) -> Result<BatchTarget, String> {
+    s.parse()
+}
+
+fn parse_glob(s: &str) -> Result<Glob, String> {
+    Glob::new(s).map_err(|e| e.to_string())
+}
+
+fn parse_shard(s: &str) -> Result<Shard, String> {
+    s.parse()
+}
+
+/// Shows progress: a bar (files, bytes, rate, ETA) on a terminal, one line per file otherwise.
+struct Progress {
+    bar: Option<ProgressBar>,
+    quiet: bool,
+    total_files: usize,
+    files_done: AtomicUsize,
+    bytes_done: AtomicU64,
+    lines: Mutex<()>,
+}
+
+impl Progress {
+    fn new(batch: &Batch, quiet: bool) -> Progress {
+        let todo: Vec<&BatchItem> = batch
+            .items()
+            .iter()
+            .filter(|i| i.action == ItemAction::Convert)
+            .collect();
+        let total_bytes = todo.iter().map(|i| i.size).sum();
+        let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
+            let bar = ProgressBar::new(total_bytes);
+            let style = ProgressStyle::with_template(
+                "{elapsed_precise} [{bar:30}] {binary_bytes}/{binary_total_bytes} {binary_bytes_per_sec} ETA {eta} {msg}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> ");
+            bar.set_style(style);
+            bar.set_message(format!("0/{} files", todo.len()));
+            bar.enable_steady_tick(Duration::from_millis(200));
+            bar
+        });
+        Progress {
+            bar,
+            quiet,
+            total_files: todo.len(),
+            files_done: AtomicUsize::new(0),
+            bytes_done: AtomicU64::new(0),
+            lines: Mutex::new(()),
+        }
+    }
+
+    fn line(&self, text: &str) {
+        match &self.bar {
+            Some(bar) => bar.println(text),
+            None => {
+                let _guard = self.lines.lock();
+                eprintln!("{text}");
+            }
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+impl BatchObserver for Progress {
+    fn finished(&self, item: &BatchItem, report: &FileReport) {
+        let n = self.files_done.fetch_add(1, Ordering::Relaxed) + 1;
+        self.bytes_done.fetch_add(item.size, Ordering::Relaxed);
+        if let Some(bar) = &self.bar {
+            bar.inc(item.size);
+            bar.set_message(format!("{n}/{} files", self.total_files));
+        }
+        let head = format!("[{n}/{}]", self.total_files);
+        match report.status {
+            FileStatus::Failed => {
+                self.line(&format!(
+                    "{head} failed {}: {}",
+                    item.rel,
+                    report.reason.as_deref().unwrap_or("")
+                ));
+            }
+            FileStatus::Converted if !self.quiet && self.bar.is_none() => self.line(&format!(
+                "{head} converted {} -> {} ({:.1} MB in {:.2} s)",
+                item.rel,
+                item.output.display(),
+                item.size as f64 / 1e6,
+                report.duration.as_secs_f64()
+            )),
+            _ => {}
+        }
+    }
+}
+
+fn print_dry_run(batch: &Batch) {
+    for r in batch.dry_run() {
+        match r.status {
+            FileStatus::Planned => println!(
+                "convert {} -> {}",
+                r.rel,
+                r.output
+                    .as_deref()
+                    .unwrap_or(std::path::Path::new(""))
+                    .display()
+            ),
+            FileStatus::Skipped => {
+                println!("skip    {} ({})", r.rel, r.reason.as_deref().unwrap_or(""))
+            }
+            _ => println!("fail    {}: {}", r.rel, r.reason.as_deref().unwrap_or("")),
+        }
+    }
+}
+
+fn print_summary(summary: &BatchSummary) {
+    let skipped = summary.count(FileStatus::Skipped);
+    let mut skip_kinds: Vec<(String, usize)> = Vec::new();
+    for r in summary
+        .reports
+        .iter()
+        .filter(|r| r.status == FileStatus::Skipped)
+    {
+        // "failed before (...): error" counts under its first words only.
+        let reason = r
+            .reason
+            .as_deref()
+            .unwrap_or("")
+            .split([':', '('])
+            .next()
+            .unwrap_or("");
+        let reason = reason.trim().to_owned();
+        match skip_kinds.iter_mut().find(|(k, _)| *k == reason) {
+            Some((_, n)) => *n += 1,
+            None => skip_kinds.push((reason, 1)),
+        }
+    }
+    let kinds: Vec<String> = skip_kinds.iter().map(|(k, n)| format!("{n} {k}")).collect();
+    let mut line = format!(
+        "batch: {} converted, {} skipped{}, {} failed",
+        summary.count(FileStatus::Converted),
+        skipped,
+        if kinds.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", kinds.join(", "))
+        },
+        summary.count(FileStatus::Failed),
+    );
+    let cancelled = summary.count(FileStatus::Cancelled);
+    if cancelled > 0 {
+        line.push_str(&format!(", {cancelled} not done (interrupted)"));
+    }
+    line.push_str(&format!(
+        "; {:.1} MB in, {:.1} MB out, {:.2} s, {:.1} MB/s, {} jobs",
+        summary.bytes_in() as f64 / 1e6,
+        summary.bytes_out() as f64 / 1e6,
+        summary.elapsed.as_secs_f64(),
+        summary.mb_per_sec(),
+        summary.jobs
+    ));
+    eprintln!("{line}");
+    for r in summary
+        .reports
+        .iter()
+        .filter(|r| r.status == FileStatus::Failed)
+    {
+        eprintln!(
+            "batch: failed: {}: {}",
+            r.rel,
+            r.reason.as_deref().unwrap_or("")
+        );
+    }
+}
+
+/// Runs the subcommand; the exit code is 0 when every file converted or was skipped, 1 when
+/// any failed, 130 when Ctrl-C stopped it.
+pub fn run(args: BatchArgs) -> ExitCode {
+    match run_inner(args) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("muxkit: error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run_inner(args: BatchArgs) -> muxkit::Result<ExitCode> {
+    if !(args.hls_time > 0.0 && args.hls_time <= 86_400.0) {
+        return Err(muxkit::Error::InvalidUse(format!(
+            "--hls-time {} is not in (0, 86400] seconds",
+            args.hls_time
+        )));
+    }
+    let mut options = BatchOptions::new(&args.input_dir, &args.output_dir, args.to);
+    if let Some(j) = args.jobs {
+        options.jobs = j as usize;
+    }
+    options.include = args.include;
+    options.exclude = args.exclude;
+    options.follow_symlinks = args.follow_symlinks;
+    options.force = args.force;
+    options.retry_failed = args.retry_failed;
+    options.shard = args.shard.unwrap_or_else(Shard::all);
+    options.convert = ConvertOptions {
+        strict: args.strict,
+        hls: HlsOptions {
+            target_duration: args.hls_time,
+            ..HlsOptions::default()
+        },
+        ..ConvertOptions::default()
+    };
+    let batch = Batch::plan(options)?;
+    if batch.damaged_state_lines() > 0 {
+        eprintln!(
+            "muxkit: warning: {} unreadable line(s) in the state file ignored (an interrupted write); those files are converted again",
+            batch.damaged_state_lines()
+        );
+    }
+    if args.dry_run {
+        print_dry_run(&batch);
+        if let Some(path) = &args.report {
+            muxkit::batch::BatchSummary {
+                reports: batch.dry_run(),
+                elapsed: Duration::ZERO,
+                jobs: batch.options().jobs,
+            }
+            .write_report(path)?;
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let cancel = Cancel::new();
+    let on_signal = cancel.clone();
+    let signals = AtomicUsize::new(0);
+    // A second Ctrl-C quits at once (temporary files may then be left, named .NAME.PID.tmp).
+    let installed = ctrlc::set_handler(move || {
+        if signals.fetch_add(1, Ordering::SeqCst) > 0 {
+            std::process::exit(130);
+        }
+        on_signal.cancel();
+        eprintln!(
+            "muxkit: stopping: running conversions are being removed (Ctrl-C again to quit now)"
+        );
+    });
+    if let Err(e) = installed {
+        eprintln!("muxkit: warning: Ctrl-C will not stop cleanly: {e}");
+    }
+    let progress = Progress::new(&batch, args.quiet);
+    let summary = batch.run(&progress, &cancel)?;
+    progress.finish();
+    if let Some(path) = &args.report {
+        summary.write_report(path)?;
+    }
+    print_summary(&summary);
+    Ok(if summary.was_cancelled() {
+        ExitCode::from(130)
+    } else if summary.has_failures() {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
