@@ -5,8 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 secs=${1:-600}
-targets=${TARGETS:-flv_demux amf ts_demux id3 mp3_demux rtmp_chunk rtmp_session f4v_demux}
-mkdir -p corpus/flv_demux corpus/amf corpus/ts_demux corpus/id3 corpus/mp3_demux corpus/rtmp_chunk corpus/rtmp_session corpus/f4v_demux
+targets=${TARGETS:-flv_demux amf ts_demux id3 mp3_demux rtmp_chunk rtmp_session f4v_demux batch_glob}
+mkdir -p corpus/flv_demux corpus/amf corpus/ts_demux corpus/id3 corpus/mp3_demux corpus/rtmp_chunk corpus/rtmp_session corpus/f4v_demux corpus/batch_glob
 for f in ../testdata/*.flv ../testdata/hostile/*.flv; do
     [ "$(stat -c %s "$f")" -lt 200000 ] && cp -n "$f" corpus/flv_demux/ || true
 done
@@ -30,6 +30,10 @@ if command -v ffmpeg >/dev/null; then
         ffmpeg -v error -y -i ../testdata/source.flv -t 0.5 -c copy ${spec#*:} "corpus/f4v_demux/$name"
     done
 fi
+# Glob seeds: a pattern, a newline, a path.
+printf '*.flv\nshow/a.flv' > corpus/batch_glob/name
+printf 'live/**/[a-c]?.ts\nlive/x/y/b1.ts' > corpus/batch_glob/path
+printf '[!ab]*\\*\n**/z' > corpus/batch_glob/class
 mkdir -p logs
 status=0
 for target in $targets; do

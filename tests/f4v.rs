@@ -235,7 +235,10 @@ fn hostile_files_get_clear_errors() {
     let e = err(patch(sc + 16, &0u32.to_be_bytes()));
     assert!(e.contains("first_chunk 0"), "{e}");
     let entries = u32::from_be_bytes(good[sc + 12..sc + 16].try_into().unwrap());
-    assert!(entries >= 2, "the fixture's first stsc must have several runs");
+    assert!(
+        entries >= 2,
+        "the fixture's first stsc must have several runs"
+    );
     let e = err(patch(sc + 28, &1u32.to_be_bytes()));
     assert!(e.contains("first_chunk 1 does not follow"), "{e}");
     // A sample description index out of range.

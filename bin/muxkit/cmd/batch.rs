@@ -1,8 +1,8 @@
 //! `muxkit batch`: arguments, Ctrl-C, progress display and the summary; the work is
 //! `muxkit::batch`.
 
-use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -166,23 +166,33 @@ impl BatchObserver for Progress {
     }
 }
 
-fn print_dry_run(batch: &Batch) {
+/// One line per file on stdout; a reader that goes away (`| head`) ends the listing quietly.
+fn print_dry_run(batch: &Batch) -> muxkit::Result<()> {
+    let mut out = std::io::stdout().lock();
     for r in batch.dry_run() {
-        match r.status {
-            FileStatus::Planned => println!(
+        let reason = r.reason.as_deref().unwrap_or("");
+        let written = match r.status {
+            FileStatus::Planned => writeln!(
+                out,
                 "convert {} -> {}",
                 r.rel,
-                r.output
-                    .as_deref()
-                    .unwrap_or(std::path::Path::new(""))
-                    .display()
+                r.output.as_deref().unwrap_or(Path::new("")).display()
             ),
-            FileStatus::Skipped => {
-                println!("skip    {} ({})", r.rel, r.reason.as_deref().unwrap_or(""))
+            FileStatus::Skipped => writeln!(out, "skip    {} ({reason})", r.rel),
+            _ => writeln!(out, "fail    {}: {reason}", r.rel),
+        };
+        match written {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(()),
+            Err(source) => {
+                return Err(muxkit::Error::Io {
+                    context: "writing the listing",
+                    source,
+                });
             }
-            _ => println!("fail    {}: {}", r.rel, r.reason.as_deref().unwrap_or("")),
+            Ok(()) => {}
         }
     }
+    Ok(())
 }
 
 fn print_summary(summary: &BatchSummary) {
@@ -290,7 +300,7 @@ fn run_inner(args: BatchArgs) -> muxkit::Result<ExitCode> {
         );
     }
     if args.dry_run {
-        print_dry_run(&batch);
+        print_dry_run(&batch)?;
         if let Some(path) = &args.report {
             muxkit::batch::BatchSummary {
                 reports: batch.dry_run(),
