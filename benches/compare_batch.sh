@@ -30,21 +30,8 @@ case ${1:-} in
         exit
         ;;
 esac
-tree=""
-while (($#)); do
-    case $1 in
-        --runs) BENCH_RUNS=${2:?--runs needs a number}; shift 2 ;;
-        -h | --help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-        -*) die "unknown option '$1' (see --help)" ;;
-        *) tree=$1; shift ;;
-    esac
-done
-require_muxkit
-require_tool "$FFMPEG"
-if [[ -z $tree ]]; then
-    tree=testdata/bench/tree
-    "$here/gen_batch_tree.sh"
-fi
+bench_input testdata/bench/tree gen_batch_tree.sh "$@"
+tree=$BENCH_INPUT
 bytes=$(find "$tree" -type f -name '*.flv' -printf '%s\n' | awk '{ s += $1 } END { print s }')
 files=$(find "$tree" -type f -name '*.flv' | wc -l)
 echo "tree: $tree, $files files, $(awk -v b="$bytes" 'BEGIN { printf "%.1f MB", b / 1e6 }')" >&2

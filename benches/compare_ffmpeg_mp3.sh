@@ -15,22 +15,9 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/lib.sh"
 cd "$BENCH_ROOT"
 
-file=""
-while (($#)); do
-    case $1 in
-        --runs) BENCH_RUNS=${2:?--runs needs a number}; shift 2 ;;
-        -h | --help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-        -*) die "unknown option '$1' (see --help)" ;;
-        *) file=$1; shift ;;
-    esac
-done
-require_muxkit
-require_tool "$FFMPEG"
+bench_input testdata/bench/big.mp3 gen_big_mp3.sh "$@"
+file=$BENCH_INPUT
 require_tool "$FFPROBE"
-if [[ -z $file ]]; then
-    file=testdata/bench/big.mp3
-    [[ -s $file ]] || "$here/gen_big_mp3.sh"
-fi
 warm_cache "$file"
 work=$(dirname "$file")/bench-mp3
 fresh() { rm -rf "$work"; mkdir -p "$work/out"; sync; }

@@ -16,21 +16,8 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/lib.sh"
 cd "$BENCH_ROOT"
 
-file=""
-while (($#)); do
-    case $1 in
-        --runs) BENCH_RUNS=${2:?--runs needs a number}; shift 2 ;;
-        -h | --help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-        -*) die "unknown option '$1' (see --help)" ;;
-        *) file=$1; shift ;;
-    esac
-done
-require_muxkit
-require_tool "$FFMPEG"
-if [[ -z $file ]]; then
-    file=testdata/bench/big.flv
-    [[ -s $file ]] || "$here/gen_big_flv.sh"
-fi
+bench_input testdata/bench/big.flv gen_big_flv.sh "$@"
+file=$BENCH_INPUT
 out_dir=$(dirname "$file")
 big_ts=$out_dir/$(basename "${file%.*}").ts
 if [[ ! -s $big_ts ]]; then

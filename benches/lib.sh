@@ -25,6 +25,10 @@
 #   bench_table           print every recorded row: label, best s, MB/s, max RSS
 #                         (BENCH_FORMAT=markdown prints a Markdown table for docs/benchmarks.md)
 #   bench_ratio SLOW FAST print SLOW's time / FAST's time for two recorded labels
+#   bench_input DEFAULT GENERATOR ARG...
+#                         parse a comparison script's arguments (--runs N, --help, one input
+#                         path); set BENCH_INPUT to the path, or DEFAULT made by
+#                         benches/GENERATOR when missing; check muxkit and ffmpeg are there
 #
 # Timing: wall-clock comes from `date +%s%N` around the run (nanosecond clock, so short runs are
 # measured properly); max RSS comes from GNU time (/usr/bin/time -f %M). Without GNU time, RSS
@@ -247,4 +251,30 @@ print_ratios() {
     awk -v d="$1" -v fw="${WALL[$2]}" -v mw="${WALL[$3]}" -v fc="${CPU[$2]}" -v mc="${CPU[$3]}" \
         -v fu="${USER[$2]}" -v mu="${USER[$3]}" \
         'BEGIN { printf "%s: wall ratio ffmpeg/muxkit %.2f, cpu ratio %.2f, user-space cpu ratio %.2f\n", d, fw / mw, fc / (mc > 0 ? mc : 0.001), fu / (mu > 0 ? mu : 0.001) }'
+}
+
+# script_help: the calling script's leading comment block, without the '#'.
+script_help() {
+    awk 'NR == 1 { next } /^#/ { sub(/^# ?/, ""); print; next } { exit }' "$0"
+}
+
+# bench_input DEFAULT GENERATOR ARG...: see the header.
+bench_input() {
+    local default=$1 generator=$2
+    shift 2
+    BENCH_INPUT=""
+    while (($#)); do
+        case $1 in
+            --runs) BENCH_RUNS=${2:?--runs needs a number}; shift 2 ;;
+            -h | --help) script_help; exit 0 ;;
+            -*) die "unknown option '$1' (see --help)" ;;
+            *) BENCH_INPUT=$1; shift ;;
+        esac
+    done
+    require_muxkit
+    require_tool "$FFMPEG"
+    if [[ -z $BENCH_INPUT ]]; then
+        BENCH_INPUT=$default
+        [[ -e $BENCH_INPUT ]] || "$BENCH_ROOT/benches/$generator"
+    fi
 }

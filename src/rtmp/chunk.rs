@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 
 use super::error::RtmpError;
-use super::message::{MessageType, RtmpMessage};
+use super::message::{MessageType, RtmpMessage, control_value};
 
 /// The chunk size both sides start with.
 pub const DEFAULT_CHUNK_SIZE: u32 = 128;
@@ -315,16 +315,7 @@ impl ChunkDecoder {
         if m.stream_id != 0 && m.csid != 2 {
             return Ok(());
         }
-        let value = || {
-            m.payload
-                .first_chunk::<4>()
-                .map(|b| u32::from_be_bytes(*b))
-                .ok_or_else(|| RtmpError::Message {
-                    type_id: m.type_id.0,
-                    csid: m.csid,
-                    reason: format!("{} bytes, need 4", m.payload.len()),
-                })
-        };
+        let value = || control_value(m);
         match m.type_id {
             MessageType::SET_CHUNK_SIZE => {
                 let size = value()? & 0x7FFF_FFFF;

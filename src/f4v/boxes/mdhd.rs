@@ -1,6 +1,6 @@
 //! `mdhd` (ISO/IEC 14496-12 §8.4.2): a track's media timescale, duration and language.
 
-use super::{Reader, full_box, write_full_box};
+use super::{Reader, full_box, header_times, write_full_box};
 use crate::f4v::error::F4vError;
 
 /// The media header.
@@ -19,13 +19,7 @@ impl Mdhd {
     pub fn parse(body: &[u8], offset: u64) -> Result<Mdhd, F4vError> {
         let (version, _, rest) = full_box(body, "mdhd", offset)?;
         let mut r = Reader::new(rest, "mdhd", offset);
-        let (timescale, duration) = if version == 1 {
-            r.bytes(16)?;
-            (r.u32()?, r.u64()?)
-        } else {
-            r.bytes(8)?;
-            (r.u32()?, u64::from(r.u32()?))
-        };
+        let (timescale, duration) = header_times(&mut r, version)?;
         let l = r.u16()?;
         if timescale == 0 {
             return Err(F4vError::invalid("mdhd", offset, "timescale 0"));

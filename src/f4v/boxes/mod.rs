@@ -250,6 +250,18 @@ pub fn write_full_box(
     });
 }
 
+/// The times at the start of `mvhd` and `mdhd` (creation and modification skipped): 32-bit in
+/// version 0, 64-bit in version 1. Returns (timescale, duration).
+pub(crate) fn header_times(r: &mut Reader<'_>, version: u8) -> Result<(u32, u64), F4vError> {
+    if version == 1 {
+        r.bytes(16)?;
+        Ok((r.u32()?, r.u64()?))
+    } else {
+        r.bytes(8)?;
+        Ok((r.u32()?, u64::from(r.u32()?)))
+    }
+}
+
 /// Big-endian readers over a box body that fail with the box's name and offset.
 pub(crate) struct Reader<'a> {
     data: &'a [u8],

@@ -1,6 +1,6 @@
 //! `mvhd` (ISO/IEC 14496-12 §8.2.2): the movie's timescale and duration.
 
-use super::{Reader, full_box, write_full_box};
+use super::{Reader, full_box, header_times, write_full_box};
 use crate::f4v::error::F4vError;
 
 /// The 3x3 identity matrix in 16.16/2.30 fixed point, as every writer puts it.
@@ -22,13 +22,7 @@ impl Mvhd {
     pub fn parse(body: &[u8], offset: u64) -> Result<Mvhd, F4vError> {
         let (version, _, rest) = full_box(body, "mvhd", offset)?;
         let mut r = Reader::new(rest, "mvhd", offset);
-        let (timescale, duration) = if version == 1 {
-            r.bytes(16)?;
-            (r.u32()?, r.u64()?)
-        } else {
-            r.bytes(8)?;
-            (r.u32()?, u64::from(r.u32()?))
-        };
+        let (timescale, duration) = header_times(&mut r, version)?;
         // rate, volume, reserved, matrix, pre_defined.
         r.bytes(4 + 2 + 10 + 36 + 24)?;
         let next_track_id = r.u32()?;
