@@ -19,6 +19,11 @@ use crate::media::{Demuxer, Muxer};
 
 use super::client::{PublishSession, RtmpUrl};
 
+/// Real-time pacing sends a tag up to this early, with the others due by then: a
+/// publisher wakes (and writes) about every video frame rather than for every audio and
+/// video tag, as a live encoder does. Well under any player's buffer.
+const PACING_SLACK: Duration = Duration::from_millis(15);
+
 /// How long the publisher waits for the server to accept `publish`.
 pub const PUBLISH_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -194,15 +199,19 @@ pub fn publish(
             if realtime {
                 let start = *first_ms.get_or_insert(i64::from(ts));
                 let due = Duration::from_millis((i64::from(ts) - start).max(0) as u64);
-                if let Some(wait) = due.checked_sub(clock.elapsed()) {
+                if let Some(wait) = due.checked_sub(clock.elapsed())
+                    && wait > PACING_SLACK
+                {
+                    // Send what is due before sleeping: one write per wake-up, not per tag.
+                    stats.bytes += send_all(stream, session)?;
                     std::thread::sleep(wait);
                 }
             }
             stats.media_ms = stats.media_ms.max(i64::from(ts));
             session.send_tag(tag_type, ts, body);
             stats.messages += 1;
-            stats.bytes += send_all(stream, session)?;
         }
+        stats.bytes += send_all(stream, session)?;
         Ok(())
     };
     while let Some(p) = demuxer.next_packet()? {

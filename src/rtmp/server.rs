@@ -329,6 +329,9 @@ struct Connection {
     peer: SocketAddr,
     id: u64,
     publish: Option<Publish>,
+    /// When the last publish on this connection ended: the publish deadline counts from
+    /// there (a client may publish again), not from the connection's start.
+    unpublished_at: Option<Instant>,
 }
 
 fn unix_secs() -> u64 {
@@ -344,6 +347,7 @@ impl Connection {
             peer,
             id,
             publish: None,
+            unpublished_at: None,
         }
     }
 
@@ -399,7 +403,8 @@ impl Connection {
                     options.handshake_timeout.as_secs()
                 )));
             }
-            if self.publish.is_none() && now - opened > options.publish_timeout {
+            let waiting_since = self.unpublished_at.unwrap_or(opened);
+            if self.publish.is_none() && now - waiting_since > options.publish_timeout {
                 return Err(Error::InvalidInput(format!(
                     "no publish within {} s of connecting",
                     options.publish_timeout.as_secs()
@@ -534,6 +539,7 @@ impl Connection {
         let Some(mut p) = self.publish.take() else {
             return;
         };
+        self.unpublished_at = Some(Instant::now());
         let mut outcome = reason.to_owned();
         if let Err(e) = p.live.finish() {
             outcome = format!("{reason}; finishing the playlist failed: {e}");

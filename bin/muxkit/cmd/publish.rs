@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use muxkit::probe::{InputPath, OpenOptions, open_demuxer, probe};
+use muxkit::probe::{InputPath, OpenOptions, open_demuxer, probe, probe_bytes};
 
 /// Arguments of `muxkit publish`.
 #[derive(Args)]
@@ -42,15 +42,30 @@ pub fn run(args: PublishArgs) -> muxkit::Result<()> {
             "--streams needs a file, not stdin".into(),
         ));
     }
+    // Many streams share one copy of the file: a thousand threads mapping and unmapping
+    // windows of it would serialise on the process's address-space lock.
+    let shared = if args.streams > 1 {
+        let data = std::fs::read(&args.input).map_err(|source| muxkit::Error::File {
+            path: args.input.clone(),
+            source,
+        })?;
+        Some(bytes::Bytes::from(data))
+    } else {
+        None
+    };
     let threads: Vec<_> = (0..args.streams)
         .map(|i| {
             let input = args.input.clone();
+            let shared = shared.clone();
             let url = stream_url(&args.url, i);
             let realtime = !args.fast;
             let delay = std::time::Duration::from_millis(args.ramp_ms * u64::from(i));
             std::thread::spawn(move || -> muxkit::Result<()> {
                 std::thread::sleep(delay);
-                let probed = probe(InputPath::from_arg(&input))?;
+                let probed = match shared {
+                    Some(data) => probe_bytes(data)?,
+                    None => probe(InputPath::from_arg(&input))?,
+                };
                 let mut d = open_demuxer(probed, OpenOptions::default())?;
                 muxkit::rtmp::publish(&mut *d, &url, realtime, u64::from(i) + 1)?;
                 Ok(())
