@@ -187,55 +187,64 @@ bench_header() {
     echo "runs: best wall-clock of $BENCH_RUNS, page cache warmed first"
 }
 
-# ---- CPU time and anonymous memory (used by compare_ffmpeg_ts.sh, compare_ffmpeg_hls.sh) ----
-# measure CMD...: one run; sets M_WALL, M_CPU = M_USER + M_SYS (s) and M_ANON (KiB peak RssAnon).
-# M_SYS is mostly the kernel copying the output into the page cache: the same bytes cost every
-# tool the same there, so scripts print user and system time apart.
+# ---- CPU time and anonymous memory (used by the compare_*.sh scripts) ----
+# measure CMD...: one timed run, nothing else running beside it; sets M_WALL, M_CPU = M_USER +
+# M_SYS (s). M_SYS is mostly the kernel copying the output into the page cache: the same bytes
+# cost every tool the same there, so scripts print user and system time apart.
 measure() {
-    local t0 t1 pid peak=0 anon tfile
+    local t0 t1 tfile
     tfile=$(mktemp)
     t0=$(date +%s%N)
-    "$GNU_TIME" -f "%U %S" -o "$tfile" "$@" >/dev/null 2>>"$tfile.err" &
-    pid=$!
-    while kill -0 "$pid" 2>/dev/null; do
-        # The child of GNU time is the measured command.
-        for c in $(cat /proc/$pid/task/*/children 2>/dev/null); do
-            anon=$(awk '/^RssAnon:/ {print $2}' "/proc/$c/status" 2>/dev/null || echo 0)
-            ((${anon:-0} > peak)) && peak=$anon
-        done
-        sleep 0.01
-    done
-    wait "$pid" || { cat "$tfile.err" >&2; die "failed: $*"; }
+    "$GNU_TIME" -f "%U %S" -o "$tfile" "$@" >/dev/null 2>>"$tfile.err" ||
+        { cat "$tfile.err" >&2; die "failed: $*"; }
     t1=$(date +%s%N)
     M_WALL=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) / 1e9 }')
     M_CPU=$(awk '{ printf "%.3f", $1 + $2 }' "$tfile")
     M_USER=$(awk '{ printf "%.3f", $1 }' "$tfile")
     M_SYS=$(awk '{ printf "%.3f", $2 }' "$tfile")
-    M_ANON=$peak
     rm -f "$tfile" "$tfile.err"
 }
 
-# best LABEL CMD...: best wall of BENCH_RUNS runs, with that run's CPU; the largest peak anon.
-# Runs the function named by BENCH_BEFORE, if set, before each run (not timed).
+# measure_anon CMD...: one untimed run sampled every 10 ms; sets M_ANON (KiB, peak RssAnon of
+# the command and its children: the mapped input's file pages are not allocations).
+# The sampler forks a few processes per sample, a third of a core on a 2-core machine, so it
+# never runs beside a timed run: before 2026-12-02 it did, and charged every run 20-90 ms.
+measure_anon() {
+    local pid peak=0 anon c
+    "$@" >/dev/null 2>&1 &
+    pid=$!
+    while kill -0 "$pid" 2>/dev/null; do
+        for c in "$pid" $(cat /proc/$pid/task/*/children 2>/dev/null); do
+            anon=$(awk '/^RssAnon:/ {print $2}' "/proc/$c/status" 2>/dev/null || echo 0)
+            ((${anon:-0} > peak)) && peak=$anon
+        done
+        sleep 0.01
+    done
+    wait "$pid" || die "failed: $*"
+    M_ANON=$peak
+}
+
+# best LABEL CMD...: best wall of BENCH_RUNS timed runs, with that run's CPU, then one sampled
+# run for the peak anonymous memory. Runs the function named by BENCH_BEFORE, if set, before
+# each run (not timed).
 declare -A WALL CPU USER SYS ANON
 best() {
     local label=$1
     shift
-    local bw="" bc="" bu="" bs="" ba=0
+    local bw="" bc="" bu="" bs=""
     for ((i = 1; i <= BENCH_RUNS; i++)); do
-        # BENCH_BEFORE: a function to run (untimed) before each run, e.g. to empty a folder.
         [[ -n ${BENCH_BEFORE:-} ]] && "$BENCH_BEFORE"
         measure "$@"
-        echo "  $label run $i: ${M_WALL} s wall, ${M_CPU} s cpu, $((M_ANON / 1024)) MiB anon" >&2
+        echo "  $label run $i: ${M_WALL} s wall, ${M_CPU} s cpu (${M_USER} user + ${M_SYS} sys)" >&2
         if [[ -z $bw ]] || awk -v a="$M_WALL" -v b="$bw" 'BEGIN { exit !(a < b) }'; then
             bw=$M_WALL bc=$M_CPU bu=$M_USER bs=$M_SYS
         fi
-        ((M_ANON > ba)) && ba=$M_ANON
     done
-    WALL[$label]=$bw CPU[$label]=$bc USER[$label]=$bu SYS[$label]=$bs ANON[$label]=$ba
+    [[ -n ${BENCH_BEFORE:-} ]] && "$BENCH_BEFORE"
+    measure_anon "$@"
+    echo "  $label sampled run: $((M_ANON / 1024)) MiB anon" >&2
+    WALL[$label]=$bw CPU[$label]=$bc USER[$label]=$bu SYS[$label]=$bs ANON[$label]=$M_ANON
 }
-
-
 
 # print_measured LABEL...: a table of wall, cpu, user, sys and RssAnon for recorded labels.
 print_measured() {
