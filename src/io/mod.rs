@@ -12,9 +12,11 @@ use crate::error::{Error, Result};
 
 mod block_writer;
 mod reserve;
+mod unmapper;
 
 pub use block_writer::{BLOCK_SIZE, BLOCKS_IN_FLIGHT, BlockWriter, SinkJob};
 pub use reserve::{MAX_RESERVE_STEP, MIN_RESERVE_STEP, Reservation};
+pub use unmapper::PENDING_UNMAPS;
 
 /// Maps `path` read-only and returns its contents as [`Bytes`] that borrow the mapping.
 ///
@@ -55,7 +57,7 @@ fn map_range(file: &File, path: &Path, offset: u64, len: u64) -> Result<Bytes> {
         path: path.to_owned(),
         source,
     })?;
-    Ok(Bytes::from_owner(map))
+    Ok(Bytes::from_owner(unmapper::UnmapOffThread::new(map)))
 }
 
 /// Alignment of window offsets: a multiple of every common page size (4 KiB to 64 KiB), as
