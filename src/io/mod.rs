@@ -15,8 +15,7 @@ mod reserve;
 mod unmapper;
 
 pub use block_writer::{BLOCK_SIZE, BLOCKS_IN_FLIGHT, BlockWriter, SinkJob};
-pub use reserve::{MAX_RESERVE_STEP, MIN_RESERVE_STEP, Reservation};
-pub use unmapper::PENDING_UNMAPS;
+use reserve::Reservation;
 
 /// Maps `path` read-only and returns its contents as [`Bytes`] that borrow the mapping.
 ///
@@ -297,8 +296,9 @@ impl<W: Write> OutputSink for Unseekable<W> {}
 /// [`AtomicFile::commit`]; dropped without a commit, the temporary file is removed. Readers of
 /// the final path therefore only ever see a complete file (or the previous one).
 ///
-/// Its blocks are reserved ahead of the writes ([`Reservation`]), which saves the kernel about a
-/// third of the work of writing it; the reservation past the end is released at the commit.
+/// Its blocks are reserved ahead of the writes (`fallocate`, src/io/reserve.rs), which saves the
+/// kernel about a third of the work of writing it; what is reserved past the end is released at
+/// the commit.
 pub struct AtomicFile {
     file: Option<File>,
     temp: PathBuf,
@@ -360,10 +360,13 @@ impl AtomicFile {
     }
 
     fn file(&mut self) -> io::Result<&mut File> {
-        self.file
-            .as_mut()
-            .ok_or_else(|| io::Error::other("atomic file already committed"))
+        self.file.as_mut().ok_or_else(committed)
     }
+}
+
+/// The error for using an [`AtomicFile`] after its commit.
+fn committed() -> io::Error {
+    io::Error::other("atomic file already committed")
 }
 
 impl Drop for AtomicFile {
@@ -376,12 +379,8 @@ impl Drop for AtomicFile {
 
 impl Write for AtomicFile {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let pos = self.pos;
-        let file = self
-            .file
-            .as_mut()
-            .ok_or_else(|| io::Error::other("atomic file already committed"))?;
-        self.reservation.before_write(file, pos, buf.len());
+        let file = self.file.as_mut().ok_or_else(committed)?;
+        self.reservation.before_write(file, self.pos, buf.len());
         let n = file.write(buf)?;
         self.pos += n as u64;
         self.reservation.after_write(self.pos);

@@ -16,17 +16,17 @@
 use std::fs::File;
 
 /// The first reservation, and the smallest: a few segments' worth of a live stream.
-pub const MIN_RESERVE_STEP: u64 = 1 << 20;
+pub(crate) const MIN_RESERVE_STEP: u64 = 1 << 20;
 
 /// The largest reservation made at once, and so the most a file can hold past its end before
 /// [`Reservation::release`]: small enough that the space held back from other files (one step
 /// per open output) matters only on a disk that is all but full, large enough that reserving is
 /// a few dozen calls for a 600 MB file.
-pub const MAX_RESERVE_STEP: u64 = 16 << 20;
+pub(crate) const MAX_RESERVE_STEP: u64 = 16 << 20;
 
 /// How far a file's blocks are reserved, and the end of what was written.
 #[derive(Debug)]
-pub struct Reservation {
+pub(crate) struct Reservation {
     /// Bytes from the start of the file whose blocks are reserved.
     reserved: u64,
     /// The end of the furthest write.
@@ -47,7 +47,7 @@ impl Default for Reservation {
 
 impl Reservation {
     /// Reserves ahead if a write of `len` bytes at `pos` would pass the reserved range.
-    pub fn before_write(&mut self, file: &File, pos: u64, len: usize) {
+    pub(crate) fn before_write(&mut self, file: &File, pos: u64, len: usize) {
         let write_end = pos.saturating_add(len as u64);
         if !self.enabled || write_end <= self.reserved {
             return;
@@ -63,18 +63,18 @@ impl Reservation {
     }
 
     /// Notes that a write ended at `end`.
-    pub fn after_write(&mut self, end: u64) {
+    pub(crate) fn after_write(&mut self, end: u64) {
         self.end = self.end.max(end);
     }
 
     /// Bytes reserved past the end of what was written.
-    pub fn excess(&self) -> u64 {
+    pub(crate) fn excess(&self) -> u64 {
         self.reserved.saturating_sub(self.end)
     }
 
     /// Gives back the blocks reserved past the end of the data. `set_len` to the file's own
     /// length is what trims them: the size does not change, the blocks past it go.
-    pub fn release(&mut self, file: &File) -> std::io::Result<()> {
+    pub(crate) fn release(&mut self, file: &File) -> std::io::Result<()> {
         if self.excess() > 0 {
             file.set_len(self.end)?;
             self.reserved = self.end;

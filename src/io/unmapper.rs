@@ -15,7 +15,7 @@ use std::sync::mpsc::{SyncSender, TrySendError, sync_channel};
 use memmap2::Mmap;
 
 /// Windows that may wait for the unmapping thread: a few, each at most a window's size.
-pub const PENDING_UNMAPS: usize = 4;
+pub(crate) const PENDING_UNMAPS: usize = 4;
 
 /// A mapping whose unmapping happens on the unmapping thread.
 pub(crate) struct UnmapOffThread(Option<Mmap>);
