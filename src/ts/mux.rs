@@ -26,7 +26,8 @@ use crate::time::{TimeBase, wrap};
 
 use super::TS_PACKET_SIZE;
 use super::packet::{
-    AdaptationField, ContinuityCounter, Pcr, Pid, TsPacketHeader, write_packet, write_packet_header,
+    AdaptationField, BODY, ContinuityCounter, Pcr, Pid, TsPacketHeader, write_packet,
+    write_packet_header,
 };
 use super::pat::Pat;
 use super::pes::PesHeader;
@@ -401,6 +402,12 @@ impl<'a> PesStream<'a> {
 
     fn put(&mut self, mut data: &[u8]) {
         while !data.is_empty() {
+            if self.room == 0 && self.first.is_none() {
+                data = self.put_full_packets(data);
+                if data.is_empty() {
+                    break;
+                }
+            }
             if self.room == 0 {
                 if self.remaining == 0 {
                     // More bytes than planned: a bug, never a reason to loop or overrun.
@@ -420,6 +427,30 @@ impl<'a> PesStream<'a> {
             self.room -= n;
             self.remaining -= n;
         }
+    }
+}
+
+impl PesStream<'_> {
+    /// The common case, most of every PES: whole packets after the first, a plain header and
+    /// 184 payload bytes, written in one reserved run. Returns what is left of `data` (less than
+    /// a packet's payload, or the tail that needs stuffing).
+    #[inline]
+    fn put_full_packets<'d>(&mut self, data: &'d [u8]) -> &'d [u8] {
+        let full = data.len().min(self.remaining) / BODY;
+        if full == 0 {
+            return data;
+        }
+        let (run, rest) = data.split_at(full * BODY);
+        self.out.reserve(full * TS_PACKET_SIZE);
+        for payload in run.chunks_exact(BODY) {
+            let header = TsPacketHeader::new(self.pid, false, self.cc);
+            self.out.extend_from_slice(&header.to_bytes());
+            self.out.extend_from_slice(payload);
+            self.cc = self.cc.next();
+        }
+        self.packets += full as u64;
+        self.remaining -= full * BODY;
+        rest
     }
 }
 
@@ -699,5 +730,59 @@ impl<W: Write> Muxer for TsMuxer<W> {
             self.write_psi()?;
         }
         self.out.flush_all()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The PES cut into packets one at a time with `write_packet`, the general path.
+    fn reference(pes: &[u8], pid: Pid, af: Option<AdaptationField>) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut cc = ContinuityCounter::default();
+        let mut rest = pes;
+        let mut first = Some(af);
+        while !rest.is_empty() {
+            let af = first.take();
+            let h = TsPacketHeader::new(pid, af.is_some(), cc);
+            let n = write_packet(&h, af.flatten().as_ref(), rest, &mut out);
+            rest = &rest[n..];
+            cc = cc.next();
+        }
+        out
+    }
+
+    #[test]
+    fn streamed_pes_matches_packet_by_packet_whatever_the_pieces() {
+        let pid = Pid::from_bits(0x100);
+        let pcr = AdaptationField {
+            random_access: true,
+            pcr: Some(pcr_of(90_000)),
+            ..AdaptationField::default()
+        };
+        for total in [1, 170, 183, 184, 185, 368, 369, 1000, 5000, 65_536] {
+            let pes: Vec<u8> = (0..total).map(|i| (i * 31 % 251) as u8).collect();
+            for af in [None, Some(pcr.clone())] {
+                let want = reference(&pes, pid, af.clone());
+                for piece in [1, 4, 183, 184, 185, 500, total] {
+                    let mut out = Vec::new();
+                    let mut w = PesStream::new(
+                        &mut out,
+                        pid,
+                        ContinuityCounter::default(),
+                        total,
+                        af.clone(),
+                    );
+                    for chunk in pes.chunks(piece) {
+                        w.put(chunk);
+                    }
+                    let packets = w.packets;
+                    assert_eq!(out.len() % TS_PACKET_SIZE, 0);
+                    assert_eq!(packets as usize, out.len() / TS_PACKET_SIZE);
+                    assert!(out == want, "total {total}, pieces of {piece}, af {af:?}");
+                }
+            }
+        }
     }
 }

@@ -388,8 +388,14 @@ impl TsPacketHeader {
 
     /// Writes the 4 header bytes.
     pub fn write_to(&self, out: &mut impl BufMut) {
+        out.put_slice(&self.to_bytes());
+    }
+
+    /// The 4 header bytes.
+    #[inline]
+    pub fn to_bytes(&self) -> [u8; 4] {
         let pid = self.pid.value();
-        out.put_slice(&[
+        [
             SYNC_BYTE,
             (u8::from(self.tei) << 7)
                 | (u8::from(self.pusi) << 6)
@@ -400,7 +406,7 @@ impl TsPacketHeader {
                 | (u8::from(self.has_adaptation) << 5)
                 | (u8::from(self.has_payload) << 4)
                 | self.cc.value(),
-        ]);
+        ]
     }
 }
 
@@ -481,7 +487,8 @@ fn shift(e: TsError, by: usize) -> TsError {
 }
 
 /// Room after the 4-byte header.
-const BODY: usize = TS_PACKET_SIZE - TsPacketHeader::LEN;
+/// Payload bytes of a packet without an adaptation field.
+pub(crate) const BODY: usize = TS_PACKET_SIZE - TsPacketHeader::LEN;
 
 /// Writes exactly one 188-byte packet: `header`, then `adaptation` (if any), then as much of
 /// `payload` as fits, padding a short payload with adaptation-field stuffing (the way a PES
