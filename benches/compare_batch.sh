@@ -35,7 +35,8 @@ tree=$BENCH_INPUT
 bytes=$(find "$tree" -type f -name '*.flv' -printf '%s\n' | awk '{ s += $1 } END { print s }')
 files=$(find "$tree" -type f -name '*.flv' | wc -l)
 echo "tree: $tree, $files files, $(awk -v b="$bytes" 'BEGIN { printf "%.1f MB", b / 1e6 }')" >&2
-find "$tree" -type f -exec cat {} + > /dev/null
+mapfile -d '' inputs < <(find "$tree" -type f -print0)
+warm_cache "${inputs[@]}"
 out=$(dirname "$tree")/batch-out
 fresh() { rm -rf "$out"; mkdir -p "$out"; sync; }
 
