@@ -432,7 +432,7 @@ impl<'a> PesStream<'a> {
 
 impl PesStream<'_> {
     /// The common case, most of every PES: whole packets after the first, a plain header and
-    /// 184 payload bytes, written in one reserved run. Returns what is left of `data` (less than
+    /// 184 payload bytes each, written in one run. Returns what is left of `data` (less than
     /// a packet's payload, or the tail that needs stuffing).
     #[inline]
     fn put_full_packets<'d>(&mut self, data: &'d [u8]) -> &'d [u8] {
@@ -441,7 +441,8 @@ impl PesStream<'_> {
             return data;
         }
         let (run, rest) = data.split_at(full * BODY);
-        self.out.reserve(full * TS_PACKET_SIZE);
+        // No reserve for the run: a keyframe's run can pass the block's slack, and growing the
+        // block for it would make every block in flight that much larger.
         for payload in run.chunks_exact(BODY) {
             let header = TsPacketHeader::new(self.pid, false, self.cc);
             self.out.extend_from_slice(&header.to_bytes());
