@@ -5,15 +5,17 @@
 //! kernel spends about as long copying 600 MB into the page cache as muxkit spends producing
 //! it. With [`BlockWriter::write_behind`] a second thread makes the `write` calls while the muxer
 //! fills the next block, so a conversion takes about as long as the slower of the two (close to
-//! `cat`), not their sum. Blocks are moved between the threads, never copied, and at most
-//! [`BLOCKS_IN_FLIGHT`] are outstanding, so memory stays flat.
+//! `cat`), not their sum. Blocks are moved between the threads, never copied, and a writer owns
+//! at most [`BLOCKS_IN_FLIGHT`] + 2 of them, so memory stays flat. Empty blocks come back in
+//! batches (src/io/block_pool.rs), so the muxer sleeps and wakes a third as often.
 
 use std::io::{self, Write};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{Receiver, Sender, SyncSender, channel, sync_channel};
+use std::sync::mpsc::{SyncSender, sync_channel};
 use std::thread::JoinHandle;
 
+use super::block_pool::BlockPool;
 use crate::error::{Error, Result};
 
 /// Bytes collected before a block is written: large writes, few system calls.
@@ -22,6 +24,10 @@ pub const BLOCK_SIZE: usize = 1 << 20;
 /// Blocks queued for the writer thread before the muxer waits for it: enough to ride out a
 /// slow write, few enough that the queue holds at most a few MiB.
 pub const BLOCKS_IN_FLIGHT: usize = 3;
+
+/// Blocks a write-behind writer owns at most: those in flight, the one being filled and one
+/// more, so the muxer can refill [`REFILL`](super::block_pool::REFILL) at a time.
+const MAX_BLOCKS: usize = BLOCKS_IN_FLIGHT + 2;
 
 /// A block's allocation is a little larger than its size so the write that crosses the mark
 /// does not reallocate.
@@ -38,7 +44,7 @@ enum Msg<W> {
 /// The writer thread's side.
 struct Worker<W> {
     tx: SyncSender<Msg<W>>,
-    empty: Receiver<Vec<u8>>,
+    empty: Arc<BlockPool>,
     failed: Arc<AtomicBool>,
     handle: JoinHandle<(W, Result<()>)>,
 }
@@ -50,11 +56,21 @@ type Restart<W> = fn(W, &'static str) -> Worker<W>;
 /// Starts a writer thread owning `sink`. After the first error it writes nothing more and
 /// keeps that error for [`BlockWriter::get_mut`] to report.
 fn spawn<W: Write + Send + 'static>(mut sink: W, context: &'static str) -> Worker<W> {
-    let (tx, rx) = sync_channel::<Msg<W>>(BLOCKS_IN_FLIGHT);
-    let (empty_tx, empty): (Sender<Vec<u8>>, _) = channel();
+    // Room for every block there is: sending never waits, taking an empty block does.
+    let (tx, rx) = sync_channel::<Msg<W>>(MAX_BLOCKS);
+    let empty = Arc::new(BlockPool::default());
+    let pool = Arc::clone(&empty);
     let failed = Arc::new(AtomicBool::new(false));
     let flag = Arc::clone(&failed);
     let handle = std::thread::spawn(move || {
+        // However the thread ends, a muxer waiting for blocks must not wait forever.
+        struct CloseOnExit(Arc<BlockPool>);
+        impl Drop for CloseOnExit {
+            fn drop(&mut self) {
+                self.0.close();
+            }
+        }
+        let pool = CloseOnExit(pool);
         let mut result = Ok(());
         for msg in rx {
             match msg {
@@ -65,8 +81,7 @@ fn spawn<W: Write + Send + 'static>(mut sink: W, context: &'static str) -> Worke
                             .map_err(|source| Error::Io { context, source });
                     }
                     block.clear();
-                    // The owner may be shutting down and no longer listening.
-                    let _ = empty_tx.send(block);
+                    pool.0.give(block);
                 }
                 Msg::Run(job) => {
                     if result.is_ok() {
@@ -306,7 +321,7 @@ impl<W: Write> BlockWriter<W> {
         } = worker;
         drop(tx);
         let joined = handle.join();
-        self.spare.extend(empty.try_iter());
+        self.spare.extend(empty.drain());
         let (sink, result) = joined.map_err(|_| lost())?;
         self.mode = Mode::Paused { sink, restart };
         result
@@ -370,14 +385,14 @@ fn next_block<W>(
     if let Some(b) = spare.pop() {
         return Some(b);
     }
-    if let Ok(b) = worker.empty.try_recv() {
+    if let Some(b) = worker.empty.try_take() {
         return Some(b);
     }
-    if *blocks < BLOCKS_IN_FLIGHT + 2 {
+    if *blocks < MAX_BLOCKS {
         *blocks += 1;
         return Some(Vec::with_capacity(capacity));
     }
-    worker.empty.recv().ok()
+    worker.empty.take()
 }
 
 fn lost() -> Error {
@@ -507,7 +522,7 @@ mod tests {
             w.buf().extend_from_slice(&data);
             w.maybe_write().unwrap();
         }
-        assert!(w.blocks <= BLOCKS_IN_FLIGHT + 2, "{} blocks", w.blocks);
+        assert!(w.blocks <= MAX_BLOCKS, "{} blocks", w.blocks);
         w.into_inner().unwrap();
     }
 }

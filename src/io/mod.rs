@@ -10,6 +10,7 @@ use bytes::Bytes;
 
 use crate::error::{Error, Result};
 
+mod block_pool;
 mod block_writer;
 mod reserve;
 mod unmapper;
