@@ -12,10 +12,10 @@
 use std::io::{self, Write};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{SyncSender, sync_channel};
 use std::thread::JoinHandle;
 
 use super::block_pool::BlockPool;
+use super::hand_off::{HandOffSender, hand_off};
 use crate::error::{Error, Result};
 
 /// Bytes collected before a block is written: large writes, few system calls.
@@ -43,7 +43,7 @@ enum Msg<W> {
 
 /// The writer thread's side.
 struct Worker<W> {
-    tx: SyncSender<Msg<W>>,
+    tx: HandOffSender<Msg<W>>,
     empty: Arc<BlockPool>,
     failed: Arc<AtomicBool>,
     handle: JoinHandle<(W, Result<()>)>,
@@ -56,8 +56,8 @@ type Restart<W> = fn(W, &'static str) -> Worker<W>;
 /// Starts a writer thread owning `sink`. After the first error it writes nothing more and
 /// keeps that error for [`BlockWriter::get_mut`] to report.
 fn spawn<W: Write + Send + 'static>(mut sink: W, context: &'static str) -> Worker<W> {
-    // Room for every block there is: sending never waits, taking an empty block does.
-    let (tx, rx) = sync_channel::<Msg<W>>(MAX_BLOCKS);
+    // Sending never waits (there are at most MAX_BLOCKS blocks); taking an empty block does.
+    let (tx, rx) = hand_off::<Msg<W>>();
     let empty = Arc::new(BlockPool::default());
     let pool = Arc::clone(&empty);
     let failed = Arc::new(AtomicBool::new(false));
@@ -239,7 +239,7 @@ impl<W: Write> BlockWriter<W> {
                 if let Some(next) = next_block(worker, &mut self.spare, &mut self.blocks, capacity)
                 {
                     let block = std::mem::replace(&mut self.buf, next);
-                    if worker.tx.send(Msg::Block(block)).is_ok() {
+                    if worker.tx.send(Msg::Block(block), false).is_ok() {
                         return Ok(());
                     }
                 }
@@ -259,7 +259,7 @@ impl<W: Write> BlockWriter<W> {
             Mode::Inline(sink) => return job(sink),
             Mode::Behind { worker, .. } => {
                 if !worker.failed.load(Ordering::Acquire)
-                    && worker.tx.send(Msg::Run(Box::new(job))).is_ok()
+                    && worker.tx.send(Msg::Run(Box::new(job)), true).is_ok()
                 {
                     return Ok(());
                 }

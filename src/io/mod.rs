@@ -12,6 +12,7 @@ use crate::error::{Error, Result};
 
 mod block_pool;
 mod block_writer;
+mod hand_off;
 mod reserve;
 mod unmapper;
 
