@@ -5,7 +5,9 @@
 //! sleeps; woken for every block, it would sleep and wake once per MiB of output. Woken once
 //! [`BATCH`] items wait (or at once for work that must not wait: a job, the end), it writes
 //! them in one go. Nothing waits long for it: a block sits in the queue at most until the next
-//! one is full.
+//! one is full. The first item, and the first after a job, wakes it at once: that is where
+//! output starts again (a new file, a new segment), and holding it back would leave the thread
+//! idle while the muxer fills a second block.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
@@ -14,7 +16,10 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 pub(crate) const BATCH: usize = 2;
 
 struct State<T> {
-    items: VecDeque<T>,
+    /// Queued items, each with whether it is urgent.
+    items: VecDeque<(T, bool)>,
+    /// The last item taken was urgent (or none was taken yet): the next one wakes the thread.
+    eager: bool,
     /// An item that must not wait for a batch is queued.
     urgent: bool,
     /// The writer thread is waiting.
@@ -36,6 +41,13 @@ impl<T> Shared<T> {
     }
 }
 
+impl<T> State<T> {
+    /// Whether what is queued is enough to wake the writer thread.
+    fn wakes(&self) -> bool {
+        self.closed || self.urgent || self.items.len() >= if self.eager { 1 } else { BATCH }
+    }
+}
+
 /// The muxer's end; dropping it closes the queue.
 pub(crate) struct HandOffSender<T>(Arc<Shared<T>>);
 
@@ -47,6 +59,7 @@ pub(crate) fn hand_off<T>() -> (HandOffSender<T>, HandOffReceiver<T>) {
     let shared = Arc::new(Shared {
         state: Mutex::new(State {
             items: VecDeque::new(),
+            eager: true,
             urgent: false,
             waiting: false,
             closed: false,
@@ -65,9 +78,9 @@ impl<T> HandOffSender<T> {
         if s.receiver_gone {
             return Err(item);
         }
-        s.items.push_back(item);
+        s.items.push_back((item, urgent));
         s.urgent |= urgent;
-        if s.waiting && (s.urgent || s.items.len() >= BATCH) {
+        if s.waiting && s.wakes() {
             s.waiting = false;
             self.0.ready.notify_one();
         }
@@ -91,13 +104,15 @@ impl<T> HandOffReceiver<T> {
         let mut s = self.0.lock();
         if s.items.is_empty() {
             s.urgent = false;
-            while !s.closed && !s.urgent && s.items.len() < BATCH {
+            while !s.wakes() {
                 s.waiting = true;
                 s = self.0.ready.wait(s).unwrap_or_else(PoisonError::into_inner);
             }
             s.waiting = false;
         }
-        s.items.pop_front()
+        let (item, urgent) = s.items.pop_front()?;
+        s.eager = urgent;
+        Some(item)
     }
 }
 
