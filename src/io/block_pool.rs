@@ -7,7 +7,7 @@
 //! conversion, 3-7 % of its CPU time. Woken only once [`REFILL`] blocks are free, it fills them
 //! in one go and sleeps a third as often.
 
-use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
+use super::watched::Watched;
 
 /// Free blocks that wake a waiting muxer.
 pub(crate) const REFILL: usize = 3;
@@ -23,15 +23,11 @@ struct State {
 
 /// Empty blocks returned by the writer thread.
 #[derive(Default)]
-pub(crate) struct BlockPool {
-    state: Mutex<State>,
-    refilled: Condvar,
-}
+pub(crate) struct BlockPool(Watched<State>);
 
 impl BlockPool {
-    fn lock(&self) -> MutexGuard<'_, State> {
-        // A panic elsewhere cannot leave the list of free blocks inconsistent.
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.0.lock()
     }
 
     /// A finished block, from the writer thread.
@@ -40,7 +36,7 @@ impl BlockPool {
         s.free.push(block);
         if s.waiting && s.free.len() >= REFILL {
             s.waiting = false;
-            self.refilled.notify_one();
+            self.0.wake();
         }
     }
 
@@ -49,7 +45,7 @@ impl BlockPool {
         let mut s = self.lock();
         s.closed = true;
         s.waiting = false;
-        self.refilled.notify_one();
+        self.0.wake();
     }
 
     /// A free block if there is one, without waiting.
@@ -60,14 +56,11 @@ impl BlockPool {
     /// A free block, waiting until [`REFILL`] are free (or the writer thread stopped); `None`
     /// if it stopped with none left.
     pub(crate) fn take(&self) -> Option<Vec<u8>> {
-        let mut s = self.lock();
-        while s.free.len() < REFILL && !s.closed {
-            s.waiting = true;
-            s = self
-                .refilled
-                .wait(s)
-                .unwrap_or_else(PoisonError::into_inner);
-        }
+        let s = self.lock();
+        let mut s = self.0.wait_while(s, |s| {
+            s.waiting = s.free.len() < REFILL && !s.closed;
+            s.waiting
+        });
         s.free.pop()
     }
 

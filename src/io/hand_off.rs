@@ -10,7 +10,9 @@
 //! idle while the muxer fills a second block.
 
 use std::collections::VecDeque;
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::sync::Arc;
+
+use super::watched::Watched;
 
 /// Items that wake a waiting writer thread.
 pub(crate) const BATCH: usize = 2;
@@ -30,16 +32,7 @@ struct State<T> {
     receiver_gone: bool,
 }
 
-struct Shared<T> {
-    state: Mutex<State<T>>,
-    ready: Condvar,
-}
-
-impl<T> Shared<T> {
-    fn lock(&self) -> MutexGuard<'_, State<T>> {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-}
+type Shared<T> = Watched<State<T>>;
 
 impl<T> State<T> {
     /// Whether what is queued is enough to wake the writer thread.
@@ -56,17 +49,14 @@ pub(crate) struct HandOffReceiver<T>(Arc<Shared<T>>);
 
 /// A new queue.
 pub(crate) fn hand_off<T>() -> (HandOffSender<T>, HandOffReceiver<T>) {
-    let shared = Arc::new(Shared {
-        state: Mutex::new(State {
-            items: VecDeque::new(),
-            eager: true,
-            urgent: false,
-            waiting: false,
-            closed: false,
-            receiver_gone: false,
-        }),
-        ready: Condvar::new(),
-    });
+    let shared = Arc::new(Watched::new(State {
+        items: VecDeque::new(),
+        eager: true,
+        urgent: false,
+        waiting: false,
+        closed: false,
+        receiver_gone: false,
+    }));
     (HandOffSender(Arc::clone(&shared)), HandOffReceiver(shared))
 }
 
@@ -82,7 +72,7 @@ impl<T> HandOffSender<T> {
         s.urgent |= urgent;
         if s.waiting && s.wakes() {
             s.waiting = false;
-            self.0.ready.notify_one();
+            self.0.wake();
         }
         Ok(())
     }
@@ -93,7 +83,7 @@ impl<T> Drop for HandOffSender<T> {
         let mut s = self.0.lock();
         s.closed = true;
         s.waiting = false;
-        self.0.ready.notify_one();
+        self.0.wake();
     }
 }
 
@@ -104,11 +94,10 @@ impl<T> HandOffReceiver<T> {
         let mut s = self.0.lock();
         if s.items.is_empty() {
             s.urgent = false;
-            while !s.wakes() {
-                s.waiting = true;
-                s = self.0.ready.wait(s).unwrap_or_else(PoisonError::into_inner);
-            }
-            s.waiting = false;
+            s = self.0.wait_while(s, |s| {
+                s.waiting = !s.wakes();
+                s.waiting
+            });
         }
         let (item, urgent) = s.items.pop_front()?;
         s.eager = urgent;

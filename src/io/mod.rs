@@ -15,6 +15,7 @@ mod block_writer;
 mod hand_off;
 mod reserve;
 mod unmapper;
+mod watched;
 
 pub use block_writer::{BLOCK_SIZE, BLOCKS_IN_FLIGHT, BlockWriter, SinkJob};
 use reserve::Reservation;
