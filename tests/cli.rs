@@ -157,3 +157,31 @@ fn ts_output_pids_and_offset_are_configurable() {
         assert_eq!(out.status.code(), Some(2), "{bad}");
     }
 }
+
+/// A write the file system refuses (here: over `ulimit -f`, as a full disk would be) fails the
+/// conversion with the output's path in the error line, and leaves neither the output nor its
+/// temporary file behind.
+#[test]
+fn a_refused_write_names_the_output_and_leaves_nothing() {
+    let tmp = TempDir::new("cli-refused-write");
+    let src = testdata().join("source.flv");
+    for name in ["out.ts", "out.flv", "out.mp4"] {
+        let out_path = tmp.path().join(name);
+        // Ignoring SIGXFSZ makes an over-limit write fail with EFBIG instead of killing us.
+        let out = Command::new("sh")
+            .arg("-c")
+            .arg("trap '' XFSZ; ulimit -f 100; exec \"$0\" convert \"$1\" \"$2\"")
+            .arg(muxkit_bin())
+            .arg(&src)
+            .arg(&out_path)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{name}: {err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.contains(out_path.to_str().unwrap()), "{err}");
+        assert!(err.contains("File too large"), "{err}");
+        let left: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().collect();
+        assert!(left.is_empty(), "{name}: {left:?}");
+    }
+}

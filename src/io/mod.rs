@@ -365,6 +365,12 @@ impl AtomicFile {
     fn file(&mut self) -> io::Result<&mut File> {
         self.file.as_mut().ok_or_else(committed)
     }
+
+    /// Puts the output's path in front of what the operating system said, so that "No space
+    /// left on device" says which output it is about (the error only costs when it happens).
+    fn name_in(&self, e: io::Error) -> io::Error {
+        io::Error::new(e.kind(), format!("{}: {e}", self.path.display()))
+    }
 }
 
 /// The error for using an [`AtomicFile`] after its commit.
@@ -384,19 +390,24 @@ impl Write for AtomicFile {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         let file = self.file.as_mut().ok_or_else(committed)?;
         self.reservation.before_write(file, self.pos, buf.len());
-        let n = file.write(buf)?;
+        let n = match file.write(buf) {
+            Ok(n) => n,
+            Err(e) => return Err(self.name_in(e)),
+        };
         self.pos += n as u64;
         self.reservation.after_write(self.pos);
         Ok(n)
     }
     fn flush(&mut self) -> io::Result<()> {
-        self.file()?.flush()
+        let result = self.file()?.flush();
+        result.map_err(|e| self.name_in(e))
     }
 }
 
 impl Read for AtomicFile {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.file()?.read(buf)?;
+        let result = self.file()?.read(buf);
+        let n = result.map_err(|e| self.name_in(e))?;
         self.pos += n as u64;
         Ok(n)
     }
@@ -404,7 +415,8 @@ impl Read for AtomicFile {
 
 impl Seek for AtomicFile {
     fn seek(&mut self, pos: SeekFrom) -> io::Result<u64> {
-        self.pos = self.file()?.seek(pos)?;
+        let result = self.file()?.seek(pos);
+        self.pos = result.map_err(|e| self.name_in(e))?;
         Ok(self.pos)
     }
 }
