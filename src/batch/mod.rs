@@ -160,7 +160,8 @@ pub struct BatchOptions {
     pub output_dir: PathBuf,
     /// What every input becomes.
     pub target: BatchTarget,
-    /// Conversions at once (at least 1).
+    /// Conversions at once (at least 1), each on one thread: a batch uses `jobs` cores, not
+    /// more (its conversions write inline, see [`crate::convert::ConvertOptions::inline_writes`]).
     pub jobs: usize,
     /// Keep only files matching one of these (all files when empty).
     pub include: Vec<Glob>,

@@ -266,8 +266,9 @@ fn write_output(item: &BatchItem, options: &BatchOptions, cancel: &Cancel) -> Re
     let mut convert_options = options.convert.clone();
     convert_options.format = Some(target.output_format());
     convert_options.cancel = Some(cancel.clone());
-    // With a conversion per core already, a writer thread per conversion only adds hand-offs.
-    convert_options.inline_writes = options.jobs > 1;
+    // `--jobs N` is N busy threads: the pool is what keeps the cores busy, and a writer thread
+    // per conversion would only add hand-offs (and make `--jobs 1` take a second core).
+    convert_options.inline_writes = true;
     let input = InputPath::File(&item.input);
     if !target.is_folder() {
         convert_options.force = false;
