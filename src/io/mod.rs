@@ -390,10 +390,7 @@ impl Write for AtomicFile {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         let file = self.file.as_mut().ok_or_else(committed)?;
         self.reservation.before_write(file, self.pos, buf.len());
-        let n = match file.write(buf) {
-            Ok(n) => n,
-            Err(e) => return Err(self.name_in(e)),
-        };
+        let n = file.write(buf).map_err(|e| self.name_in(e))?;
         self.pos += n as u64;
         self.reservation.after_write(self.pos);
         Ok(n)
