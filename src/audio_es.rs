@@ -149,6 +149,21 @@ impl<W: OutputSink> AudioEsMuxer<W> {
 }
 
 impl<W: OutputSink> Muxer for AudioEsMuxer<W> {
+    fn refusal(&self, track: &Track) -> Option<String> {
+        let takes_audio =
+            track.kind == MediaKind::Audio && self.audio.is_none() && self.fits(track.codec.codec);
+        let takes_tag = track.codec.codec == Codec::TimedId3
+            && self.format == AudioEsFormat::Mpeg
+            && self.id3_track.is_none();
+        if takes_audio || takes_tag {
+            return None;
+        }
+        Some(match self.format {
+            AudioEsFormat::Mpeg => "the output holds one mp3 or mp2 audio track only".into(),
+            AudioEsFormat::Adts => "the output holds one aac audio track only".into(),
+        })
+    }
+
     fn add_track(&mut self, track: &Track) -> Result<()> {
         if track.kind == MediaKind::Audio && self.audio.is_none() && self.fits(track.codec.codec) {
             self.audio = Some(track.id);

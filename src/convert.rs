@@ -118,6 +118,7 @@ pub fn convert(
     };
     let remux_options = RemuxOptions {
         cancel: options.cancel.clone(),
+        strict: options.strict,
         ..RemuxOptions::default()
     };
     let probed = probe(input.clone())?;

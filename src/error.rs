@@ -93,6 +93,14 @@ pub enum Error {
     /// The caller broke an API contract (a packet for an undeclared track, ...).
     #[error("invalid use: {0}")]
     InvalidUse(String),
+    /// Part of the input would not reach the output, and the caller asked for nothing to be
+    /// left out (`--strict`); nothing was committed.
+    #[error("{0} (--strict allows no loss)")]
+    Lost(Box<crate::loss::Loss>),
+    /// The input holds no media the output can take: no track it can carry, or no packet at
+    /// all. Nothing was written (an empty output would only hide the problem).
+    #[error("nothing to convert: {0}")]
+    NoMedia(String),
     /// The work was stopped through a [`crate::remux::Cancel`] (Ctrl-C in `batch`); nothing
     /// it was writing was committed.
     #[error("cancelled")]

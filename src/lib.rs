@@ -50,6 +50,7 @@ pub mod hls;
 pub mod id3;
 pub mod inspect;
 pub mod io;
+pub mod loss;
 pub mod media;
 pub mod mp3;
 pub mod probe;
@@ -61,6 +62,7 @@ pub mod time;
 pub mod ts;
 
 pub use error::{Error, Result};
+pub use loss::Loss;
 pub use media::{
     AudioParams, Codec, CodecConfig, CodecTag, Demuxer, EncoderDelay, MediaKind, Muxer, Packet,
     PacketFlags, Track, VideoParams,

@@ -367,6 +367,13 @@ pub trait Demuxer {
     fn flv_metadata(&self) -> Option<&crate::amf::AmfValue> {
         None
     }
+
+    /// What the reader has skipped so far: streams it does not return as tracks, damage it
+    /// stepped over, a truncated end. Complete once [`Demuxer::next_packet`] returned
+    /// `Ok(None)`; a conversion names every entry (see [`crate::loss`]).
+    fn losses(&self) -> Vec<crate::loss::Loss> {
+        Vec::new()
+    }
 }
 
 /// Writes packets into a container.
@@ -374,6 +381,14 @@ pub trait Demuxer {
 /// Object safe. Call [`Muxer::add_track`] for each track before its first packet, then
 /// [`Muxer::write_packet`] in decode order, then [`Muxer::finish`] exactly once.
 pub trait Muxer {
+    /// Why this muxer cannot carry `track`, or `None` when it can. A conversion asks before
+    /// [`Muxer::add_track`], leaves the refused track out and names it (see [`crate::loss`]),
+    /// so one track the output cannot hold does not stop the others.
+    fn refusal(&self, track: &Track) -> Option<String> {
+        let _ = track;
+        None
+    }
+
     /// Declares a track; packets name it by [`Track::id`].
     fn add_track(&mut self, track: &Track) -> Result<()>;
 

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::error::{Error, Result};
+use crate::loss::Loss;
 use crate::media::{Codec, Demuxer, MediaKind, Muxer, Packet};
 use crate::time::{TimeBase, Timestamp};
 
@@ -22,6 +23,9 @@ pub struct RemuxStats {
     /// What the muxer wants the user to know (a long GOP cut in an HLS playlist, ...); the
     /// conversion succeeded regardless.
     pub warnings: Vec<String>,
+    /// What of the input the output does not hold: streams the reader skipped, tracks the
+    /// output cannot carry (never declared to the muxer), damage skipped while reading.
+    pub losses: Vec<Loss>,
 }
 
 /// A flag that stops conversions between two packets: cheap to clone, shared by every
@@ -68,6 +72,9 @@ pub struct RemuxOptions {
     pub interleave: bool,
     /// Stop (with [`Error::Cancelled`]) once this flag is raised.
     pub cancel: Option<Cancel>,
+    /// Fail with [`Error::Lost`] when a stream or track of the input would not reach the
+    /// output, before the muxer is finished (so nothing is committed).
+    pub strict: bool,
 }
 
 impl Default for RemuxOptions {
@@ -76,6 +83,7 @@ impl Default for RemuxOptions {
             start_at_zero: true,
             interleave: true,
             cancel: None,
+            strict: false,
         }
     }
 }
@@ -91,6 +99,8 @@ pub const MAX_INTERLEAVE_DELTA_US: i64 = 10_000_000;
 #[derive(Default)]
 struct Interleaver {
     queues: Vec<VecDeque<(i64, Packet)>>,
+    /// Tracks that never get a packet (refused by the muxer): they hold nothing back.
+    idle: Vec<bool>,
     newest_us: i64,
 }
 
@@ -112,7 +122,11 @@ impl Interleaver {
             .enumerate()
             .filter_map(|(t, q)| q.front().map(|(at, _)| (t, *at)))
             .min_by_key(|&(t, at)| (at, t))?;
-        let all_queued = self.queues.iter().all(|q| !q.is_empty());
+        let all_queued = self
+            .queues
+            .iter()
+            .enumerate()
+            .all(|(t, q)| !q.is_empty() || self.idle.get(t).copied().unwrap_or(false));
         if draining || all_queued || self.newest_us - at > MAX_INTERLEAVE_DELTA_US {
             return self.queues[t].pop_front().map(|(_, p)| p);
         }
@@ -128,6 +142,9 @@ const START_PROBE_PACKETS: usize = 1000;
 ///
 /// Tracks are declared before the first packet; a track the demuxer reveals later is declared
 /// just before its first packet, so muxers always know a track before they see its packets.
+/// A track the muxer refuses ([`Muxer::refusal`]) is never declared; it and everything the
+/// demuxer skipped are listed in [`RemuxStats::losses`]. A run that would write no packet
+/// fails with [`Error::NoMedia`] before the muxer is finished.
 pub fn remux(demuxer: &mut dyn Demuxer, muxer: &mut dyn Muxer) -> Result<RemuxStats> {
     remux_with(
         demuxer,
@@ -136,8 +153,85 @@ pub fn remux(demuxer: &mut dyn Demuxer, muxer: &mut dyn Muxer) -> Result<RemuxSt
             start_at_zero: false,
             interleave: false,
             cancel: None,
+            strict: false,
         },
     )
+}
+
+/// Which input tracks go to the muxer: the bookkeeping between demuxer and muxer.
+#[derive(Default)]
+struct Routing {
+    /// Input tracks looked at so far (declared or refused), a prefix of `Demuxer::tracks`.
+    seen: usize,
+    /// Per input track: declared to the muxer.
+    carried: Vec<bool>,
+    /// Tracks the muxer refused, with its reason.
+    refused: Vec<Loss>,
+}
+
+impl Routing {
+    fn carries(&self, track: u32) -> bool {
+        self.carried.get(track as usize).copied().unwrap_or(false)
+    }
+
+    /// Offers every track not yet looked at to the muxer.
+    fn declare(
+        &mut self,
+        demuxer: &dyn Demuxer,
+        muxer: &mut dyn Muxer,
+        stats: &mut RemuxStats,
+    ) -> Result<()> {
+        for t in &demuxer.tracks()[self.seen..] {
+            self.seen += 1;
+            if let Some(reason) = muxer.refusal(t) {
+                self.carried.push(false);
+                self.refused.push(Loss::TrackNotWritten {
+                    track: t.id,
+                    kind: t.kind,
+                    codec: t.codec.codec,
+                    reason,
+                });
+                continue;
+            }
+            muxer.add_track(t)?;
+            self.carried.push(true);
+            stats.tracks += 1;
+            stats.codecs.push((t.kind, t.codec.codec));
+        }
+        Ok(())
+    }
+
+    /// Everything lost so far: the demuxer's account first, then the muxer's refusals.
+    fn losses(&self, demuxer: &dyn Demuxer) -> Vec<Loss> {
+        let mut all = demuxer.losses();
+        all.extend(self.refused.iter().cloned());
+        all
+    }
+
+    /// `--strict`: the first stream or track left out, as an error.
+    fn check_strict(&self, demuxer: &dyn Demuxer) -> Result<()> {
+        match self.losses(demuxer).into_iter().find(Loss::is_stream) {
+            Some(loss) => Err(Error::Lost(Box::new(loss))),
+            None => Ok(()),
+        }
+    }
+}
+
+/// The error for a run that has nothing to write, naming what was there instead.
+fn no_media(demuxer: &dyn Demuxer, routing: &Routing) -> Error {
+    let streams: Vec<String> = routing
+        .losses(demuxer)
+        .iter()
+        .filter(|l| l.is_stream())
+        .map(ToString::to_string)
+        .collect();
+    if !streams.is_empty() {
+        Error::NoMedia(streams.join("; "))
+    } else if demuxer.tracks().is_empty() {
+        Error::NoMedia("the input holds no audio or video track".into())
+    } else {
+        Error::NoMedia("the input's tracks hold no packet".into())
+    }
 }
 
 /// [`remux`] with [`RemuxOptions`].
@@ -171,7 +265,15 @@ pub fn remux_with(
             .min()
             .unwrap_or(0);
     }
-    declare(demuxer, muxer, &mut stats)?;
+    let mut routing = Routing::default();
+    routing.declare(demuxer, muxer, &mut stats)?;
+    if options.strict {
+        routing.check_strict(demuxer)?;
+    }
+    if options.start_at_zero && stats.tracks == 0 && routing.seen > 0 {
+        // Every track the start probe found is refused: nothing the output could take.
+        return Err(no_media(demuxer, &routing));
+    }
     let mut order = Interleaver::default();
     loop {
         let next = match ahead.pop_front() {
@@ -187,8 +289,14 @@ pub fn remux_with(
             }
             break;
         };
-        if p.track as usize >= stats.tracks {
-            declare(demuxer, muxer, &mut stats)?;
+        if p.track as usize >= routing.seen {
+            routing.declare(demuxer, muxer, &mut stats)?;
+            if options.strict {
+                routing.check_strict(demuxer)?;
+            }
+        }
+        if !routing.carries(p.track) {
+            continue;
         }
         let tb = demuxer.tracks()[p.track as usize].time_base;
         if start_us != 0 {
@@ -202,15 +310,23 @@ pub fn remux_with(
         }
         // Every declared track takes part, so a track still to come holds the others back
         // (up to the interleave delta).
-        if order.queues.len() < stats.tracks {
-            order.queues.resize_with(stats.tracks, VecDeque::new);
+        if order.queues.len() < routing.seen {
+            order.queues.resize_with(routing.seen, VecDeque::new);
+            order.idle = routing.carried.iter().map(|c| !c).collect();
         }
         order.push(tb.rescale(p.dts.0, TimeBase::MICROS), p);
         while let Some(p) = order.pop(false) {
             write(muxer, &p, &mut stats)?;
         }
     }
+    if options.strict {
+        routing.check_strict(demuxer)?;
+    }
+    if stats.packets == 0 {
+        return Err(no_media(demuxer, &routing));
+    }
     muxer.finish()?;
+    stats.losses = routing.losses(demuxer);
     Ok(stats)
 }
 
@@ -218,14 +334,5 @@ fn write(muxer: &mut dyn Muxer, p: &Packet, stats: &mut RemuxStats) -> Result<()
     muxer.write_packet(p)?;
     stats.packets += 1;
     stats.payload_bytes += p.data.len() as u64;
-    Ok(())
-}
-
-fn declare(demuxer: &dyn Demuxer, muxer: &mut dyn Muxer, stats: &mut RemuxStats) -> Result<()> {
-    for t in &demuxer.tracks()[stats.tracks..] {
-        muxer.add_track(t)?;
-        stats.tracks += 1;
-        stats.codecs.push((t.kind, t.codec.codec));
-    }
     Ok(())
 }

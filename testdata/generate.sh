@@ -4,6 +4,7 @@
 #   testdata/generate.sh          # from anywhere; writes into testdata/
 #   testdata/generate.sh mp3      # only the MP3/MP2 fixtures
 #   testdata/generate.sh mp4      # only the MP4/F4V fixtures (needs source.flv)
+#   testdata/generate.sh loss     # only the carried-or-named fixtures (needs source.flv)
 #
 # Needs ffmpeg with libx264, libx265, libmp3lame and libspeex (Debian's ffmpeg 5.1 has them)
 # and python3 (standard library only, for hostile/). Provenance of every file: README.md.
@@ -82,6 +83,32 @@ mp4_fixtures() {
     ff -i source.flv -map 0 -c copy "${BITEXACT[@]}" -movflags +faststart -f mp4 source_faststart.mp4
     ff -i source.flv -map 0 -c copy "${BITEXACT[@]}" -f f4v source.f4v
 }
+
+# Streams and layouts muxkit must carry or name, never drop silently (issue: nothing lost
+# unsaid). Two seconds (one GOP) of source.flv's video with other audio codecs in TS, the
+# M2TS layout (AAC as stream type 0x06 without a descriptor), AV1 in TS (stream type 0x06,
+# which ffmpeg itself reads back only as data), and fragmented MP4 in both moov layouts.
+loss_fixtures() {
+    echo "loss: ts_ac3.ts, ts_eac3.ts, ts_mp2.ts, m2ts_aac.m2ts, ts_av1.ts, frag_empty_moov.mp4, frag_keyframe.mp4"
+    local audio codec rate
+    for audio in ac3:48000:ts_ac3 eac3:48000:ts_eac3 mp2:44100:ts_mp2; do
+        IFS=: read -r codec rate name <<<"$audio"
+        ff -t 2 -i source.flv -f lavfi -t 2 -i "$AUDIO_STEREO:s=$rate" -map 0:v -map 1:a \
+            -c:v copy -c:a "$codec" -b:a 128k "${BITEXACT[@]}" -f mpegts "$name.ts"
+    done
+    ff -i source.flv -t 2 -map 0 -c copy -mpegts_m2ts_mode 1 "${BITEXACT[@]}" -f mpegts m2ts_aac.m2ts
+    ff -f lavfi -i "$(video_src 64x64 10)" -t 1 -c:v libaom-av1 -cpu-used 8 -threads 1 \
+        "${BITEXACT[@]}" -f mpegts ts_av1.ts
+    ff -i source.flv -t 4 -map 0 -c copy -movflags frag_keyframe+empty_moov "${BITEXACT[@]}" \
+        -f mp4 frag_empty_moov.mp4
+    ff -i source.flv -t 4 -map 0 -c copy -movflags frag_keyframe "${BITEXACT[@]}" \
+        -f mp4 frag_keyframe.mp4
+}
+
+if [[ ${1:-all} == loss ]]; then
+    loss_fixtures
+    exit 0
+fi
 
 if [[ ${1:-all} == mp4 ]]; then
     mp4_fixtures
@@ -173,10 +200,11 @@ cargo run --quiet --example make_enhanced_flv -- hevc.h265 hevc.timestamps.csv h
 
 mp3_fixtures
 mp4_fixtures
+loss_fixtures
 
 echo "hostile/: one-defect FLVs, hostile_base.flv, hostile_defects.json (make_hostile.py)"
 python3 make_hostile.py .
 
 echo "done:"
-ls -l ./*.flv ./*.ts ./*.h265 ./*.adts ./*.mp3 ./*.mp2 ./*.mp4 ./*.f4v
-du -ch ./*.flv ./*.ts ./*.h265 ./*.adts ./*.mp3 ./*.mp2 ./*.mp4 ./*.f4v ./*.json hostile | tail -n 1
+ls -l ./*.flv ./*.ts ./*.m2ts ./*.h265 ./*.adts ./*.mp3 ./*.mp2 ./*.mp4 ./*.f4v
+du -ch ./*.flv ./*.ts ./*.m2ts ./*.h265 ./*.adts ./*.mp3 ./*.mp2 ./*.mp4 ./*.f4v ./*.json hostile | tail -n 1

@@ -387,7 +387,14 @@ fn audio_comes_out_of_flv_as_mp3_and_aac() {
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("no mp3 or mp2 audio track"));
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        e.contains("nothing to convert")
+            && e.contains(
+                "video h264 not converted: the output holds one mp3 or mp2 audio track only"
+            ),
+        "{e}"
+    );
 }
 
 /// A CBR MP3 (starting with a frame, no tags) with every bitrate index set to 0: the same

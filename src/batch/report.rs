@@ -62,6 +62,9 @@ pub struct FileReport {
     pub format: Option<&'static str>,
     /// `kind codec` of each track converted (`video h264`).
     pub tracks: Vec<String>,
+    /// What the conversion left out or stepped over (a track the target cannot carry, damage
+    /// skipped), one line each; the file still counts as converted.
+    pub warnings: Vec<String>,
 }
 
 impl FileReport {
@@ -87,6 +90,7 @@ impl FileReport {
             bytes_out: 0,
             format: item.format.map(|f| f.name()),
             tracks: Vec::new(),
+            warnings: Vec::new(),
         }
     }
 
@@ -105,6 +109,7 @@ impl FileReport {
             "bytes_in": self.bytes_in,
             "bytes_out": self.bytes_out,
             "tracks": self.tracks,
+            "warnings": self.warnings,
         })
     }
 }

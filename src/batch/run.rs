@@ -219,11 +219,18 @@ fn convert_one(
                 .iter()
                 .map(|(kind, codec)| format!("{kind} {}", codec.name()))
                 .collect();
+            let warnings = stats
+                .losses
+                .iter()
+                .map(ToString::to_string)
+                .chain(stats.warnings.iter().cloned())
+                .collect();
             let report = FileReport {
                 status: FileStatus::Converted,
                 reason: None,
                 bytes_out: output_size(&item.output, target),
                 tracks,
+                warnings,
                 ..base
             };
             match state.record(&entry(None)) {

@@ -9,6 +9,7 @@ use bytes::Bytes;
 use crate::demux_tracks::fill_params;
 use crate::error::Result;
 use crate::io::{InputSource, Take};
+use crate::loss::Loss;
 use crate::media::{
     AudioParams, Codec, CodecConfig, CodecTag, Demuxer, MediaKind, Packet, Track, VideoParams,
 };
@@ -38,6 +39,8 @@ pub struct F4vDemuxer {
     tree: Vec<BoxNode>,
     adobe: Vec<(BoxHeader, AdobeBox)>,
     skipped_tracks: Vec<String>,
+    /// Movie fragments (`moof`) at the top level: their samples are not read yet.
+    fragments: usize,
 }
 
 fn codec_of(kind: &SampleEntryKind, format: [u8; 4]) -> Codec {
@@ -91,6 +94,10 @@ impl F4vDemuxer {
             tree: Vec::new(),
             adobe: adobe_boxes,
             skipped_tracks: Vec::new(),
+            fragments: tree
+                .iter()
+                .filter(|n| &n.header.box_type.0 == b"moof")
+                .count(),
         };
         for trak in moov
             .children
@@ -234,6 +241,28 @@ fn collect_adobe(
 impl Demuxer for F4vDemuxer {
     fn tracks(&self) -> &[Track] {
         &self.tracks
+    }
+
+    fn losses(&self) -> Vec<Loss> {
+        let mut all: Vec<Loss> = self
+            .skipped_tracks
+            .iter()
+            .map(|t| Loss::StreamNotRead {
+                stream: "mp4".into(),
+                what: t.clone(),
+                reason: "muxkit reads only video and audio tracks".into(),
+            })
+            .collect();
+        if self.fragments > 0 {
+            all.push(Loss::StreamNotRead {
+                stream: "mp4".into(),
+                what: format!("{} movie fragments (moof)", self.fragments),
+                reason:
+                    "fragmented mp4 is not read yet: only the samples listed in moov are converted"
+                        .into(),
+            });
+        }
+        all
     }
 
     fn next_packet(&mut self) -> Result<Option<Packet>> {

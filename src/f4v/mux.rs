@@ -474,7 +474,21 @@ impl Mp4Planner {
     }
 }
 
+/// Why MP4/F4V output cannot carry `track`, or `None`.
+fn mp4_refusal(track: &Track) -> Option<String> {
+    let codec = track.codec.codec;
+    if track.kind == MediaKind::Data {
+        return Some(format!("mp4 output has no track type for {codec}"));
+    }
+    (!matches!(codec, Codec::H264 | Codec::Hevc | Codec::Aac | Codec::Mp3))
+        .then(|| format!("mp4 output cannot carry {codec} yet"))
+}
+
 impl Muxer for Mp4Planner {
+    fn refusal(&self, track: &Track) -> Option<String> {
+        mp4_refusal(track)
+    }
+
     fn add_track(&mut self, track: &Track) -> Result<()> {
         self.plan.add_track(track)?;
         if track.kind != MediaKind::Data {
@@ -563,6 +577,10 @@ impl<W: OutputSink> Mp4Writer<W> {
 }
 
 impl<W: OutputSink> Muxer for Mp4Writer<W> {
+    fn refusal(&self, track: &Track) -> Option<String> {
+        mp4_refusal(track)
+    }
+
     fn add_track(&mut self, track: &Track) -> Result<()> {
         if let Some(plan) = &mut self.streaming {
             plan.add_track(track)?;

@@ -10,6 +10,7 @@ use bytes::Bytes;
 use crate::amf::AmfValue;
 use crate::error::Result;
 use crate::io::InputSource;
+use crate::loss::{Loss, MAX_LISTED_DAMAGE, damage_list};
 use crate::media::{Demuxer, MediaKind, Packet, Track};
 
 use super::header::FlvHeader;
@@ -96,6 +97,18 @@ impl Demuxer for FlvDemuxer {
 
     fn flv_metadata(&self) -> Option<&AmfValue> {
         self.packetizer.metadata()
+    }
+
+    fn losses(&self) -> Vec<Loss> {
+        let report = self.report();
+        damage_list(
+            report
+                .warnings
+                .iter()
+                .map(|w| (Some(w.offset), w.message.clone())),
+            report.warning_count,
+            MAX_LISTED_DAMAGE,
+        )
     }
 
     fn next_packet(&mut self) -> Result<Option<Packet>> {

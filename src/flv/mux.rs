@@ -386,12 +386,9 @@ fn legacy_flags(f: SoundFormat, track: &Track) -> LegacyAudioFlags {
     }
 }
 
-impl<S: OutputSink> Muxer for FlvMuxer<S> {
-    fn add_track(&mut self, track: &Track) -> Result<()> {
-        let idx = track.id as usize;
-        if self.tracks.get(idx).is_some_and(Option::is_some) {
-            return Err(Error::InvalidUse(format!("track {} added twice", track.id)));
-        }
+impl<S: OutputSink> FlvMuxer<S> {
+    /// How `track` would be written (its tag route and multitrack id), or why it cannot be.
+    fn route_for(&self, track: &Track) -> Result<(Route, Option<u8>), FlvError> {
         let same_kind = self
             .tracks
             .iter()
@@ -424,8 +421,27 @@ impl<S: OutputSink> Muxer for FlvMuxer<S> {
             }
             MediaKind::Data if track.codec.codec == Codec::FlvScript => Route::Script,
             MediaKind::Data if track.codec.codec == Codec::TimedId3 => Route::Dropped,
-            MediaKind::Data => return Err(unsupported().into()),
+            MediaKind::Data => return Err(unsupported()),
         };
+        Ok((route, multitrack_id))
+    }
+}
+
+impl<S: OutputSink> Muxer for FlvMuxer<S> {
+    fn refusal(&self, track: &Track) -> Option<String> {
+        match self.route_for(track) {
+            Ok((Route::Dropped, _)) => Some(format!("flv has no tag for {}", track.codec.codec)),
+            Ok(_) => None,
+            Err(_) => Some(format!("flv cannot carry {}", track.codec.codec)),
+        }
+    }
+
+    fn add_track(&mut self, track: &Track) -> Result<()> {
+        let idx = track.id as usize;
+        if self.tracks.get(idx).is_some_and(Option::is_some) {
+            return Err(Error::InvalidUse(format!("track {} added twice", track.id)));
+        }
+        let (route, multitrack_id) = self.route_for(track)?;
         if self.tracks.len() <= idx {
             self.tracks.resize_with(idx + 1, || None);
         }

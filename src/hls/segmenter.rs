@@ -341,6 +341,10 @@ impl<S: SegmentStore> HlsSegmenter<S> {
 }
 
 impl<S: SegmentStore> Muxer for HlsSegmenter<S> {
+    fn refusal(&self, track: &Track) -> Option<String> {
+        crate::ts::mux::refusal(track).map(|r| format!("hls ts segments: {r}"))
+    }
+
     fn add_track(&mut self, track: &Track) -> Result<()> {
         self.ts.add_track(track)?;
         let idx = track.id as usize;

@@ -9,6 +9,7 @@ use crate::codec::mpa::{MpegAudioHeader, MpegLayer};
 use crate::error::{Error, Result};
 use crate::id3::{Id3v1Tag, Id3v2Tag, find_appended_tag};
 use crate::io::{InputSource, Take};
+use crate::loss::{Loss, MAX_LISTED_DAMAGE, damage_list};
 use crate::media::{AudioParams, Codec, CodecConfig, Demuxer, MediaKind, Packet, Track};
 use crate::time::{TimeBase, Timestamp};
 
@@ -362,6 +363,17 @@ impl Mp3Demuxer {
 impl Demuxer for Mp3Demuxer {
     fn tracks(&self) -> &[Track] {
         &self.tracks
+    }
+
+    fn losses(&self) -> Vec<Loss> {
+        damage_list(
+            self.report
+                .warnings
+                .iter()
+                .map(|w| (Some(w.offset), w.message.clone())),
+            self.report.warning_count,
+            MAX_LISTED_DAMAGE,
+        )
     }
 
     fn next_packet(&mut self) -> Result<Option<Packet>> {

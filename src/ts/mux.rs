@@ -526,6 +526,21 @@ fn video_payload(track: &Track) -> Result<Payload> {
     })
 }
 
+/// Why a transport stream cannot carry `track`'s codec (also the HLS segmenter's answer), or
+/// `None`.
+pub fn refusal(track: &Track) -> Option<String> {
+    match payload_for(track) {
+        Ok((_, _, Payload::Dropped)) => Some(format!(
+            "mpeg-ts has no stream type for {}",
+            track.codec.codec
+        )),
+        Ok(_) => None,
+        Err(Error::UnsupportedCodec { codec, .. }) => Some(format!("mpeg-ts cannot carry {codec}")),
+        // A damaged configuration is the input's fault, reported by `add_track`.
+        Err(_) => None,
+    }
+}
+
 fn payload_for(track: &Track) -> Result<(StreamType, u8, Payload)> {
     let unsupported = || Error::UnsupportedCodec {
         format: "ts",
@@ -582,6 +597,10 @@ fn payload_for(track: &Track) -> Result<(StreamType, u8, Payload)> {
 }
 
 impl<W: Write> Muxer for TsMuxer<W> {
+    fn refusal(&self, track: &Track) -> Option<String> {
+        refusal(track)
+    }
+
     fn add_track(&mut self, track: &Track) -> Result<()> {
         let idx = track.id as usize;
         if self.streams.get(idx).is_some_and(Option::is_some) {

@@ -242,6 +242,11 @@ fn print_summary(summary: &BatchSummary) {
         summary.jobs
     ));
     eprintln!("{line}");
+    for r in &summary.reports {
+        for w in &r.warnings {
+            eprintln!("batch: warning: {}: {w}", r.rel.escape_debug());
+        }
+    }
     for r in summary
         .reports
         .iter()
@@ -249,7 +254,7 @@ fn print_summary(summary: &BatchSummary) {
     {
         eprintln!(
             "batch: failed: {}: {}",
-            r.rel,
+            r.rel.escape_debug(),
             r.reason.as_deref().unwrap_or("")
         );
     }

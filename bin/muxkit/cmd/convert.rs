@@ -123,6 +123,9 @@ pub fn run(args: ConvertArgs) -> muxkit::Result<()> {
         inline_writes: false,
     };
     let stats = convert(InputPath::from_arg(&args.input), &args.output, &options)?;
+    for loss in &stats.losses {
+        eprintln!("muxkit: warning: {loss}");
+    }
     for w in &stats.warnings {
         eprintln!("muxkit: warning: {w}");
     }

@@ -273,10 +273,12 @@ enum AudioKey {
     Mpa {
         sample_rate: u32,
         channels: u8,
+        /// Layer III (MP3); Layer I and II are MP2 in the model.
+        layer3: bool,
     },
 }
 
-/// AAC in ADTS, or MPEG audio Layer III.
+/// AAC in ADTS, or MPEG audio (Layer III as MP3, Layer I and II as MP2).
 #[derive(Debug)]
 pub(crate) struct AudioEs {
     aac: bool,
@@ -286,8 +288,6 @@ pub(crate) struct AudioEs {
     samples: i64,
     rate: u32,
     key: Option<AudioKey>,
-    /// A non-Layer III MPEG audio stream was reported (once).
-    unsupported_reported: bool,
 }
 
 /// A parsed frame header, whatever the codec.
@@ -298,8 +298,6 @@ struct FrameHead {
     rate: u32,
     key: AudioKey,
     adts: Option<AdtsHeader>,
-    /// MPEG audio Layer I or II, which the model has no codec for.
-    other_layer: Option<MpegLayer>,
 }
 
 impl AudioEs {
@@ -311,7 +309,6 @@ impl AudioEs {
             samples: 0,
             rate: 0,
             key: None,
-            unsupported_reported: false,
         }
     }
 
@@ -331,7 +328,6 @@ impl AudioEs {
                         channel_config: h.channel_config,
                     },
                     adts: Some(h),
-                    other_layer: None,
                 })),
                 Err(CodecError::Truncated { .. }) => Ok(None),
                 Err(e) => Err(e.to_string()),
@@ -353,9 +349,9 @@ impl AudioEs {
                 key: AudioKey::Mpa {
                     sample_rate: h.sample_rate,
                     channels: h.channels(),
+                    layer3: h.layer == MpegLayer::Layer3,
                 },
                 adts: None,
-                other_layer: (h.layer != MpegLayer::Layer3).then_some(h.layer),
             }))
         }
     }
@@ -424,19 +420,6 @@ impl AudioEs {
             }
             let frame = data.slice(pos + head.header_len..pos + head.frame_len);
             pos += head.frame_len;
-            if let Some(layer) = head.other_layer {
-                if !self.unsupported_reported {
-                    self.unsupported_reported = true;
-                    out.push(EsItem::Warning(format!(
-                        "mpeg audio layer {} is not read (only layer iii): frames dropped",
-                        match layer {
-                            MpegLayer::Layer1 => "i",
-                            _ => "ii",
-                        }
-                    )));
-                }
-                continue;
-            }
             if self.key != Some(head.key) {
                 self.on_new_key(&head, out);
             }
@@ -495,10 +478,11 @@ impl AudioEs {
                 AudioKey::Mpa {
                     sample_rate,
                     channels,
+                    layer3,
                 },
                 _,
             ) => {
-                let mut c = CodecConfig::new(Codec::Mp3);
+                let mut c = CodecConfig::new(if layer3 { Codec::Mp3 } else { Codec::Mp2 });
                 c.audio = Some(AudioParams {
                     sample_rate,
                     channels,

@@ -34,6 +34,7 @@ use bytes::Bytes;
 
 use crate::error::Result;
 use crate::io::{InputSource, Take};
+use crate::loss::{Loss, MAX_LISTED_DAMAGE, damage_list};
 use crate::media::{Demuxer, Packet, Track};
 
 use super::pat::Pat;
@@ -164,6 +165,37 @@ impl Demuxer for TsDemuxer {
                 return Ok(None);
             }
         }
+    }
+
+    fn losses(&self) -> Vec<Loss> {
+        let report = self.report();
+        let mut all: Vec<Loss> = report
+            .skipped_streams
+            .iter()
+            .map(|(&pid, &ty)| Loss::StreamNotRead {
+                stream: format!("pid {pid:#06x}"),
+                what: format!("stream type {ty}"),
+                reason: if parser::classify(ty).is_some() {
+                    format!("more than {MAX_TRACKS} tracks")
+                } else {
+                    "muxkit does not read this stream type".into()
+                },
+            })
+            .collect();
+        // The notes that a stream is skipped are the entries above already.
+        let stream_note = |w: &&TsWarning| w.message.contains(": stream on pid ");
+        let notes = report.warnings.iter().filter(stream_note).count() as u64;
+        all.extend(damage_list(
+            report
+                .warnings
+                .iter()
+                .filter(|w| !stream_note(w))
+                // The message names the packet, byte offset and pid already.
+                .map(|w| (None, w.message.clone())),
+            report.warning_count - notes,
+            MAX_LISTED_DAMAGE,
+        ));
+        all
     }
 }
 

@@ -29,7 +29,7 @@ mod tables;
 pub const MAX_TRACKS: usize = 64;
 
 /// How a stream type is read, when it is.
-fn classify(ty: StreamType) -> Option<(Codec, MediaKind)> {
+pub(super) fn classify(ty: StreamType) -> Option<(Codec, MediaKind)> {
     Some(match ty {
         StreamType::H264 => (Codec::H264, MediaKind::Video),
         StreamType::HEVC => (Codec::Hevc, MediaKind::Video),

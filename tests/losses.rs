@@ -1,0 +1,172 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+//! Nothing lost unsaid: every input stream is carried into the output or named on stderr, with
+//! `--strict` refusing any loss, and a run that would write no media fails instead of writing an
+//! empty file. Inputs made by ffmpeg (testdata/generate.sh, `loss_fixtures`).
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use common::{TempDir, ffprobe_complaints, frame_hashes, have_ffmpeg, muxkit_bin, testdata};
+
+fn convert(src: &Path, out: &Path, extra: &[&str]) -> Output {
+    Command::new(muxkit_bin())
+        .arg("convert")
+        .arg(src)
+        .arg(out)
+        .args(extra)
+        .output()
+        .unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Lines of stderr that start with `muxkit: warning:`.
+fn warnings(o: &Output) -> Vec<String> {
+    stderr(o)
+        .lines()
+        .filter(|l| l.starts_with("muxkit: warning: "))
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn a_track_the_output_cannot_carry_is_named_and_the_rest_converted() {
+    let tmp = TempDir::new("loss-refused");
+    // MP2 has no FLV codec id (ffmpeg refuses it in FLV too): the video goes, the MP2 is named.
+    let out = tmp.path().join("mp2.flv");
+    let o = convert(&testdata().join("ts_mp2.ts"), &out, &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        warnings(&o),
+        ["muxkit: warning: track 1: audio mp2 not converted: flv cannot carry mp2"]
+    );
+    assert!(out.is_file());
+    // --strict: the same loss is an error, and nothing is written.
+    let strict = tmp.path().join("strict.flv");
+    let o = convert(&testdata().join("ts_mp2.ts"), &strict, &["--strict"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("track 1: audio mp2 not converted: flv cannot carry mp2 (--strict"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!strict.exists());
+    assert_eq!(
+        std::fs::read_dir(tmp.path()).unwrap().count(),
+        1,
+        "a temporary file was left"
+    );
+    // Pulling the audio out of a video file names the video it leaves behind.
+    let aac = tmp.path().join("a.aac");
+    let o = convert(&testdata().join("source.flv"), &aac, &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        warnings(&o),
+        [
+            "muxkit: warning: track 0: video h264 not converted: the output holds one aac audio track only"
+        ]
+    );
+}
+
+#[test]
+fn a_stream_the_reader_skips_is_named() {
+    let tmp = TempDir::new("loss-skipped");
+    // AV1 in TS: ffmpeg writes stream type 0x06 with no descriptor, and reads it back only as
+    // data. Nothing muxkit can read is left: an error naming the stream, and no output.
+    let out = tmp.path().join("av1.flv");
+    let o = convert(&testdata().join("ts_av1.ts"), &out, &[]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(
+        stderr(&o).trim_end(),
+        "muxkit: error: nothing to convert: pid 0x0100: stream type 0x06 (private-pes) not converted: muxkit does not read this stream type"
+    );
+    assert!(!out.exists());
+    let hls = tmp.path().join("hls");
+    let o = convert(&testdata().join("ts_av1.ts"), &hls, &[]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(!hls.join("index.m3u8").exists());
+}
+
+#[test]
+fn fragmented_mp4_is_never_read_silently() {
+    let tmp = TempDir::new("loss-fmp4");
+    // An empty moov: every sample is in fragments, so there is nothing to convert.
+    let out = tmp.path().join("empty.flv");
+    let o = convert(&testdata().join("frag_empty_moov.mp4"), &out, &[]);
+    assert_eq!(o.status.code(), Some(1));
+    let e = stderr(&o);
+    assert!(
+        e.contains("nothing to convert") && e.contains("movie fragments (moof) not converted"),
+        "{e}"
+    );
+    assert!(!out.exists());
+}
+
+#[test]
+fn mpeg_audio_layer_ii_in_ts_is_read_and_carried() {
+    if !have_ffmpeg("mpeg_audio_layer_ii_in_ts_is_read_and_carried") {
+        return;
+    }
+    let tmp = TempDir::new("loss-mp2");
+    let src = testdata().join("ts_mp2.ts");
+    for name in ["back.ts", "audio.mp2"] {
+        let out = tmp.path().join(name);
+        let o = convert(&src, &out, &[]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        if name == "back.ts" {
+            assert!(warnings(&o).is_empty(), "{}", stderr(&o));
+            assert_eq!(frame_hashes(&out), frame_hashes(&src));
+        } else {
+            let want: Vec<String> = frame_hashes(&src)
+                .into_iter()
+                .filter(|l| l.starts_with("1 "))
+                .map(|l| l.replacen("1 ", "0 ", 1))
+                .collect();
+            assert_eq!(frame_hashes(&out), want);
+        }
+        // A raw MPEG audio file has no duration field: ffprobe always estimates it.
+        let c = ffprobe_complaints(&out)
+            .lines()
+            .filter(|l| !l.contains("Estimating duration from bitrate"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        assert!(c.is_empty(), "{name}: {c}");
+    }
+}
+
+#[test]
+fn batch_reports_what_it_left_out() {
+    let tmp = TempDir::new("loss-batch");
+    let input = tmp.path().join("in");
+    std::fs::create_dir_all(&input).unwrap();
+    std::fs::copy(testdata().join("ts_mp2.ts"), input.join("mp2.ts")).unwrap();
+    let report = tmp.path().join("r.jsonl");
+    let o = Command::new(muxkit_bin())
+        .arg("batch")
+        .arg(&input)
+        .arg(tmp.path().join("out"))
+        .args(["--to", "flv", "--report"])
+        .arg(&report)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains(
+            "batch: warning: mp2.ts: track 1: audio mp2 not converted: flv cannot carry mp2"
+        ),
+        "{}",
+        stderr(&o)
+    );
+    let line: serde_json::Value =
+        serde_json::from_str(std::fs::read_to_string(&report).unwrap().trim()).unwrap();
+    assert_eq!(line["status"], "converted");
+    assert_eq!(
+        line["warnings"],
+        serde_json::json!(["track 1: audio mp2 not converted: flv cannot carry mp2"])
+    );
+}
