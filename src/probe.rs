@@ -6,7 +6,7 @@ use std::path::Path;
 use bytes::Bytes;
 
 use crate::error::{Error, Result};
-use crate::f4v::F4vDemuxer;
+use crate::f4v::{F4vDemuxer, F4vReadOptions};
 use crate::flv::{FlvDemuxer, FlvReadOptions};
 use crate::io::InputSource;
 use crate::media::Demuxer;
@@ -209,7 +209,12 @@ pub fn open_demuxer(input: ProbedInput, options: OpenOptions) -> Result<Box<dyn 
                 strict: options.strict,
             },
         )?)),
-        InputFormat::Mp4 => Ok(Box::new(F4vDemuxer::new(input.source)?)),
+        InputFormat::Mp4 => Ok(Box::new(F4vDemuxer::with_options(
+            input.source,
+            F4vReadOptions {
+                strict: options.strict,
+            },
+        )?)),
         InputFormat::Mp3 => Ok(Box::new(Mp3Demuxer::new(
             input.source,
             Mp3ReadOptions {

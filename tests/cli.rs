@@ -107,7 +107,13 @@ fn failed_convert_leaves_no_output() {
     let data = std::fs::read(testdata().join("source.flv")).unwrap();
     std::fs::write(&src, &data[..data.len() / 2]).unwrap();
     let dst = tmp.path().join("out.flv");
-    let out = run(&["convert", src.to_str().unwrap(), dst.to_str().unwrap()]);
+    // A cut recording is salvaged by default (tests/salvage.rs); --strict makes it a failure.
+    let out = run(&[
+        "convert",
+        src.to_str().unwrap(),
+        dst.to_str().unwrap(),
+        "--strict",
+    ]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("truncated tag"));
     assert!(!dst.exists());

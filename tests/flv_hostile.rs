@@ -66,6 +66,23 @@ fn read_all(data: Bytes, strict: bool) -> (Option<String>, Vec<String>) {
     )
 }
 
+/// A cut recording: with `strict` an error containing `want`; by default no error, every
+/// whole tag before the cut read, and one warning containing `want` that says the rest is
+/// dropped.
+fn salvaged(data: Bytes, want: &str) {
+    let (e, _) = read_all(data.clone(), true);
+    let e = e.expect("strict: an error");
+    assert!(e.contains(want), "strict: {e}");
+    let (e, warnings) = read_all(data, false);
+    assert_eq!(e, None, "lenient: salvaged, not an error");
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains(want) && w.contains("the input ends here")),
+        "{warnings:?}"
+    );
+}
+
 #[test]
 fn not_an_flv() {
     let (e, _) = read_all(Bytes::from_static(b"RIFF....WAVEfmt "), false);
@@ -91,13 +108,10 @@ fn truncated_tag_body() {
     let at = f.offset();
     let f = f.tag(8, 23, AAC_FRAME);
     let data = f.bytes().slice(..at + 11 + 3);
-    let (e, _) = read_all(data, false);
-    let e = e.unwrap();
-    assert!(
-        e.contains(&format!("tag 1 at byte {at}")) && e.contains("truncated tag body"),
-        "{e}"
+    salvaged(
+        data,
+        &format!("tag 1 at byte {at}: truncated tag body: needs 6 bytes, 3 left"),
     );
-    assert!(e.contains("needs 6 bytes, 3 left"), "{e}");
 }
 
 #[test]
@@ -105,13 +119,21 @@ fn truncated_tag_header_and_previous_tag_size() {
     let f = Flv::new().tag(8, 0, AAC_SEQ);
     let at = f.offset();
     let full = f.tag(8, 23, AAC_FRAME).bytes();
-    let (e, _) = read_all(full.slice(..at + 5), false);
-    assert!(
-        e.unwrap()
-            .contains(&format!("tag 1 at byte {at}: truncated tag header"))
+    salvaged(
+        full.slice(..at + 5),
+        &format!("tag 1 at byte {at}: truncated tag header"),
     );
-    let (e, _) = read_all(full.slice(..full.len() - 2), false);
+    // A whole last tag without its whole PreviousTagSize is kept (strict: an error).
+    let (e, _) = read_all(full.slice(..full.len() - 2), true);
     assert!(e.unwrap().contains("truncated previous tag size"));
+    let mut d = open(full.slice(..full.len() - 2), false).unwrap();
+    let (_, packets) = drain(&mut d);
+    assert_eq!(packets.len(), 1, "the AAC frame of the last tag");
+    assert!(
+        d.report().warnings[0]
+            .message
+            .contains("truncated previous tag size")
+    );
 }
 
 #[test]
@@ -119,16 +141,14 @@ fn data_size_past_the_end() {
     let mut f = Flv::new().tag(8, 0, AAC_SEQ);
     let at = f.offset();
     f.0.extend_from_slice(&[8, 0xFF, 0xFF, 0xF0, 0, 0, 0, 0, 0, 0, 0, 0xAF, 1, 2]);
-    let (e, _) = read_all(f.bytes(), false);
-    let e = e.unwrap();
-    assert!(
-        e.contains(&format!("at byte {at}")) && e.contains("needs 16777200 bytes, 3 left"),
-        "{e}"
+    salvaged(
+        f.bytes(),
+        &format!("at byte {at}: truncated tag body: needs 16777200 bytes, 3 left"),
     );
     // From a stream, too: no 16 MB allocation up front, and the same error.
     let mut d = FlvDemuxer::new(
         InputSource::from_reader(std::io::Cursor::new(f.0.clone())),
-        FlvReadOptions::default(),
+        FlvReadOptions { strict: true },
     );
     let e = match &mut d {
         Ok(d) => loop {

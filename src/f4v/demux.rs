@@ -23,7 +23,7 @@ use super::boxes::mvhd::Mvhd;
 use super::boxes::sample_entry::SampleEntryKind;
 use super::error::F4vError;
 use super::track::{SampleCursor, SampleRef, TrackTables, entry_config};
-use super::tree::{BoxNode, box_tree};
+use super::tree::{BoxNode, box_tree, cut_top_level_box};
 
 /// Reads an F4V or MP4 file.
 pub struct F4vDemuxer {
@@ -39,6 +39,8 @@ pub struct F4vDemuxer {
     tree: Vec<BoxNode>,
     adobe: Vec<(BoxHeader, AdobeBox)>,
     skipped_tracks: Vec<String>,
+    /// Damage read past (a file cut short), for [`Demuxer::losses`] and `inspect`.
+    warnings: Vec<String>,
     /// Movie fragments (`moof`) at the top level: their samples are not read yet.
     fragments: usize,
 }
@@ -57,19 +59,63 @@ fn codec_of(kind: &SampleEntryKind, format: [u8; 4]) -> Codec {
     }
 }
 
+/// How strictly to read an MP4/F4V.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct F4vReadOptions {
+    /// A file cut short (the last top-level box, or samples, past its end) is an error instead
+    /// of a warning with everything before the cut read.
+    pub strict: bool,
+}
+
 impl F4vDemuxer {
     /// Opens an F4V/MP4 from any input. A stream (stdin) is read into memory first: `moov` may
     /// be at the end.
-    pub fn new(mut src: InputSource) -> Result<F4vDemuxer> {
+    pub fn new(src: InputSource) -> Result<F4vDemuxer> {
+        F4vDemuxer::with_options(src, F4vReadOptions::default())
+    }
+
+    /// [`F4vDemuxer::new`] with options.
+    pub fn with_options(mut src: InputSource, options: F4vReadOptions) -> Result<F4vDemuxer> {
         let data = match src.take(usize::MAX)? {
             Take::Full(b) | Take::Short(b) => b,
         };
-        F4vDemuxer::from_bytes(data)
+        F4vDemuxer::from_bytes_with(data, options)
     }
 
-    /// Opens an F4V/MP4 held in memory.
+    /// Opens an F4V/MP4 held in memory, salvaging a file cut short.
     pub fn from_bytes(data: Bytes) -> Result<F4vDemuxer> {
-        let tree = box_tree(&data)?;
+        F4vDemuxer::from_bytes_with(data, F4vReadOptions::default())
+    }
+
+    /// [`F4vDemuxer::from_bytes`] with options.
+    pub fn from_bytes_with(data: Bytes, options: F4vReadOptions) -> Result<F4vDemuxer> {
+        let mut warnings = Vec::new();
+        let tree = match box_tree(&data) {
+            Ok(t) => t,
+            // A file cut short: its last box runs past the end. Read the boxes before it
+            // (a moov-first recording keeps every sample that made it to disk).
+            Err(e) => match cut_top_level_box(&data).filter(|_| !options.strict) {
+                Some(at) => {
+                    let head = box_tree(&data[..at as usize]).map_err(|_| e)?;
+                    warnings.push(format!(
+                        "the file ends inside the box at byte {at} ({} bytes are there): cut short",
+                        data.len() as u64 - at
+                    ));
+                    head
+                }
+                None => return Err(e.into()),
+            },
+        };
+        let has = |t: &[u8; 4]| tree.iter().any(|n| &n.header.box_type.0 == t);
+        if !has(b"moov") && (has(b"mdat") || !warnings.is_empty()) {
+            let mdat_bytes = tree
+                .iter()
+                .filter(|n| &n.header.box_type.0 == b"mdat")
+                .map(|n| n.header.size)
+                .sum::<u64>()
+                .max(data.len() as u64 - tree.last().map_or(0, |n| n.header.end()));
+            return Err(F4vError::Unfinished { mdat_bytes }.into());
+        }
         let ftyp = match tree.iter().find(|n| &n.header.box_type.0 == b"ftyp") {
             Some(n) => Some(Ftyp::parse(n.body(&data), n.header.offset)?),
             None => None,
@@ -94,6 +140,7 @@ impl F4vDemuxer {
             tree: Vec::new(),
             adobe: adobe_boxes,
             skipped_tracks: Vec::new(),
+            warnings,
             fragments: tree
                 .iter()
                 .filter(|n| &n.header.box_type.0 == b"moof")
@@ -105,6 +152,12 @@ impl F4vDemuxer {
             .filter(|n| &n.header.box_type.0 == b"trak")
         {
             let t = TrackTables::read(trak, &d.data)?;
+            if let Some(cut) = t.cut_short() {
+                if options.strict {
+                    return Err(F4vError::invalid("stbl", trak.header.offset, cut).into());
+                }
+                d.warnings.push(cut);
+            }
             let handler = t.hdlr.handler_type.0;
             let kind = match &handler {
                 b"vide" => MediaKind::Video,
@@ -151,7 +204,7 @@ impl F4vDemuxer {
                 .ok_or_else(|| F4vError::invalid("mdhd", trak.header.offset, "timescale 0"))?;
             let shift = edit_shift(&t, &d.mvhd);
             let mut cursor = SampleCursor::new(&t);
-            let first = cursor.next_sample(&t);
+            let first = cursor.next_readable(&t);
             d.tracks.push(Track {
                 id: d.tracks.len() as u32,
                 kind,
@@ -191,6 +244,16 @@ impl F4vDemuxer {
     /// Adobe HDS boxes found (F4V), with their place.
     pub fn adobe_boxes(&self) -> &[(BoxHeader, AdobeBox)] {
         &self.adobe
+    }
+
+    /// Damage read past: a file cut short, with what was lost.
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
+    }
+
+    /// Movie fragments (`moof` boxes) at the top level, whose samples are not read yet.
+    pub fn fragments(&self) -> usize {
+        self.fragments
     }
 
     /// Tracks skipped (hint, text, metadata handlers).
@@ -253,6 +316,10 @@ impl Demuxer for F4vDemuxer {
                 reason: "muxkit reads only video and audio tracks".into(),
             })
             .collect();
+        all.extend(self.warnings.iter().map(|w| Loss::Damage {
+            offset: None,
+            message: w.clone(),
+        }));
         if self.fragments > 0 {
             all.push(Loss::StreamNotRead {
                 stream: "mp4".into(),
@@ -276,7 +343,7 @@ impl Demuxer for F4vDemuxer {
         else {
             return Ok(None);
         };
-        self.pending[t] = self.cursors[t].next_sample(&self.tables[t]);
+        self.pending[t] = self.cursors[t].next_readable(&self.tables[t]);
         let start = s.offset as usize;
         let data = self.data.slice(start..start + s.size as usize);
         let shift = self.shift[t];

@@ -39,6 +39,15 @@ pub enum F4vError {
     /// A file without the box every reader needs.
     #[error("mp4: no {0} box")]
     Missing(&'static str),
+    /// Media data but no `moov`: a recording whose writer never finished (MP4 writers put the
+    /// sample tables at the end when they close the file), so no sample can be located.
+    #[error(
+        "mp4: no moov box: the recording was never finished (its writer writes moov when it closes the file), so its {mdat_bytes} bytes of media cannot be located"
+    )]
+    Unfinished {
+        /// Bytes of `mdat` present.
+        mdat_bytes: u64,
+    },
     /// A codec the container cannot carry.
     #[error("mp4: track {track}: codec {codec} cannot be written")]
     UnsupportedCodec {

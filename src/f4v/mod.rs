@@ -17,5 +17,5 @@ pub mod mux;
 pub mod track;
 pub mod tree;
 
-pub use demux::F4vDemuxer;
+pub use demux::{F4vDemuxer, F4vReadOptions};
 pub use error::F4vError;

@@ -42,6 +42,9 @@ pub struct TrackTables {
     pub stsz: Stsz,
     /// `stco`/`co64`.
     pub stco: Stco,
+    /// Samples, from the first, that lie inside the file: all of them unless the file was cut
+    /// short ([`TrackTables::cut_short`]).
+    pub readable: u64,
 }
 
 fn need<'a>(
@@ -92,7 +95,7 @@ impl TrackTables {
             (None, Some(n)) => Stco::parse(n.body(data), at(n), true)?,
             (None, None) => return Err(F4vError::Missing("stco")),
         };
-        let t = TrackTables {
+        let mut t = TrackTables {
             tkhd,
             mdhd,
             hdlr,
@@ -104,14 +107,17 @@ impl TrackTables {
             stsc,
             stsz,
             stco,
+            readable: 0,
         };
-        t.check(data.len() as u64, at(stbl))?;
+        t.readable = t.check(data.len() as u64, at(stbl))?;
         Ok(t)
     }
 
-    /// The counts agree, every sample description index exists, and every sample lies inside
-    /// the file.
-    fn check(&self, file_len: u64, stbl_at: u64) -> Result<(), F4vError> {
+    /// The counts agree, every sample description index exists, and the chunks hold exactly
+    /// the samples `stsz` lists. Returns how many samples, from the first, lie inside the file:
+    /// fewer than all when the file was cut short (the caller decides whether that is an
+    /// error).
+    fn check(&self, file_len: u64, stbl_at: u64) -> Result<u64, F4vError> {
         let id = self.tkhd.track_id;
         let bad = |reason: String| F4vError::invalid(format!("track {id} stbl"), stbl_at, reason);
         let samples = self.stsz.count() as u64;
@@ -154,20 +160,45 @@ impl TrackTables {
                 )));
             }
         }
-        // Walk the layout once: every sample inside the file, samples and chunks agree.
+        // The chunks must hold exactly the samples stsz lists: a samples_per_chunk that puts
+        // more in them would lay later samples over other tracks' data.
+        let mut implied = 0u64;
+        for (k, e) in self.stsc.entries.iter().enumerate() {
+            let next = self
+                .stsc
+                .entries
+                .get(k + 1)
+                .map_or(chunks + 1, |n| u64::from(n.first_chunk));
+            let run = next.saturating_sub(u64::from(e.first_chunk));
+            implied = implied.saturating_add(run.saturating_mul(u64::from(e.samples_per_chunk)));
+        }
+        if implied > samples {
+            return Err(bad(format!(
+                "stsc puts {implied} samples in {chunks} chunks, stsz lists {samples}"
+            )));
+        }
+        // Walk the layout once: samples and chunks agree; count the samples inside the file.
         let mut cursor = SampleCursor::new(self);
         let mut n = 0u64;
+        // Samples from the first one past the end: all of them past it when the file was cut
+        // short. One inside the file after one outside is no cut but a broken table.
+        let mut inside = None;
         while let Some(s) = cursor.next_sample(self) {
-            if s.offset
+            let fits = s
+                .offset
                 .checked_add(u64::from(s.size))
-                .is_none_or(|end| end > file_len)
-            {
-                return Err(bad(format!(
-                    "sample {} at byte {} ({} bytes) lies past the end of the file ({file_len} bytes)",
-                    n + 1,
-                    s.offset,
-                    s.size
-                )));
+                .is_some_and(|end| end <= file_len);
+            match (fits, inside) {
+                (false, None) => inside = Some((n, s)),
+                (true, Some((k, first))) => {
+                    return Err(bad(format!(
+                        "sample {} at byte {} ({} bytes) lies past the end of the file ({file_len} bytes)",
+                        k + 1,
+                        first.offset,
+                        first.size
+                    )));
+                }
+                _ => {}
             }
             n += 1;
         }
@@ -176,7 +207,20 @@ impl TrackTables {
                 "the chunks hold {n} samples, stsz says {samples}"
             )));
         }
-        Ok(())
+        Ok(inside.map_or(n, |(k, _)| k))
+    }
+
+    /// A sentence for a track whose samples run past the end of the file, or `None`.
+    pub fn cut_short(&self) -> Option<String> {
+        let all = self.stsz.count() as u64;
+        (self.readable < all).then(|| {
+            format!(
+                "track {}: samples {}..{all} lie past the end of the file (cut short): {} samples lost",
+                self.tkhd.track_id,
+                self.readable + 1,
+                all - self.readable
+            )
+        })
     }
 }
 
@@ -250,6 +294,15 @@ impl SampleCursor {
             .get(self.stsc_run)
             .map_or(0, |e| e.samples_per_chunk);
         self.offset = t.stco.offsets.get(self.chunk).copied().unwrap_or(0);
+    }
+
+    /// The next sample that lies inside the file ([`TrackTables::readable`]): `None` at the
+    /// cut of a file cut short.
+    pub fn next_readable(&mut self, t: &TrackTables) -> Option<SampleRef> {
+        if self.sample as u64 >= t.readable {
+            return None;
+        }
+        self.next_sample(t)
     }
 
     /// The next sample, or `None` after the last (or when the tables run out).

@@ -83,6 +83,34 @@ fn walk(
     Ok(nodes)
 }
 
+/// Where the last top-level box of a file runs past its end (a file cut short): the offset of
+/// that box. `None` when every top-level box fits (or a header cannot even be read, which
+/// [`box_tree`] reports).
+pub fn cut_top_level_box(data: &[u8]) -> Option<u64> {
+    let len = data.len() as u64;
+    let mut pos = 0u64;
+    while len - pos >= 8 {
+        let at = pos as usize;
+        let size32 = u32::from_be_bytes([data[at], data[at + 1], data[at + 2], data[at + 3]]);
+        let size = match size32 {
+            0 => return None,
+            1 => {
+                let l = data.get(at + 8..at + 16)?;
+                u64::from_be_bytes([l[0], l[1], l[2], l[3], l[4], l[5], l[6], l[7]])
+            }
+            n => u64::from(n),
+        };
+        if size < 8 {
+            return None;
+        }
+        match pos.checked_add(size) {
+            Some(end) if end <= len => pos = end,
+            _ => return Some(pos),
+        }
+    }
+    None
+}
+
 impl BoxNode {
     /// The first child of type `t`.
     pub fn child(&self, t: &[u8; 4]) -> Option<&BoxNode> {

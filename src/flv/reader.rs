@@ -49,6 +49,14 @@ pub struct FlvReport {
     pub sequence_headers: u64,
     /// The file ended without the final PreviousTagSize.
     pub missing_final_previous_tag_size: bool,
+    /// The input ended inside a tag (a recording cut short): where that tag starts and how
+    /// many of its bytes were there. Everything before it was read (only without `strict`).
+    pub truncated: Option<FlvTruncation>,
+    /// Bytes skipped between tags to find the next plausible tag after garbage (not counting
+    /// a truncated end).
+    pub skipped_bytes: u64,
+    /// Times reading resynced on the next plausible tag after garbage.
+    pub resyncs: u64,
     /// Total warnings (only the first [`FlvReport::MAX_KEPT_WARNINGS`] are kept).
     pub warning_count: u64,
     /// The first warnings, in order.
@@ -71,6 +79,21 @@ impl FlvReport {
         }
     }
 }
+
+/// Where an input ended inside a tag.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FlvTruncation {
+    /// Index the incomplete tag would have had.
+    pub tag_index: u64,
+    /// Byte offset of its first byte (everything from here on is lost).
+    pub offset: u64,
+    /// Bytes of it that were there.
+    pub available: u64,
+}
+
+/// Most bytes a resync looks through for the next plausible tag before it calls the rest of
+/// the input unreadable; a file of garbage costs one bounded scan, not one per byte.
+pub const MAX_RESYNC_SCAN: u64 = 64 * 1024 * 1024;
 
 /// One tag as found in the file.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -169,11 +192,133 @@ impl FlvTagReader {
         self.src.len_hint()
     }
 
+    /// The input ended inside the tag at `offset`: an error with `strict`, else the end of
+    /// the input, recorded with a warning that says how much was lost.
+    fn cut_short(&mut self, error: FlvError, index: u64, offset: u64) -> Result<Option<FlvTag>> {
+        self.done = true;
+        if self.options.strict {
+            return Err(error.into());
+        }
+        let end = self.src.len_hint().unwrap_or(self.src.offset());
+        let available = end.saturating_sub(offset);
+        self.report.truncated = Some(FlvTruncation {
+            tag_index: index,
+            offset,
+            available,
+        });
+        self.report.warn(
+            index,
+            offset,
+            format!(
+                "{error}: the input ends here; the {available} bytes of this last tag are dropped"
+            ),
+        );
+        Ok(None)
+    }
+
+    /// Whether a tag starts `ahead` bytes past the current offset: a known tag type (filter
+    /// bit allowed), stream id 0, and either its PreviousTagSize right after it or the end of
+    /// the input. `None` when the input cannot look ahead (a stream).
+    fn plausible_tag(&mut self, ahead: u64) -> Result<Option<bool>> {
+        let Some(h) = self.src.peek(ahead, FlvTagHeader::SIZE)? else {
+            return Ok(None);
+        };
+        if h.len() < FlvTagHeader::SIZE
+            || !matches!(h[0] & 0x1F, 8 | 9 | 18)
+            || h[0] & 0xC0 != 0
+            || h[8..11] != [0, 0, 0]
+        {
+            return Ok(Some(false));
+        }
+        let size = u64::from(u32::from_be_bytes([0, h[1], h[2], h[3]]));
+        let pts_at = ahead + FlvTagHeader::SIZE as u64 + size;
+        let Some(pts) = self.src.peek(pts_at, 4)? else {
+            return Ok(None);
+        };
+        Ok(Some(match pts.len() {
+            4 => u32::from_be_bytes([pts[0], pts[1], pts[2], pts[3]]) as u64 == size + 11,
+            // The input ends right after the body (no final PreviousTagSize).
+            0 => self.src.peek(pts_at - 1, 1)?.is_some_and(|b| b.len() == 1),
+            _ => false,
+        }))
+    }
+
+    /// Looks for the next plausible tag after the bytes at the current offset; the distance to
+    /// it, or `None` when there is none within [`MAX_RESYNC_SCAN`] (or no look-ahead).
+    fn find_next_tag(&mut self) -> Result<Option<u64>> {
+        const CHUNK: usize = 64 * 1024;
+        let mut base = 1u64;
+        while base < MAX_RESYNC_SCAN {
+            let Some(chunk) = self.src.peek(base, CHUNK)? else {
+                return Ok(None);
+            };
+            if chunk.is_empty() {
+                return Ok(None);
+            }
+            for (i, &b) in chunk.iter().enumerate() {
+                if matches!(b & 0x1F, 8 | 9 | 18)
+                    && b & 0xC0 == 0
+                    && self.plausible_tag(base + i as u64)? == Some(true)
+                {
+                    return Ok(Some(base + i as u64));
+                }
+            }
+            base += chunk.len() as u64;
+        }
+        Ok(None)
+    }
+
+    /// Without `strict`, where the input can look ahead: when the bytes here are not a
+    /// plausible tag (garbage spliced in, a header whose size runs past the end), skips to the
+    /// next plausible one, as ffmpeg does, and reports the skipped range.
+    fn resync_if_damaged(&mut self) -> Result<()> {
+        if self.options.strict || self.src.peek(0, 0)?.is_none() {
+            return Ok(());
+        }
+        let offset = self.src.offset();
+        let Some(h) = self.src.peek(0, FlvTagHeader::SIZE)? else {
+            return Ok(());
+        };
+        if h.is_empty() || self.plausible_tag(0)? == Some(true) {
+            return Ok(());
+        }
+        // A tag whose type is unknown but whose sizes agree is skipped by the packetizer
+        // with a warning, not resynced over: check the sizes alone first.
+        if h.len() == FlvTagHeader::SIZE {
+            let size = u64::from(u32::from_be_bytes([0, h[1], h[2], h[3]]));
+            let pts_at = FlvTagHeader::SIZE as u64 + size;
+            let fits = self.src.peek(pts_at, 4)?.is_some_and(|p| p.len() == 4);
+            if fits
+                && (self.plausible_tag(pts_at + 4)? == Some(true)
+                    || self.src.peek(pts_at + 4, 1)?.is_some_and(|b| b.is_empty()))
+            {
+                // Only the PreviousTagSize (or the type) is off: read it as a tag.
+                return Ok(());
+            }
+        }
+        let Some(skip) = self.find_next_tag()? else {
+            return Ok(());
+        };
+        self.src.skip(skip)?;
+        self.report.skipped_bytes += skip;
+        self.report.resyncs += 1;
+        self.report.warn(
+            self.next_index,
+            offset,
+            format!(
+                "{skip} bytes at byte {offset} are not a tag: skipped to the next tag at byte {}",
+                offset + skip
+            ),
+        );
+        Ok(())
+    }
+
     /// The next tag, `Ok(None)` at the end of the input.
     pub fn next_tag(&mut self) -> Result<Option<FlvTag>> {
         if self.done {
             return Ok(None);
         }
+        self.resync_if_damaged()?;
         let index = self.next_index;
         let offset = self.src.offset();
         let head = match self.src.take(FlvTagHeader::SIZE)? {
@@ -183,15 +328,14 @@ impl FlvTagReader {
                 return Ok(None);
             }
             Take::Short(b) => {
-                self.done = true;
-                return Err(FlvError::Truncated {
+                let e = FlvError::Truncated {
                     index,
                     offset,
                     part: "tag header",
                     needed: FlvTagHeader::SIZE as u64,
                     available: b.len() as u64,
-                }
-                .into());
+                };
+                return self.cut_short(e, index, offset);
             }
         };
         let mut h = [0u8; FlvTagHeader::SIZE];
@@ -200,15 +344,14 @@ impl FlvTagReader {
         let body = match self.src.take(header.data_size as usize)? {
             Take::Full(b) => b,
             Take::Short(b) => {
-                self.done = true;
-                return Err(FlvError::Truncated {
+                let e = FlvError::Truncated {
                     index,
                     offset,
                     part: "tag body",
                     needed: u64::from(header.data_size),
                     available: b.len() as u64,
-                }
-                .into());
+                };
+                return self.cut_short(e, index, offset);
             }
         };
         let pts_offset = self.src.offset();
@@ -236,15 +379,21 @@ impl FlvTagReader {
                 self.done = true;
             }
             Take::Short(b) => {
-                self.done = true;
-                return Err(FlvError::Truncated {
+                // The tag itself is whole: keep it, and end after it.
+                let e = FlvError::Truncated {
                     index,
                     offset: pts_offset,
                     part: "previous tag size",
                     needed: 4,
                     available: b.len() as u64,
+                };
+                if self.options.strict {
+                    self.done = true;
+                    return Err(e.into());
                 }
-                .into());
+                self.done = true;
+                self.report.missing_final_previous_tag_size = true;
+                self.report.warn(index, pts_offset, e.to_string());
             }
         }
         self.next_index += 1;

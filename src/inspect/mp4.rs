@@ -31,6 +31,8 @@ pub struct Mp4Summary {
     pub adobe: Vec<(String, u64, String)>,
     /// Tracks skipped (handlers muxkit does not read).
     pub skipped: Vec<String>,
+    /// What a conversion would also lose: a file cut short, movie fragments not read.
+    pub warnings: Vec<String>,
 }
 
 /// One track's sample tables in numbers.
@@ -139,6 +141,13 @@ impl Mp4Summary {
             .collect();
         let tree = d.tree().to_vec();
         let skipped = d.skipped_tracks().to_vec();
+        let mut warnings = d.warnings().to_vec();
+        if d.fragments() > 0 {
+            warnings.push(format!(
+                "{} movie fragments (moof) are not read yet: only the samples listed in moov are",
+                d.fragments()
+            ));
+        }
         let tracks = summarize_tracks(&mut d)?;
         Ok(Mp4Summary {
             file_size,
@@ -148,6 +157,7 @@ impl Mp4Summary {
             tracks,
             adobe,
             skipped,
+            warnings,
         })
     }
 
@@ -179,6 +189,7 @@ impl Mp4Summary {
             "tracks": self.tracks.iter().map(TrackSummary::to_json).collect::<Vec<_>>(),
             "adobe": self.adobe.iter().map(|(t, o, w)| json!({ "type": t, "offset": o, "summary": w })).collect::<Vec<_>>(),
             "skipped_tracks": self.skipped,
+            "warnings": self.warnings,
         })
     }
 
@@ -226,6 +237,12 @@ impl Mp4Summary {
         }
         for k in &self.skipped {
             let _ = writeln!(s, "skipped: {k}");
+        }
+        if !self.warnings.is_empty() {
+            let _ = writeln!(s, "warnings: {}", self.warnings.len());
+            for w in &self.warnings {
+                let _ = writeln!(s, "  {w}");
+            }
         }
         s
     }

@@ -222,6 +222,26 @@ impl InputSource {
         Ok(taken)
     }
 
+    /// Up to `n` bytes starting `ahead` bytes past the current offset, without consuming them;
+    /// `None` from a stream, which cannot look ahead (readers fall back to what they can do
+    /// without: an FLV reader then cannot resync past garbage).
+    pub fn peek(&mut self, ahead: u64, n: usize) -> Result<Option<Bytes>> {
+        match &mut self.inner {
+            SourceKind::Buffer(b) => {
+                let start = ahead.min(b.len() as u64) as usize;
+                let end = start.saturating_add(n).min(b.len());
+                Ok(Some(b.slice(start..end)))
+            }
+            SourceKind::Mapped(m) => {
+                let start = self.offset.saturating_add(ahead).min(m.len);
+                let left = m.len - start;
+                let k = (n as u64).min(left) as usize;
+                m.slice(start, k).map(Some)
+            }
+            SourceKind::Stream(_) => Ok(None),
+        }
+    }
+
     /// Skips `n` bytes, returning how many were actually skipped.
     pub fn skip(&mut self, n: u64) -> Result<u64> {
         let skipped = match &mut self.inner {

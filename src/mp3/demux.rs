@@ -202,9 +202,14 @@ impl Mp3Demuxer {
         let at = d.pos;
         if let Some(info) = xing::parse(&first.header, &d.data[at..at + first.len]) {
             if let (Some(delay), Some(padding)) = (info.encoder_delay, info.encoder_padding) {
+                // The padding is at the end of the stream: a file cut short has lost that
+                // end, and trimming its new last frame would drop real audio.
+                let whole = info
+                    .bytes
+                    .is_none_or(|b| (d.end - at) as u64 >= u64::from(b));
                 d.tracks[0].codec.encoder_delay = Some(crate::media::EncoderDelay {
                     delay: u32::from(delay),
-                    padding: u32::from(padding),
+                    padding: if whole { u32::from(padding) } else { 0 },
                     encoder: info.encoder.clone(),
                 });
             }

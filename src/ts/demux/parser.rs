@@ -277,14 +277,34 @@ impl TsStreamParser {
                 };
                 self.report.warn(self.packet_index, from, None, message);
             }
-            SyncItem::Trailing { from, len } => {
+            SyncItem::Trailing { from, len, pid } => {
+                if self.options.strict {
+                    self.failed = true;
+                    let e = TsError::truncated("transport packet", TS_PACKET_SIZE, len as usize);
+                    return Err(e
+                        .in_packet(self.packet_index, from, pid.unwrap_or(0x1FFF))
+                        .into());
+                }
                 self.report.skipped_bytes += len;
-                self.report.warn(
-                    self.packet_index,
-                    from,
-                    None,
-                    format!("stream ends with {len} bytes that are not a whole packet"),
-                );
+                // A stream cut inside a packet: the PES that packet continued is incomplete,
+                // and a frame made of it would not decode. Drop it (ffmpeg keeps it).
+                let cut = pid.and_then(|pid| {
+                    let slot = self.slots.get_mut(pid)?;
+                    let pes = slot.pes.take()?;
+                    let t = slot.track;
+                    self.report.pes_mut(pid).dropped += 1;
+                    Some((pid, t, pes.data.len()))
+                });
+                let message = match cut {
+                    Some((pid, t, n)) => {
+                        self.es_loss(t);
+                        format!(
+                            "stream ends with {len} bytes that are not a whole packet: the input was cut short, and the last pes of pid {pid:#06x} ({n} bytes) is incomplete: dropped"
+                        )
+                    }
+                    None => format!("stream ends with {len} bytes that are not a whole packet"),
+                };
+                self.report.warn(self.packet_index, from, None, message);
             }
             SyncItem::NoSync { scanned } => {
                 self.failed = true;

@@ -32,8 +32,14 @@ pub(crate) enum SyncItem {
     /// `lost` says whether sync had been held before (a sync loss) or this is the first
     /// boundary of the stream.
     Resynced { from: u64, skipped: u64, lost: bool },
-    /// The stream ended with `len` bytes at `from` that do not make a whole packet.
-    Trailing { from: u64, len: u64 },
+    /// The stream ended with `len` bytes at `from` that do not make a whole packet; `pid` is
+    /// the PID of the packet they begin when they begin one that continues a PES (a stream
+    /// cut short inside a PES).
+    Trailing {
+        from: u64,
+        len: u64,
+        pid: Option<u16>,
+    },
     /// No packet boundary in the first [`MAX_INITIAL_GARBAGE`] bytes (or in the whole input,
     /// when it ended first).
     NoSync { scanned: u64 },
@@ -149,8 +155,13 @@ impl Packetizer {
                 if self.buf().len() < size {
                     if self.finished && !self.buf().is_empty() {
                         let (from, len) = (self.base, self.buf().len() as u64);
+                        let head = self.buf().get(sync_at..sync_at + 3);
+                        // Only a continuation (no payload_unit_start) cuts a PES short.
+                        let pid = head
+                            .filter(|h| h[0] == 0x47 && h[1] & 0x40 == 0)
+                            .map(|h| u16::from_be_bytes([h[1] & 0x1F, h[2]]));
                         self.consume(self.buf().len());
-                        return SyncItem::Trailing { from, len };
+                        return SyncItem::Trailing { from, len, pid };
                     }
                     return SyncItem::NeedMore;
                 }
@@ -228,7 +239,11 @@ impl Packetizer {
                     // Undecided candidates cannot be decided any more: what is left is junk.
                     let len = self.buf().len() as u64;
                     self.consume(self.buf().len());
-                    return SyncItem::Trailing { from, len };
+                    return SyncItem::Trailing {
+                        from,
+                        len,
+                        pid: None,
+                    };
                 }
                 SyncItem::NeedMore
             }
@@ -323,7 +338,7 @@ mod tests {
                     skipped,
                     lost,
                 } => out.push(format!("r{from}+{skipped}{}", if lost { "!" } else { "" })),
-                SyncItem::Trailing { from, len } => out.push(format!("t{from}+{len}")),
+                SyncItem::Trailing { from, len, .. } => out.push(format!("t{from}+{len}")),
                 SyncItem::NoSync { scanned } => out.push(format!("n{scanned}")),
             }
         }
