@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 use crate::f4v::mux::{Mp4Brand, Mp4Planner, Mp4Writer};
 use crate::flv::{FlvMuxOptions, FlvMuxer};
 use crate::hls::{DirectoryStore, HlsOptions, HlsSegmenter};
-use crate::io::{AtomicFile, BlockWriter, Unseekable};
+use crate::io::{AtomicFile, BlockWriter, Unseekable, remove_stale_temporaries};
 use crate::media::Demuxer;
 use crate::probe::{InputPath, OpenOptions, open_demuxer, probe};
 use crate::remux::{Cancel, RemuxOptions, RemuxStats, remux_with};
@@ -77,8 +77,10 @@ pub struct ConvertOptions {
     pub hls: HlsOptions,
     /// HLS output: write into a folder that already holds files.
     pub force: bool,
-    /// Stop between two packets once raised ([`crate::Error::Cancelled`]); nothing is
-    /// committed.
+    /// Stop between two packets once raised. From a file, the conversion fails with
+    /// [`crate::Error::Cancelled`] and nothing is committed; from stdin (a live input, whose
+    /// only end is being stopped) and into HLS (whose finished segments are worth keeping),
+    /// the output is finished with what was read and [`RemuxStats::interrupted`] says so.
     pub cancel: Option<Cancel>,
     /// Write on the converting thread instead of a write-behind thread. A lone conversion is
     /// faster with the writer beside it (demuxing and the kernel's copy overlap on two cores);
@@ -88,12 +90,22 @@ pub struct ConvertOptions {
 }
 
 impl ConvertOptions {
-    fn file_writer(&self, file: AtomicFile) -> BlockWriter<AtomicFile> {
-        if self.inline_writes {
+    /// The output file, under a temporary name until committed; temporary files that a killed
+    /// run left for the same output are removed first.
+    fn output_file(&self, output: &Path) -> Result<BlockWriter<AtomicFile>> {
+        if let Some(name) = output.file_name().and_then(|n| n.to_str()) {
+            let dir = output
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+                .unwrap_or(Path::new("."));
+            remove_stale_temporaries(dir, Some(name));
+        }
+        let file = AtomicFile::create(output)?;
+        Ok(if self.inline_writes {
             BlockWriter::new(file)
         } else {
             BlockWriter::write_behind(file)
-        }
+        })
     }
 }
 
@@ -119,6 +131,7 @@ pub fn convert(
     let remux_options = RemuxOptions {
         cancel: options.cancel.clone(),
         strict: options.strict,
+        finish_on_cancel: input == InputPath::Stdin || format == OutputFormat::Hls,
         ..RemuxOptions::default()
     };
     let probed = probe(input.clone())?;
@@ -151,7 +164,7 @@ pub fn convert(
                 let mut m = FlvMuxer::new(Unseekable(std::io::stdout().lock()), flv_options);
                 remux_with(&mut *demuxer, &mut m, remux_options.clone())
             } else {
-                let file = options.file_writer(AtomicFile::create(output)?);
+                let file = options.output_file(output)?;
                 let mut m = FlvMuxer::with_writer(file, flv_options);
                 let stats = remux_with(&mut *demuxer, &mut m, remux_options.clone())?;
                 m.into_inner()?.commit()?;
@@ -175,6 +188,7 @@ pub fn convert(
             } else {
                 (output.to_owned(), options.hls.playlist_name.clone())
             };
+            let existed = dir.is_dir();
             let store = DirectoryStore::prepare(&dir, options.force)?;
             let hls = HlsOptions {
                 playlist_name: name,
@@ -186,9 +200,22 @@ pub fn convert(
             } else {
                 HlsSegmenter::write_behind(store, hls)
             };
-            let mut stats = remux_with(&mut *demuxer, &mut m, remux_options.clone())?;
-            stats.warnings.extend(m.report().warnings.iter().cloned());
-            Ok(stats)
+            match remux_with(&mut *demuxer, &mut m, remux_options.clone()) {
+                Ok(mut stats) => {
+                    stats.warnings.extend(m.report().warnings.iter().cloned());
+                    Ok(stats)
+                }
+                Err(e) => {
+                    // What is complete stays listed (event, live) or the folder is left as it
+                    // was (vod); see HlsSegmenter::abandon.
+                    let _ = m.abandon();
+                    if !existed {
+                        // Only removes the folder this run created, and only if empty.
+                        let _ = std::fs::remove_dir(&dir);
+                    }
+                    Err(e)
+                }
+            }
         }
         OutputFormat::Mp3 | OutputFormat::Aac => {
             let es = if format == OutputFormat::Mp3 {
@@ -201,7 +228,7 @@ pub fn convert(
                 let mut m = AudioEsMuxer::new(out, es);
                 remux_with(&mut *demuxer, &mut m, remux_options.clone())
             } else {
-                let file = options.file_writer(AtomicFile::create(output)?);
+                let file = options.output_file(output)?;
                 let mut m = AudioEsMuxer::new(file, es);
                 let stats = remux_with(&mut *demuxer, &mut m, remux_options.clone())?;
                 m.into_inner()?.commit()?;
@@ -213,7 +240,7 @@ pub fn convert(
                 let mut m = TsMuxer::new(std::io::stdout().lock(), options.ts.clone());
                 remux_with(&mut *demuxer, &mut m, remux_options.clone())
             } else {
-                let file = options.file_writer(AtomicFile::create(output)?);
+                let file = options.output_file(output)?;
                 let mut m = TsMuxer::with_writer(file, options.ts.clone());
                 let stats = remux_with(&mut *demuxer, &mut m, remux_options.clone())?;
                 m.into_inner()?.commit()?;
@@ -250,7 +277,7 @@ fn convert_mp4(
             let mut m = Mp4Writer::planned(out, plan);
             return remux(&mut *again, &mut m);
         }
-        let file = options.file_writer(AtomicFile::create(output)?);
+        let file = options.output_file(output)?;
         let mut m = Mp4Writer::planned(file, plan);
         let stats = remux(&mut *again, &mut m)?;
         m.into_inner()?.commit()?;
@@ -261,7 +288,7 @@ fn convert_mp4(
             "mp4 from stdin to stdout: moov needs either a second pass over the input or a seekable output".into(),
         ));
     }
-    let file = options.file_writer(AtomicFile::create(output)?);
+    let file = options.output_file(output)?;
     let mut m = Mp4Writer::streaming(file, brand);
     let stats = remux(&mut *demuxer, &mut m)?;
     m.into_inner()?.commit()?;

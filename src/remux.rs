@@ -26,6 +26,9 @@ pub struct RemuxStats {
     /// What of the input the output does not hold: streams the reader skipped, tracks the
     /// output cannot carry (never declared to the muxer), damage skipped while reading.
     pub losses: Vec<Loss>,
+    /// The run was stopped through its [`Cancel`] and, as [`RemuxOptions::finish_on_cancel`]
+    /// asked, finished with what it had read (a live input stopped by Ctrl-C).
+    pub interrupted: bool,
 }
 
 /// A flag that stops conversions between two packets: cheap to clone, shared by every
@@ -75,6 +78,11 @@ pub struct RemuxOptions {
     /// Fail with [`Error::Lost`] when a stream or track of the input would not reach the
     /// output, before the muxer is finished (so nothing is committed).
     pub strict: bool,
+    /// When the cancel flag is raised, treat it as the end of the input (finish the muxer,
+    /// [`RemuxStats::interrupted`]) instead of failing with [`Error::Cancelled`]: for live
+    /// inputs, whose only end is the user stopping them, and HLS, whose finished segments are
+    /// worth a playlist.
+    pub finish_on_cancel: bool,
 }
 
 impl Default for RemuxOptions {
@@ -84,6 +92,7 @@ impl Default for RemuxOptions {
             interleave: true,
             cancel: None,
             strict: false,
+            finish_on_cancel: false,
         }
     }
 }
@@ -154,6 +163,7 @@ pub fn remux(demuxer: &mut dyn Demuxer, muxer: &mut dyn Muxer) -> Result<RemuxSt
             interleave: false,
             cancel: None,
             strict: false,
+            finish_on_cancel: false,
         },
     )
 }
@@ -280,10 +290,12 @@ pub fn remux_with(
             Some(p) => Some(p),
             None => demuxer.next_packet()?,
         };
-        if options.cancel.as_ref().is_some_and(Cancel::is_cancelled) {
+        let cancelled = options.cancel.as_ref().is_some_and(Cancel::is_cancelled);
+        if cancelled && !options.finish_on_cancel {
             return Err(Error::Cancelled);
         }
-        let Some(mut p) = next else {
+        stats.interrupted = cancelled;
+        let Some(mut p) = next.filter(|_| !cancelled) else {
             while let Some(p) = order.pop(true) {
                 write(muxer, &p, &mut stats)?;
             }

@@ -46,6 +46,8 @@ fn main() -> ExitCode {
         {
             ExitCode::SUCCESS
         }
+        // Stopped by a signal: said already where something was kept; 128 + SIGINT.
+        Err(muxkit::Error::Cancelled) => ExitCode::from(130),
         Err(e) => {
             eprintln!("muxkit: error: {e}");
             ExitCode::FAILURE

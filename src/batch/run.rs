@@ -281,6 +281,13 @@ fn write_output(item: &BatchItem, options: &BatchOptions, cancel: &Cancel) -> Re
         convert_options.force = false;
         return convert(input, &item.output, &convert_options);
     }
+    if let (Some(dir), Some(name)) = (
+        item.output.parent(),
+        item.output.file_name().and_then(|n| n.to_str()),
+    ) {
+        // What a killed run left for this output.
+        crate::io::remove_stale_temporaries(dir, Some(name));
+    }
     let temp = temp_folder(&item.output);
     let remove = |p: &Path| -> Result<()> {
         match fs::remove_dir_all(p) {

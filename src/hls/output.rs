@@ -48,6 +48,11 @@ impl<S: SegmentStore> StoreSink<S> {
         Ok(())
     }
 
+    /// Drops the open segment unfinished (its temporary file goes with it).
+    pub(crate) fn discard(&mut self) {
+        self.open = None;
+    }
+
     /// Flushes and commits the open segment.
     pub(crate) fn close(&mut self) -> Result<()> {
         let Some((name, mut writer)) = self.open.take() else {
@@ -155,12 +160,14 @@ impl DirectoryStore {
     }
 
     /// Creates `dir` if needed and refuses a folder that already holds files unless `force`:
-    /// converting into a folder with other media in it would mix two outputs.
+    /// converting into a folder with other media in it would mix two outputs. Temporary files
+    /// a killed run left there are removed first (they are no one's output).
     pub fn prepare(dir: &Path, force: bool) -> Result<DirectoryStore> {
         std::fs::create_dir_all(dir).map_err(|source| Error::File {
             path: dir.to_owned(),
             source,
         })?;
+        crate::io::remove_stale_temporaries(dir, None);
         let mut entries = std::fs::read_dir(dir).map_err(|source| Error::File {
             path: dir.to_owned(),
             source,

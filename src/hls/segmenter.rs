@@ -245,6 +245,34 @@ impl<S: SegmentStore> HlsSegmenter<S> {
         &self.playlist
     }
 
+    /// Cleans up after a conversion that failed before [`Muxer::finish`]: the segment being
+    /// written is discarded. A VOD output (whose playlist is written only at the end) removes
+    /// the segments it wrote, so the folder is left as it was; an event or live playlist,
+    /// which players may already be following, is finished with ENDLIST over the segments it
+    /// lists. Best effort: the first error is returned after everything was tried.
+    pub fn abandon(mut self) -> Result<()> {
+        self.finished = true;
+        let growing = self.options.playlist_type.is_growing();
+        let Some(sink) = self.ts.recover_sink() else {
+            return Err(Error::InvalidUse("hls output lost its writer".into()));
+        };
+        sink.discard();
+        if growing {
+            self.playlist.ended = true;
+            let bytes = self.playlist.to_bytes();
+            return sink
+                .store
+                .write_playlist(&self.options.playlist_name, &bytes);
+        }
+        let mut first_error = None;
+        for seg in &self.playlist.segments {
+            if let Err(e) = sink.store.remove(&seg.uri) {
+                first_error.get_or_insert(e);
+            }
+        }
+        first_error.map_or(Ok(()), Err)
+    }
+
     /// Gives the store back (after [`Muxer::finish`]), once every write is done.
     pub fn into_store(self) -> Result<S> {
         Ok(self.ts.into_inner()?.store)

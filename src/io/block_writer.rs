@@ -279,6 +279,18 @@ impl<W: Write> BlockWriter<W> {
         }
     }
 
+    /// The sink after a failure, for cleaning up: bytes not yet handed over are discarded, the
+    /// writer thread is stopped (its error ignored: the caller is already handling one), and
+    /// the sink is handed out if it survived.
+    pub fn recover(&mut self) -> Option<&mut W> {
+        self.buf.clear();
+        let _ = self.pause();
+        match &mut self.mode {
+            Mode::Inline(sink) | Mode::Paused { sink, .. } => Some(sink),
+            Mode::Behind { .. } | Mode::Gone => None,
+        }
+    }
+
     /// Writes everything and flushes the sink.
     pub fn flush_all(&mut self) -> Result<()> {
         let context = self.context;

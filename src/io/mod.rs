@@ -14,6 +14,9 @@ mod block_pool;
 mod block_writer;
 mod hand_off;
 mod reserve;
+mod stale;
+
+pub use stale::remove_stale_temporaries;
 mod unmapper;
 mod watched;
 
@@ -379,7 +382,11 @@ impl AtomicFile {
                 .map_err(|e| err(&self.temp, e))?;
         }
         drop(self.file.take());
-        fs::rename(&self.temp, &self.path).map_err(|e| err(&self.path, e))
+        fs::rename(&self.temp, &self.path).map_err(|e| {
+            // Not renamed: the temporary file would be left behind under its hidden name.
+            let _ = fs::remove_file(&self.temp);
+            err(&self.path, e)
+        })
     }
 
     fn file(&mut self) -> io::Result<&mut File> {

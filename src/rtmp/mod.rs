@@ -30,6 +30,6 @@ pub use message::{MessageType, RtmpMessage};
 pub use publisher::{PUBLISH_HANDSHAKE_TIMEOUT, PublishStats, publish};
 pub use server::{
     DEFAULT_MAX_CONNECTIONS, HANDSHAKE_TIMEOUT, IDLE_TIMEOUT, IngestEvent, IngestEventKind,
-    IngestHandle, IngestOptions, IngestServer, PUBLISH_TIMEOUT,
+    IngestHandle, IngestOptions, IngestServer, IngestStopper, PUBLISH_TIMEOUT, SHUTDOWN_GRACE,
 };
 pub use session::{PublishGate, ServerSession, SessionConfig, SessionEvent};

@@ -159,6 +159,28 @@ struct Shared {
     stop: AtomicBool,
 }
 
+/// How long a stopping server waits for its connections to end their publishes (each notices
+/// within one read poll) before it returns anyway.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// Stops a running [`IngestServer`] from another thread (a signal handler): it stops
+/// accepting, every publish is ended (ENDLIST on its playlist, its recording committed), and
+/// [`IngestServer::run`] returns.
+#[derive(Clone)]
+pub struct IngestStopper {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+}
+
+impl IngestStopper {
+    /// Asks the server to stop; returns at once.
+    pub fn stop(&self) {
+        self.shared.stop.store(true, Ordering::SeqCst);
+        // Wake the blocking accept.
+        let _ = TcpStream::connect(self.addr);
+    }
+}
+
 /// The RTMP ingest server.
 pub struct IngestServer {
     listener: TcpListener,
@@ -231,7 +253,16 @@ impl IngestServer {
         })
     }
 
-    /// Accepts connections until stopped (forever, for the CLI).
+    /// A handle that stops [`IngestServer::run`] cleanly.
+    pub fn stopper(&self) -> Result<IngestStopper> {
+        Ok(IngestStopper {
+            addr: self.local_addr()?,
+            shared: Arc::clone(&self.shared),
+        })
+    }
+
+    /// Accepts connections until stopped through an [`IngestStopper`]; then waits (up to
+    /// [`SHUTDOWN_GRACE`]) for every publish to be ended.
     pub fn run(self) -> Result<()> {
         accept_loop(self.listener, self.shared);
         Ok(())
@@ -252,7 +283,11 @@ impl IngestServer {
 
 fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
     for conn in listener.incoming() {
-        if shared.stop.load(Ordering::Relaxed) {
+        if shared.stop.load(Ordering::SeqCst) {
+            let deadline = Instant::now() + SHUTDOWN_GRACE;
+            while shared.connections.load(Ordering::SeqCst) > 0 && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(20));
+            }
             return;
         }
         let Ok(stream) = conn else { continue };
@@ -374,6 +409,10 @@ impl Connection {
         let shared = Arc::clone(&self.shared);
         let options = &shared.options;
         loop {
+            if shared.stop.load(Ordering::SeqCst) {
+                self.end_publish("server stopping");
+                return Ok(());
+            }
             let n = match stream.read(&mut buf) {
                 Ok(0) => return Ok(()),
                 Ok(n) => n,

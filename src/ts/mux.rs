@@ -190,6 +190,11 @@ impl<W: Write> TsMuxer<W> {
         self.out.get_mut()
     }
 
+    /// The sink after a failure, for cleaning up (see [`BlockWriter::recover`]).
+    pub(crate) fn recover_sink(&mut self) -> Option<&mut W> {
+        self.out.recover()
+    }
+
     /// Runs `job` on the sink once everything muxed so far is written to it, in order with
     /// the output (queued when the writer is write-behind): an HLS segmenter closes a segment
     /// this way without waiting for the writes.

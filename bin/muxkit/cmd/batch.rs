@@ -318,20 +318,12 @@ fn run_inner(args: BatchArgs) -> muxkit::Result<ExitCode> {
     }
     let cancel = Cancel::new();
     let on_signal = cancel.clone();
-    let signals = AtomicUsize::new(0);
-    // A second Ctrl-C quits at once (temporary files may then be left, named .NAME.PID.tmp).
-    let installed = ctrlc::set_handler(move || {
-        if signals.fetch_add(1, Ordering::SeqCst) > 0 {
-            std::process::exit(130);
-        }
-        on_signal.cancel();
-        eprintln!(
-            "muxkit: stopping: running conversions are being removed (Ctrl-C again to quit now)"
-        );
-    });
-    if let Err(e) = installed {
-        eprintln!("muxkit: warning: Ctrl-C will not stop cleanly: {e}");
-    }
+    // A second signal quits at once (temporary files may then be left, named .NAME.PID.tmp;
+    // the next run removes them).
+    super::signals::on_stop(
+        "stopping: running conversions are being removed",
+        move || on_signal.cancel(),
+    );
     let progress = Progress::new(&batch, args.quiet);
     let summary = batch.run(&progress, &cancel)?;
     progress.finish();

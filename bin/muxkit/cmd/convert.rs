@@ -6,6 +6,7 @@ use clap::Args;
 use muxkit::convert::{ConvertOptions, convert};
 use muxkit::hls::{HlsOptions, PlaylistType};
 use muxkit::probe::InputPath;
+use muxkit::remux::Cancel;
 use muxkit::ts::Pid;
 use muxkit::ts::mux::TsMuxOptions;
 
@@ -96,6 +97,7 @@ fn parse_pid(s: &str) -> Result<u16, String> {
 
 /// Runs the subcommand.
 pub fn run(args: ConvertArgs) -> muxkit::Result<()> {
+    let cancel = Cancel::new();
     let options = ConvertOptions {
         strict: args.strict,
         format: (args.output.as_os_str() == "-").then_some(muxkit::convert::OutputFormat::Flv),
@@ -119,15 +121,27 @@ pub fn run(args: ConvertArgs) -> muxkit::Result<()> {
             ..HlsOptions::default()
         },
         force: args.force,
-        cancel: None,
+        cancel: Some(cancel.clone()),
         inline_writes: false,
     };
-    let stats = convert(InputPath::from_arg(&args.input), &args.output, &options)?;
+    let on_signal = cancel.clone();
+    super::signals::on_stop("stopping", move || on_signal.cancel());
+    let stats = match convert(InputPath::from_arg(&args.input), &args.output, &options) {
+        Err(muxkit::Error::Cancelled) => {
+            eprintln!("muxkit: interrupted: no output written (the input was not read to its end)");
+            return Err(muxkit::Error::Cancelled);
+        }
+        other => other?,
+    };
     for loss in &stats.losses {
         eprintln!("muxkit: warning: {loss}");
     }
     for w in &stats.warnings {
         eprintln!("muxkit: warning: {w}");
+    }
+    if stats.interrupted {
+        eprintln!("muxkit: interrupted: the output holds what was read before the signal");
+        return Err(muxkit::Error::Cancelled);
     }
     Ok(())
 }

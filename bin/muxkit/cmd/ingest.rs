@@ -82,7 +82,7 @@ fn line(e: &IngestEvent) -> Option<String> {
     })
 }
 
-/// Runs the subcommand (until killed).
+/// Runs the subcommand until SIGINT/SIGTERM, which end every publish (ENDLIST) first.
 pub fn run(args: IngestArgs) -> muxkit::Result<()> {
     let mut options = IngestOptions::new(args.out);
     options.hls = HlsOptions {
@@ -109,5 +109,7 @@ pub fn run(args: IngestArgs) -> muxkit::Result<()> {
         "muxkit: ingest listening on rtmp://{}",
         server.local_addr()?
     );
+    let stopper = server.stopper()?;
+    super::signals::on_stop("stopping: ending every publish", move || stopper.stop());
     server.run()
 }

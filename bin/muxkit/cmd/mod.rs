@@ -5,3 +5,4 @@ pub mod convert;
 pub mod ingest;
 pub mod inspect;
 pub mod publish;
+pub mod signals;
