@@ -93,6 +93,8 @@ pub struct FlvMuxer<S: OutputSink> {
     tracks: Vec<Option<MuxTrack>>,
     options: FlvMuxOptions,
     started: bool,
+    /// The sequence headers of the tracks known at the first media packet went out.
+    headers_sent: bool,
     finished: bool,
     metadata_body_len: usize,
     /// (seconds, tag offset) of each keyframe of the first video track.
@@ -117,6 +119,7 @@ impl<S: OutputSink> FlvMuxer<S> {
             tracks: Vec::new(),
             options,
             started: false,
+            headers_sent: false,
             finished: false,
             metadata_body_len: 0,
             keyframes: Vec::new(),
@@ -518,6 +521,15 @@ impl<S: OutputSink> Muxer for FlvMuxer<S> {
         let (route, mt) = (t.route, t.multitrack_id);
         if matches!(route, Route::Script) {
             return self.write_tag(FlvTagType::SCRIPT, dts, &[], &p.data, p.track);
+        }
+        if !self.headers_sent {
+            // Every track's sequence header before the first media tag, in track order and at
+            // the first timestamp, as ffmpeg and SRS write them: a reader then numbers the
+            // streams in the source's order (ffmpeg creates a stream at its first tag).
+            self.headers_sent = true;
+            for i in 0..self.tracks.len() {
+                self.write_config(i, dts)?;
+            }
         }
         self.write_config(idx, dts)?;
         let Some(t) = self.tracks[idx].as_ref() else {

@@ -368,6 +368,10 @@ impl<S: SegmentStore> HlsSegmenter<S> {
     }
 }
 
+/// How far from the start of a segment opened at a discontinuity another track's
+/// configuration change still counts as the same splice.
+pub const SPLICE_TOLERANCE_US: i64 = 1_000_000;
+
 impl<S: SegmentStore> Muxer for HlsSegmenter<S> {
     fn refusal(&self, track: &Track) -> Option<String> {
         crate::ts::mux::refusal(track).map(|r| format!("hls ts segments: {r}"))
@@ -417,9 +421,17 @@ impl<S: SegmentStore> Muxer for HlsSegmenter<S> {
         let jumped = self.open.as_ref().is_some_and(|o| {
             pts_us > o.end_us + MAX_FORWARD_GAP_US || pts_us < o.start_us - MAX_BACKWARD_STEP_US
         });
+        // A configuration change of another track just after a cut made at a discontinuity
+        // is that same splice crossing the other track (audio and video rarely switch on the
+        // same instant): one splice, one DISCONTINUITY.
+        let same_splice = !jumped
+            && !p.flags.discontinuity
+            && self.open.as_ref().is_some_and(|o| {
+                o.discontinuity && (pts_us - o.start_us).abs() <= SPLICE_TOLERANCE_US
+            });
         // A jump in this track's decode time, or a real configuration change (the demuxer sets
         // `config_changed` only when the config differs), starts a new discontinuity.
-        if jumped || p.flags.config_changed || p.flags.discontinuity {
+        if jumped || p.flags.discontinuity || (p.flags.config_changed && !same_splice) {
             self.discontinuity_pending = true;
         }
         if self.anchor.is_none() {

@@ -127,6 +127,70 @@ fn feed_video(m: &mut dyn Muxer, seconds: i64, keys_ms: &[i64]) -> Result<()> {
     m.finish()
 }
 
+/// A splice at 4 s that changes the video config and, a few frames later (or earlier), the
+/// audio config: one DISCONTINUITY, on the segment that starts at the splice.
+#[test]
+fn a_splice_changing_audio_and_video_configs_is_one_discontinuity() {
+    for audio_lag_ms in [-46i64, 0, 23, 69, 400] {
+        let mut m = HlsSegmenter::new(
+            MemoryStore::default(),
+            HlsOptions {
+                target_duration: 2.0,
+                ..HlsOptions::default()
+            },
+        );
+        m.add_track(&video_track()).unwrap();
+        let mut audio = audio_track();
+        audio.id = 1;
+        m.add_track(&audio).unwrap();
+        let mut new_audio = audio.codec.clone();
+        new_audio.extradata = bytes::Bytes::from_static(&[0x11, 0x90]);
+        let new_video = CodecConfig::new(Codec::H264);
+        let mut packets = Vec::new();
+        for ms in (0..8000).step_by(40) {
+            let mut p = Packet::new(0, Timestamp(ms), bytes::Bytes::from(vec![0, 0, 0, 1, 0x41]));
+            p.flags.keyframe = ms % 2000 == 0;
+            if ms == 4000 {
+                p.flags.config_changed = true;
+                p.config = Some(Arc::new(new_video.clone()));
+            }
+            packets.push((ms, p));
+        }
+        let mut changed = false;
+        for ms in (0..8000).step_by(23) {
+            let mut p = Packet::new(1, Timestamp(ms), bytes::Bytes::from(vec![0x21; 100]));
+            p.flags.keyframe = true;
+            if !changed && ms >= 4000 + audio_lag_ms {
+                changed = true;
+                p.flags.config_changed = true;
+                p.config = Some(Arc::new(new_audio.clone()));
+            }
+            packets.push((ms, p));
+        }
+        packets.sort_by_key(|(ms, p)| (*ms, p.track));
+        for (_, p) in &packets {
+            m.write_packet(p).unwrap();
+        }
+        m.finish().unwrap();
+        let flags: Vec<bool> = m
+            .playlist()
+            .segments
+            .iter()
+            .map(|s| s.discontinuity)
+            .collect();
+        assert_eq!(
+            flags.iter().filter(|d| **d).count(),
+            1,
+            "audio {audio_lag_ms} ms after the video: {flags:?}"
+        );
+        assert_eq!(
+            flags,
+            [false, false, true, false],
+            "audio lag {audio_lag_ms}"
+        );
+    }
+}
+
 #[test]
 fn a_long_gop_in_an_event_playlist_is_cut_within_the_fixed_target() {
     let options = HlsOptions {
