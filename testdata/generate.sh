@@ -89,13 +89,16 @@ mp4_fixtures() {
 # M2TS layout (AAC as stream type 0x06 without a descriptor), AV1 in TS (stream type 0x06,
 # which ffmpeg itself reads back only as data), and fragmented MP4 in both moov layouts.
 loss_fixtures() {
-    echo "loss: ts_ac3.ts, ts_eac3.ts, ts_mp2.ts, m2ts_aac.m2ts, ts_av1.ts, frag_empty_moov.mp4, frag_keyframe.mp4"
+    echo "loss: ts_ac3.ts, ts_eac3.ts, ts_mp2.ts, ts_eac3_dvb.ts, m2ts_aac.m2ts, ts_av1.ts, frag_empty_moov.mp4, frag_keyframe.mp4"
     local audio codec rate
     for audio in ac3:48000:ts_ac3 eac3:48000:ts_eac3 mp2:44100:ts_mp2; do
         IFS=: read -r codec rate name <<<"$audio"
         ff -t 2 -i source.flv -f lavfi -t 2 -i "$AUDIO_STEREO:s=$rate" -map 0:v -map 1:a \
             -c:v copy -c:a "$codec" -b:a 128k "${BITEXACT[@]}" -f mpegts "$name.ts"
     done
+    # DVB layout (system_b): stream type 0x06 with the enhanced_AC-3 descriptor.
+    ff -t 2 -i source.flv -f lavfi -t 2 -i "$AUDIO_STEREO:s=48000" -map 0:v -map 1:a \
+        -c:v copy -c:a eac3 -b:a 128k "${BITEXACT[@]}" -mpegts_flags system_b -f mpegts ts_eac3_dvb.ts
     ff -i source.flv -t 2 -map 0 -c copy -mpegts_m2ts_mode 1 "${BITEXACT[@]}" -f mpegts m2ts_aac.m2ts
     ff -f lavfi -i "$(video_src 64x64 10)" -t 1 -c:v libaom-av1 -cpu-used 8 -threads 1 \
         "${BITEXACT[@]}" -f mpegts ts_av1.ts

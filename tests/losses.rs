@@ -170,3 +170,66 @@ fn batch_reports_what_it_left_out() {
         serde_json::json!(["track 1: audio mp2 not converted: flv cannot carry mp2"])
     );
 }
+
+#[test]
+fn ac3_eac3_and_m2ts_aac_in_ts_are_read_and_carried() {
+    if !have_ffmpeg("ac3_eac3_and_m2ts_aac_in_ts_are_read_and_carried") {
+        return;
+    }
+    let tmp = TempDir::new("loss-ac3");
+    for (name, codec) in [
+        ("ts_ac3.ts", "ac3"),
+        ("ts_eac3.ts", "eac3"),
+        ("ts_eac3_dvb.ts", "eac3"),
+        ("m2ts_aac.m2ts", "aac"),
+    ] {
+        let src = testdata().join(name);
+        let o = Command::new(muxkit_bin())
+            .arg("inspect")
+            .arg(&src)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&o.stdout);
+        assert!(
+            text.contains(&format!("track 1: audio {codec} ")) && !text.contains("warnings"),
+            "{name}: {text}"
+        );
+        let want = frame_hashes(&src);
+        assert!(want.iter().filter(|l| l.starts_with("1 ")).count() > 50);
+        // TS and back through FLV (Enhanced RTMP FourCC for AC-3/E-AC-3): the same frames.
+        let ts = tmp.path().join(format!("{name}.ts"));
+        let o = convert(&src, &ts, &[]);
+        assert!(
+            o.status.success() && warnings(&o).is_empty(),
+            "{name}: {}",
+            stderr(&o)
+        );
+        assert_eq!(frame_hashes(&ts), want, "{name} -> ts");
+        assert!(
+            ffprobe_complaints(&ts).is_empty(),
+            "{name}: {}",
+            ffprobe_complaints(&ts)
+        );
+        let flv = tmp.path().join(format!("{name}.flv"));
+        let o = convert(&src, &flv, &[]);
+        assert!(
+            o.status.success() && warnings(&o).is_empty(),
+            "{name}: {}",
+            stderr(&o)
+        );
+        let back = tmp.path().join(format!("{name}.flv.ts"));
+        let o = convert(&flv, &back, &[]);
+        assert!(o.status.success(), "{name}: {}", stderr(&o));
+        assert_eq!(frame_hashes(&back), want, "{name} -> flv -> ts");
+        // HLS segments carry it too.
+        let hls = tmp.path().join(format!("hls_{}", name.replace('.', "_")));
+        let o = convert(&src, &hls, &[]);
+        assert!(
+            o.status.success() && warnings(&o).is_empty(),
+            "{name}: {}",
+            stderr(&o)
+        );
+        let c = ffprobe_complaints(&hls.join("index.m3u8"));
+        assert!(c.is_empty(), "{name}: {c}");
+    }
+}

@@ -247,18 +247,21 @@ fn m2ts_reads_like_ts() {
     assert_eq!(d.report().packet_size, Some(192));
     assert_eq!(d.report().total_cc_errors(), 0);
     assert_eq!(d.report().skipped_bytes, 0);
-    // Blu-ray has no AAC: ffmpeg's m2ts mode writes it as private PES, which is skipped.
-    assert_eq!(d.report().skipped_streams.len(), 1);
+    // Blu-ray has no AAC: ffmpeg's m2ts mode writes it as private PES with no descriptor,
+    // which is recognised by its ADTS payload (as ffmpeg does) and read like stream type 0x0F.
+    assert_eq!(d.report().skipped_streams.len(), 0);
     let (ts_tracks, ts_packets, _) = ts_of(&testdata().join("source_bframes.ts"));
-    assert_eq!(tracks.len(), 1);
+    assert_eq!(tracks.len(), 2);
     assert_eq!(tracks[0].codec, ts_tracks[0].codec);
-    let video = |p: &[Packet]| -> Vec<(i64, i64, Bytes)> {
+    assert_eq!(tracks[1].codec, ts_tracks[1].codec);
+    let of = |p: &[Packet], track: u32| -> Vec<(i64, i64, Bytes)> {
         p.iter()
-            .filter(|p| p.track == 0)
+            .filter(|p| p.track == track)
             .map(|p| (p.dts.0, p.pts.0, p.data.clone()))
             .collect()
     };
-    assert_eq!(video(&packets), video(&ts_packets));
+    assert_eq!(of(&packets, 0), of(&ts_packets, 0));
+    assert_eq!(of(&packets, 1), of(&ts_packets, 1));
 }
 
 #[test]

@@ -10,6 +10,7 @@
 //! | [`hevc`] | `hvcC`, SPS, profile_tier_level                     | ITU-T H.265 §7.3, ISO/IEC 14496-15 §8  |
 //! | [`aac`]  | AudioSpecificConfig, ADTS header                    | ISO/IEC 14496-3 §1.6.2.1, §1.A.2       |
 //! | [`mpa`]  | MPEG-1/2/2.5 audio frame header (MP3)               | ISO/IEC 11172-3 §2.4.2.3, 13818-3      |
+//! | [`ac3`]  | AC-3/E-AC-3 sync frame header, `dac3`/`dec3`        | ATSC A/52 §5.3, Annex E; ETSI TS 102 366 Annex F |
 //!
 //! Codec strings follow RFC 6381 and ISO/IEC 14496-15 Annex E, in the forms HLS players
 //! (Apple, hls.js) expect in a `CODECS` attribute.
@@ -20,6 +21,7 @@
 use crate::media::{Codec, CodecConfig};
 
 pub mod aac;
+pub mod ac3;
 pub mod avc;
 pub mod bits;
 pub mod hevc;

@@ -323,7 +323,14 @@ impl<S: OutputSink> FlvMuxer<S> {
         } else {
             FlvTagType::AUDIO
         };
-        self.write_tag(tag_type, ts_ms, &head[..n], &config, idx as u32)?;
+        // AC-3 and E-AC-3 describe themselves in every frame: their SequenceStart has no
+        // body (what ffmpeg writes; a reader that gets the `dac3` record there hands it to the
+        // decoder as a frame).
+        let body: &[u8] = match t.track.codec.codec {
+            Codec::Ac3 | Codec::Eac3 => &[],
+            _ => &config,
+        };
+        self.write_tag(tag_type, ts_ms, &head[..n], body, idx as u32)?;
         if let Some(t) = self.tracks[idx].as_mut() {
             t.sent_config = Some(config);
         }

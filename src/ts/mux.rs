@@ -250,6 +250,12 @@ impl<W: Write> TsMuxer<W> {
                     }
                     descriptors.push(Descriptor::id3_metadata());
                 }
+                // ATSC A/52 Annex A, as ffmpeg writes it: the registration names the format.
+                if s.stream_type == StreamType::AC3 {
+                    descriptors.push(Descriptor::registration(*b"AC-3"));
+                } else if s.stream_type == StreamType::EAC3 {
+                    descriptors.push(Descriptor::registration(*b"EAC3"));
+                }
                 PmtStream {
                     stream_type: s.stream_type,
                     pid: s.pid,
@@ -587,6 +593,9 @@ fn payload_for(track: &Track) -> Result<(StreamType, u8, Payload)> {
             };
             (st, PesHeader::AUDIO_STREAM_ID, Payload::Raw)
         }
+        // Whole sync frames, in private_stream_1 as ffmpeg and ATSC A/52 Annex A carry them.
+        Codec::Ac3 => (StreamType::AC3, PesHeader::PRIVATE_STREAM_1, Payload::Raw),
+        Codec::Eac3 => (StreamType::EAC3, PesHeader::PRIVATE_STREAM_1, Payload::Raw),
         Codec::TimedId3 => (
             StreamType::METADATA,
             PesHeader::PRIVATE_STREAM_1,

@@ -107,6 +107,14 @@ impl Descriptor {
     /// `metadata_descriptor` (§2.6.60).
     pub const METADATA: u8 = 0x26;
 
+    /// A `registration_descriptor` (§2.6.8) with its `format_identifier` (`AC-3`, `EAC3`).
+    pub fn registration(format_identifier: [u8; 4]) -> Descriptor {
+        Descriptor {
+            tag: Self::REGISTRATION,
+            data: Bytes::copy_from_slice(&format_identifier),
+        }
+    }
+
     /// The `metadata_pointer_descriptor` an HLS timed-ID3 program carries in its program info
     /// (Apple, "Timed Metadata for HTTP Live Streaming" §2), pointing at metadata carried in
     /// this program (`MPEG_carriage_flags` 0, which makes `program_number` the last field).

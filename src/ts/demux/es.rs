@@ -12,6 +12,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::codec::CodecError;
 use crate::codec::aac::AdtsHeader;
+use crate::codec::ac3::{self, Ac3FrameHeader};
 use crate::codec::avc::{AvcDecoderConfig, AvcNalType, annexb_to_length_prefixed_in_place};
 use crate::codec::hevc::{HevcDecoderConfig, HevcNalType};
 use crate::codec::mpa::{MpegAudioHeader, MpegLayer};
@@ -39,6 +40,10 @@ pub(crate) struct Frame {
     pub duration: Option<i64>,
     pub keyframe: bool,
     pub data: Bytes,
+    /// Where the frame lies in the payload it came from (audio; 0..0 otherwise), so a
+    /// continuation (an E-AC-3 dependent substream) can join it.
+    pub start: usize,
+    pub end: usize,
 }
 
 /// What converting a payload produced, in order.
@@ -243,6 +248,8 @@ impl VideoEs {
             duration: None,
             keyframe: au.keyframe,
             data: au.data.freeze(),
+            start: 0,
+            end: 0,
         }));
     }
 
@@ -276,12 +283,47 @@ enum AudioKey {
         /// Layer III (MP3); Layer I and II are MP2 in the model.
         layer3: bool,
     },
+    /// AC-3 / E-AC-3: the header itself, whose stream-describing fields make the record.
+    Ac3(Ac3Key),
 }
 
-/// AAC in ADTS, or MPEG audio (Layer III as MP3, Layer I and II as MP2).
+/// The fields of an AC-3 / E-AC-3 header that describe the stream (not the frame).
+#[derive(Debug, Clone, Copy)]
+struct Ac3Key(Ac3FrameHeader);
+
+impl PartialEq for Ac3Key {
+    fn eq(&self, other: &Ac3Key) -> bool {
+        self.0.same_stream(&other.0)
+    }
+}
+
+impl Eq for Ac3Key {}
+
+/// How an audio elementary stream is framed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum AudioFraming {
+    /// AAC in ADTS frames.
+    Adts,
+    /// MPEG audio (Layer I, II, III).
+    Mpa,
+    /// AC-3 or E-AC-3 sync frames.
+    Ac3,
+}
+
+impl AudioFraming {
+    /// The first byte of a frame's sync word, where a search for the next frame looks.
+    fn sync_byte(self) -> u8 {
+        match self {
+            AudioFraming::Adts | AudioFraming::Mpa => 0xFF,
+            AudioFraming::Ac3 => 0x0B,
+        }
+    }
+}
+
+/// AAC in ADTS, MPEG audio (Layer III as MP3, Layer I and II as MP2), AC-3 or E-AC-3.
 #[derive(Debug)]
 pub(crate) struct AudioEs {
-    aac: bool,
+    framing: AudioFraming,
     carry: Vec<u8>,
     /// The time of the first frame counted by `samples`.
     anchor: Option<i64>,
@@ -298,12 +340,15 @@ struct FrameHead {
     rate: u32,
     key: AudioKey,
     adts: Option<AdtsHeader>,
+    /// An E-AC-3 dependent substream: more channels of the frame before it, not a frame of
+    /// its own (it adds no samples).
+    dependent: bool,
 }
 
 impl AudioEs {
-    pub(crate) fn new(aac: bool) -> AudioEs {
+    pub(crate) fn new(framing: AudioFraming) -> AudioEs {
         AudioEs {
-            aac,
+            framing,
             carry: Vec::new(),
             anchor: None,
             samples: 0,
@@ -315,7 +360,22 @@ impl AudioEs {
     /// Parses the frame header at the start of `data`: `Ok(None)` when `data` is too short to
     /// tell, `Err` when it is not a usable header.
     fn head(&self, data: &[u8]) -> Result<Option<FrameHead>, String> {
-        if self.aac {
+        if self.framing == AudioFraming::Ac3 {
+            if data.len() < ac3::HEADER_LEN {
+                return Ok(None);
+            }
+            let h = Ac3FrameHeader::parse(data).map_err(|e| e.to_string())?;
+            return Ok(Some(FrameHead {
+                header_len: 0,
+                frame_len: h.frame_len,
+                samples: if h.strmtyp == 1 { 0 } else { h.samples },
+                rate: h.sample_rate,
+                key: AudioKey::Ac3(Ac3Key(h)),
+                adts: None,
+                dependent: h.strmtyp == 1,
+            }));
+        }
+        if self.framing == AudioFraming::Adts {
             match AdtsHeader::parse(data) {
                 Ok(h) => Ok(Some(FrameHead {
                     header_len: h.header_len(),
@@ -328,6 +388,7 @@ impl AudioEs {
                         channel_config: h.channel_config,
                     },
                     adts: Some(h),
+                    dependent: false,
                 })),
                 Err(CodecError::Truncated { .. }) => Ok(None),
                 Err(e) => Err(e.to_string()),
@@ -352,6 +413,7 @@ impl AudioEs {
                     layer3: h.layer == MpegLayer::Layer3,
                 },
                 adts: None,
+                dependent: false,
             }))
         }
     }
@@ -402,9 +464,10 @@ impl AudioEs {
                         )));
                     }
                     pos += 1;
+                    let sync = self.framing.sync_byte();
                     match rest
                         .get(1..)
-                        .and_then(|r| r.iter().position(|&b| b == 0xFF))
+                        .and_then(|r| r.iter().position(|&b| b == sync))
                     {
                         Some(k) => pos += k,
                         None => pos = data.len(),
@@ -418,7 +481,24 @@ impl AudioEs {
                     bytes: (pos - from) as u64,
                 });
             }
+            if head.dependent {
+                // Extra channels of the independent frame just before: one access unit.
+                let start = pos;
+                pos += head.frame_len;
+                match out.last_mut() {
+                    Some(EsItem::Frame(f)) if f.end == start => {
+                        f.data = data.slice(f.start..pos);
+                        f.end = pos;
+                    }
+                    _ => out.push(EsItem::Dropped {
+                        frames: 1,
+                        bytes: head.frame_len as u64,
+                    }),
+                }
+                continue;
+            }
             let frame = data.slice(pos + head.header_len..pos + head.frame_len);
+            let frame_start = pos;
             pos += head.frame_len;
             if self.key != Some(head.key) {
                 self.on_new_key(&head, out);
@@ -439,6 +519,8 @@ impl AudioEs {
                 duration: Some(end - start),
                 keyframe: true,
                 data: frame,
+                start: frame_start,
+                end: pos,
             }));
         }
         if let Some(from) = skipped_from {
@@ -490,6 +572,7 @@ impl AudioEs {
                 });
                 out.push(EsItem::Config(c));
             }
+            (AudioKey::Ac3(Ac3Key(h)), _) => out.push(EsItem::Config(h.config())),
             (AudioKey::Adts { .. }, None) => {}
         }
     }

@@ -11,12 +11,12 @@ use crate::time::{Timestamp, WrapUnwrapper};
 use crate::ts::packet::{Pid, TsPacket};
 use crate::ts::pat::Pat;
 use crate::ts::pes::PesHeader;
-use crate::ts::pmt::{Pmt, StreamType};
+use crate::ts::pmt::{Descriptor, Pmt, PmtStream, StreamType};
 use crate::ts::psi::{PsiSection, SectionAssembler};
 use crate::ts::{TS_PACKET_SIZE, TsError};
 
 use super::assemble::{MAX_AUDIO_PES_SIZE, MAX_PES_SIZE, PesAssembler, RawPes};
-use super::es::{AudioEs, EsItem, Frame, VideoEs};
+use super::es::{AudioEs, AudioFraming, EsItem, Frame, VideoEs};
 use super::pid_map::PidMap;
 use super::report::{TsReadOptions, TsReport};
 use super::sync::{Packetizer, SyncItem};
@@ -28,25 +28,53 @@ mod tables;
 /// hundreds. Streams past it are skipped and reported.
 pub const MAX_TRACKS: usize = 64;
 
-/// How a stream type is read, when it is.
-pub(super) fn classify(ty: StreamType) -> Option<(Codec, MediaKind)> {
+/// How a stream type is read by its type alone, when it is.
+pub(super) fn classify_type(ty: StreamType) -> Option<(Codec, MediaKind)> {
     Some(match ty {
         StreamType::H264 => (Codec::H264, MediaKind::Video),
         StreamType::HEVC => (Codec::Hevc, MediaKind::Video),
         StreamType::AAC_ADTS => (Codec::Aac, MediaKind::Audio),
         StreamType::MPEG1_AUDIO | StreamType::MPEG2_AUDIO => (Codec::Mp3, MediaKind::Audio),
         StreamType::METADATA => (Codec::TimedId3, MediaKind::Data),
+        // ATSC A/52 Annex A (what ffmpeg writes by default).
+        StreamType::AC3 => (Codec::Ac3, MediaKind::Audio),
+        StreamType::EAC3 => (Codec::Eac3, MediaKind::Audio),
         _ => return None,
     })
 }
+
+/// How a PMT entry is read: by its stream type, or for private PES (0x06) by the descriptor
+/// that names it (DVB's AC-3 / enhanced AC-3 descriptors, ETSI EN 300 468 Annex D; a
+/// registration descriptor `AC-3` / `EAC3`).
+pub(super) fn classify(s: &PmtStream) -> Option<(Codec, MediaKind)> {
+    if s.stream_type != StreamType::PRIVATE_PES {
+        return classify_type(s.stream_type);
+    }
+    s.descriptors.iter().find_map(|d| {
+        let codec = match (d.tag, &d.data[..]) {
+            (DVB_AC3_DESCRIPTOR, _) => Codec::Ac3,
+            (DVB_ENHANCED_AC3_DESCRIPTOR, _) => Codec::Eac3,
+            (Descriptor::REGISTRATION, b"AC-3") => Codec::Ac3,
+            (Descriptor::REGISTRATION, b"EAC3") => Codec::Eac3,
+            _ => return None,
+        };
+        Some((codec, MediaKind::Audio))
+    })
+}
+
+/// DVB `AC-3_descriptor` (ETSI EN 300 468 §D.3).
+const DVB_AC3_DESCRIPTOR: u8 = 0x6A;
+/// DVB `enhanced_AC-3_descriptor` (ETSI EN 300 468 §D.5).
+const DVB_ENHANCED_AC3_DESCRIPTOR: u8 = 0x7A;
 
 fn new_es(codec: Codec) -> Es {
     match codec {
         Codec::H264 => Es::Video(VideoEs::new(false)),
         Codec::Hevc => Es::Video(VideoEs::new(true)),
-        Codec::Aac => Es::Audio(AudioEs::new(true)),
+        Codec::Aac => Es::Audio(AudioEs::new(AudioFraming::Adts)),
+        Codec::Ac3 | Codec::Eac3 => Es::Audio(AudioEs::new(AudioFraming::Ac3)),
         Codec::TimedId3 => Es::Id3,
-        _ => Es::Audio(AudioEs::new(false)),
+        _ => Es::Audio(AudioEs::new(AudioFraming::Mpa)),
     }
 }
 
@@ -127,6 +155,9 @@ pub struct TsStreamParser {
     programs: Vec<Program>,
     clocks: HashMap<u16, WrapUnwrapper>,
     slots: PidMap<Slot>,
+    /// Private PES streams (0x06) no descriptor names, waiting for their first payload to
+    /// say what they are (ffmpeg's M2TS AAC): program number and PES starts looked at.
+    sniffing: PidMap<(u16, u8)>,
     tracks: Vec<Track>,
     /// Configuration changes of each track (see [`ConfigTracker`]).
     configs: ConfigTracker,
@@ -159,6 +190,7 @@ impl TsStreamParser {
             programs: Vec::new(),
             clocks: HashMap::new(),
             slots: PidMap::default(),
+            sniffing: PidMap::default(),
             tracks: Vec::new(),
             configs: ConfigTracker::default(),
             state: Vec::new(),
@@ -430,6 +462,9 @@ impl TsStreamParser {
         if let Some(i) = self.programs.iter().position(|p| p.pmt_pid == pid) {
             return self.on_pmt(at, i, h.pusi, payload);
         }
+        if h.pusi && self.sniffing.contains_key(pid) {
+            self.sniff(at, pid, payload);
+        }
         if let Some(slot) = self.slots.get_mut(pid) {
             let track = slot.track;
             let r = slot.pes.push(h.pusi, payload, index, offset);
@@ -551,6 +586,14 @@ impl TsStreamParser {
     }
 
     fn flush_all(&mut self) -> Result<()> {
+        // Private streams that never said what they are: skipped, and named as such.
+        let undecided: Vec<u16> = self.sniffing.iter().map(|(pid, _)| pid).collect();
+        for pid in undecided {
+            self.sniffing.remove(pid);
+            self.report
+                .skipped_streams
+                .insert(pid, StreamType::PRIVATE_PES);
+        }
         let mut pids: Vec<(usize, u16)> =
             self.slots.iter().map(|(pid, s)| (s.track, pid)).collect();
         pids.sort_unstable();
@@ -615,6 +658,8 @@ impl TsStreamParser {
                     duration: None,
                     keyframe: true,
                     data: pes.data.freeze().slice(start..),
+                    start: 0,
+                    end: 0,
                 })),
                 None => items.push(EsItem::Warning(
                     "timed id3 pes without a pts, dropped".into(),

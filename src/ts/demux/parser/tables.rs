@@ -2,6 +2,7 @@
 
 use bytes::Bytes;
 
+use crate::codec::ac3::Ac3FrameHeader;
 use crate::error::Result;
 use crate::media::{Codec, CodecConfig, MediaKind, Track};
 use crate::time::TimeBase;
@@ -9,10 +10,15 @@ use crate::ts::TsError;
 use crate::ts::demux::assemble::{MAX_AUDIO_PES_SIZE, MAX_PES_SIZE, PesAssembler};
 use crate::ts::packet::Pid;
 use crate::ts::pat::Pat;
+use crate::ts::pes::PesHeader;
 use crate::ts::pmt::{Pmt, StreamType};
 use crate::ts::psi::{PsiSection, SectionAssembler};
 
 use super::{Loc, MAX_TRACKS, Program, Slot, TrackState, TsStreamParser, classify, new_es};
+
+/// PES starts of an unnamed private stream looked at before it is called unreadable (a few,
+/// in case the first ones are too short to tell).
+pub(super) const SNIFF_LIMIT: u8 = 8;
 
 impl TsStreamParser {
     /// Parses the sections a payload completes; bad ones are counted and skipped.
@@ -140,11 +146,30 @@ impl TsStreamParser {
         for pid in old {
             self.remove_stream(pid)?;
         }
+        let unlisted: Vec<u16> = self
+            .sniffing
+            .iter()
+            .filter(|(pid, (n, _))| *n == number && pmt.stream(Pid::from_bits(*pid)).is_none())
+            .map(|(pid, _)| pid)
+            .collect();
+        for pid in unlisted {
+            self.sniffing.remove(pid);
+        }
         for s in &pmt.streams {
             let pid = s.pid.value();
-            let Some((codec, kind)) = classify(s.stream_type) else {
+            let Some((codec, kind)) = classify(s) else {
                 if self.slots.contains_key(pid) {
                     self.remove_stream(pid)?;
+                }
+                if s.stream_type == StreamType::PRIVATE_PES
+                    && !self.report.skipped_streams.contains_key(&pid)
+                    && self.tracks.len() < MAX_TRACKS
+                {
+                    // Decided by its first payload (see sniff).
+                    if !self.sniffing.contains_key(pid) {
+                        self.sniffing.insert(pid, (number, 0));
+                    }
+                    continue;
                 }
                 if self
                     .report
@@ -236,6 +261,59 @@ impl TsStreamParser {
             );
         }
         Ok(())
+    }
+
+    /// A private PES stream no descriptor names: its first PES payload says whether it is
+    /// ADTS AAC (ffmpeg's M2TS) or AC-3/E-AC-3, as ffmpeg decides by probing. Anything else,
+    /// or nothing recognisable in the first [`SNIFF_LIMIT`] PES starts, is a skipped stream.
+    pub(super) fn sniff(&mut self, at: Loc, pid: u16, payload: &[u8]) {
+        let Some(&(number, tries)) = self.sniffing.get(pid) else {
+            return;
+        };
+        let es = PesHeader::parse(payload)
+            .ok()
+            .and_then(|(_, start)| payload.get(start..))
+            .unwrap_or_default();
+        let found = if es.len() >= 2 && es[0] == 0xFF && es[1] & 0xF6 == 0xF0 {
+            Some(Codec::Aac)
+        } else if es.starts_with(&[0x0B, 0x77]) {
+            Ac3FrameHeader::parse(es).ok().map(|h| h.codec())
+        } else {
+            None
+        };
+        let Some(codec) = found else {
+            if tries + 1 < SNIFF_LIMIT && es.len() < 8 {
+                self.sniffing.insert(pid, (number, tries + 1));
+                return;
+            }
+            self.sniffing.remove(pid);
+            self.report
+                .skipped_streams
+                .insert(pid, StreamType::PRIVATE_PES);
+            self.note(
+                at,
+                format!(
+                    "stream on pid {pid:#06x} of type {} skipped: its payload is no format muxkit reads",
+                    StreamType::PRIVATE_PES
+                ),
+            );
+            return;
+        };
+        self.sniffing.remove(pid);
+        let t = self.new_track(
+            pid,
+            number,
+            StreamType::PRIVATE_PES,
+            codec,
+            MediaKind::Audio,
+        );
+        self.slots.insert(
+            pid,
+            Slot {
+                track: t,
+                pes: PesAssembler::new(MAX_AUDIO_PES_SIZE),
+            },
+        );
     }
 
     fn new_track(
