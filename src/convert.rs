@@ -166,7 +166,8 @@ pub fn convert(
             } else {
                 let file = options.output_file(output)?;
                 let mut m = FlvMuxer::with_writer(file, flv_options);
-                let stats = remux_with(&mut *demuxer, &mut m, remux_options.clone())?;
+                let mut stats = remux_with(&mut *demuxer, &mut m, remux_options.clone())?;
+                stats.warnings.extend(m.warnings().iter().cloned());
                 m.into_inner()?.commit()?;
                 Ok(stats)
             }

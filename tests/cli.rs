@@ -191,3 +191,74 @@ fn a_refused_write_names_the_output_and_leaves_nothing() {
         assert!(left.is_empty(), "{name}: {left:?}");
     }
 }
+
+#[test]
+fn segment_patterns_stay_in_the_output_folder_and_never_panic() {
+    let tmp = TempDir::new("cli-pattern");
+    let src = testdata().join("source.flv");
+    let out = tmp.path().join("hls");
+    for bad in [
+        "%999999999d.ts",
+        "../x_%d.ts",
+        "/tmp/x_%d.ts",
+        "sub/x_%d.ts",
+        ".hidden_%d.ts",
+        "#x_%d.ts",
+        "a_%d_%d.ts",
+        "a_%s.ts",
+        "a\nb_%d.ts",
+    ] {
+        let o = run(&[
+            "convert",
+            src.to_str().unwrap(),
+            out.to_str().unwrap(),
+            "--segment-pattern",
+            bad,
+        ]);
+        assert_eq!(o.status.code(), Some(2), "{bad:?}");
+        assert!(!out.exists(), "{bad:?}");
+    }
+    let o = run(&[
+        "convert",
+        src.to_str().unwrap(),
+        out.to_str().unwrap(),
+        "--segment-pattern",
+        "part%020d.ts",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(out.join(format!("part{:020}.ts", 0)).is_file());
+    assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 1);
+}
+
+#[test]
+fn ts_pids_never_collide_or_reach_the_null_pid() {
+    let tmp = TempDir::new("cli-pid-collide");
+    let src = testdata().join("source.flv");
+    let dst = tmp.path().join("out.ts");
+    // The PMT on the first stream's PID: the streams step over it.
+    let o = run(&[
+        "convert",
+        src.to_str().unwrap(),
+        dst.to_str().unwrap(),
+        "--ts-pmt-pid",
+        "0x100",
+    ]);
+    assert!(o.status.success());
+    let mut d =
+        muxkit::ts::demux::TsDemuxer::from_bytes(muxkit::io::map_file(&dst).unwrap()).unwrap();
+    let (tracks, _) = drain(&mut d);
+    let pids: Vec<u32> = tracks.iter().map(|t| t.source_id.unwrap()).collect();
+    assert_eq!(pids, [0x101, 0x102]);
+    assert_eq!(d.pmt().unwrap().streams.len(), 2);
+    // The second track would land on the null PID 0x1FFF: refused, nothing written.
+    let o = run(&[
+        "convert",
+        src.to_str().unwrap(),
+        tmp.path().join("null.ts").to_str().unwrap(),
+        "--ts-start-pid",
+        "0x1FFE",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("pids stop at 0x1ffe"));
+    assert!(!tmp.path().join("null.ts").exists());
+}

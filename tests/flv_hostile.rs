@@ -410,3 +410,67 @@ fn committed_hostile_files_fail_cleanly() {
     }
     assert!(n >= 10, "expected the hostile fixtures, found {n}");
 }
+
+/// A keyframe index that would overflow the 24-bit tag size is thinned to fit, never written
+/// truncated: the output reads back, and its index still points at keyframes.
+#[test]
+fn an_oversized_keyframe_index_is_thinned_not_truncated() {
+    use muxkit::flv::{FlvMuxOptions, FlvMuxer};
+    use muxkit::{Codec, CodecConfig, MediaKind, Muxer, Packet, TimeBase, Timestamp, Track};
+    let mut codec = CodecConfig::new(Codec::H264);
+    // A 16x16 baseline avcC (hostile_base.flv's).
+    let base = muxkit::io::map_file(&testdata().join("hostile_base.flv")).unwrap();
+    let mut d = FlvDemuxer::from_bytes(base).unwrap();
+    let (tracks, packets) = drain(&mut d);
+    let video = tracks.iter().find(|t| t.kind == MediaKind::Video).unwrap();
+    codec.extradata = video.codec.extradata.clone();
+    let frame = packets
+        .iter()
+        .find(|p| p.track == video.id)
+        .unwrap()
+        .data
+        .clone();
+    let track = Track {
+        id: 0,
+        kind: MediaKind::Video,
+        time_base: TimeBase::MILLIS,
+        codec,
+        source_id: None,
+    };
+    let mut m = FlvMuxer::new(
+        std::io::Cursor::new(Vec::new()),
+        FlvMuxOptions {
+            keyframe_index: true,
+            ..FlvMuxOptions::default()
+        },
+    );
+    m.add_track(&track).unwrap();
+    // 18 bytes of index per keyframe: 1,000,000 keyframes need 18 MB, over 16 MiB.
+    let n = 1_000_000i64;
+    for i in 0..n {
+        let mut p = Packet::new(0, Timestamp(i), frame.clone());
+        p.flags.keyframe = true;
+        m.write_packet(&p).unwrap();
+    }
+    m.finish().unwrap();
+    assert!(
+        m.warnings()[0].contains("one keyframe in 2 is indexed"),
+        "{:?}",
+        m.warnings()
+    );
+    let out = m.into_inner().unwrap().into_inner();
+    let mut d = FlvDemuxer::from_bytes(Bytes::from(out)).unwrap();
+    let meta = d.metadata().unwrap().clone();
+    let kf = meta.get("keyframes").unwrap();
+    let times = kf.get("times").unwrap();
+    let muxkit::amf::AmfValue::StrictArray(times) = times else {
+        panic!("{times:?}")
+    };
+    assert_eq!(times.len(), 500_000);
+    let mut count = 0;
+    while d.next_packet().unwrap().is_some() {
+        count += 1;
+    }
+    assert_eq!(count, n as usize);
+    assert!(d.report().warnings.is_empty(), "{:?}", d.report().warnings);
+}

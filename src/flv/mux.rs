@@ -99,6 +99,10 @@ pub struct FlvMuxer<S: OutputSink> {
     metadata_body_len: usize,
     /// (seconds, tag offset) of each keyframe of the first video track.
     keyframes: Vec<(f64, u64)>,
+    /// Index every this many keyframes (1, or more when the index would overflow a tag).
+    index_stride: usize,
+    /// What the muxer had to adapt, for the user.
+    warnings: Vec<String>,
     end_ms: i64,
     dropped_packets: u64,
 }
@@ -123,6 +127,8 @@ impl<S: OutputSink> FlvMuxer<S> {
             finished: false,
             metadata_body_len: 0,
             keyframes: Vec::new(),
+            index_stride: 1,
+            warnings: Vec::new(),
             end_ms: 0,
             dropped_packets: 0,
         }
@@ -132,6 +138,11 @@ impl<S: OutputSink> FlvMuxer<S> {
     /// made, not once a block is full).
     pub fn flush(&mut self) -> Result<()> {
         self.out.flush_all()
+    }
+
+    /// What the muxer had to adapt (a keyframe index thinned to fit its tag).
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
     }
 
     /// Packets of data tracks FLV cannot carry (timed ID3), dropped.
@@ -229,12 +240,14 @@ impl<S: OutputSink> FlvMuxer<S> {
         }
         // ffmpeg's reader rejects an index of fewer than two entries ("Invalid keyframes
         // object"), and one entry gives a player nothing to seek with: write two or more.
-        if final_values.is_some() && self.options.keyframe_index && self.keyframes.len() >= 2 {
+        // Every `index_stride`-th keyframe, when the whole index would not fit in one tag.
+        let indexed = || self.keyframes.iter().step_by(self.index_stride.max(1));
+        if final_values.is_some() && self.options.keyframe_index && indexed().count() >= 2 {
             e.push((
                 "keyframes".into(),
                 MetaValue::Keyframes {
-                    times: self.keyframes.iter().map(|k| k.0).collect(),
-                    positions: self.keyframes.iter().map(|k| k.1 as f64).collect(),
+                    times: indexed().map(|k| k.0).collect(),
+                    positions: indexed().map(|k| k.1 as f64).collect(),
                 },
             ));
         }
@@ -621,7 +634,27 @@ impl<S: OutputSink> FlvMuxer<S> {
     fn rewrite_metadata(&mut self) -> Result<()> {
         let old_len = self.metadata_body_len;
         // The index is made of fixed-size numbers, so the size is known before the positions.
-        let probe = encode_on_metadata(&self.metadata_entries(Some((0.0, 0))));
+        // A tag holds at most 16 MiB: an index that does not fit keeps every 2nd, 4th, ...
+        // keyframe instead (a coarser index still seeks), never a truncated tag.
+        let mut probe = encode_on_metadata(&self.metadata_entries(Some((0.0, 0))));
+        while probe.body.len() > FlvTagHeader::MAX_DATA_SIZE as usize {
+            if self.index_stride >= self.keyframes.len() || !self.options.keyframe_index {
+                return Err(FlvError::TagTooLarge {
+                    size: probe.body.len(),
+                    track: u32::MAX,
+                }
+                .into());
+            }
+            self.index_stride = self.index_stride.max(1) * 2;
+            probe = encode_on_metadata(&self.metadata_entries(Some((0.0, 0))));
+        }
+        if self.index_stride > 1 {
+            self.warnings.push(format!(
+                "the keyframe index of {} keyframes does not fit in one flv tag: one keyframe in {} is indexed",
+                self.keyframes.len(),
+                self.index_stride
+            ));
+        }
         let delta = probe.body.len() as i64 - old_len as i64;
         if delta < 0 {
             // Cannot shrink without moving everything back; keep the first version's size by

@@ -14,5 +14,8 @@ pub mod window;
 
 pub use output::{DirectoryStore, MemoryStore, SegmentStore};
 pub use playlist::{Playlist, PlaylistSegment, PlaylistType};
-pub use segmenter::{HlsOptions, HlsReport, HlsResume, HlsSegmenter, segment_name};
+pub use segmenter::{
+    HlsOptions, HlsReport, HlsResume, HlsSegmenter, MAX_SEGMENT_NUMBER_WIDTH,
+    check_segment_pattern, segment_name,
+};
 pub use window::{Clock, system_clock};

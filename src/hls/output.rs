@@ -192,7 +192,7 @@ impl SegmentStore for DirectoryStore {
     type Writer = AtomicFile;
 
     fn create(&mut self, name: &str) -> Result<Self::Writer> {
-        AtomicFile::create(&self.dir.join(name))
+        AtomicFile::create(&self.dir.join(checked_name(name)?))
     }
 
     fn commit(&mut self, writer: Self::Writer) -> Result<()> {
@@ -200,7 +200,7 @@ impl SegmentStore for DirectoryStore {
     }
 
     fn write_playlist(&mut self, name: &str, bytes: &[u8]) -> Result<()> {
-        let path = self.dir.join(name);
+        let path = self.dir.join(checked_name(name)?);
         let mut f = AtomicFile::create(&path)?;
         f.write_all(bytes).map_err(|source| Error::File {
             path: path.clone(),
@@ -210,8 +210,25 @@ impl SegmentStore for DirectoryStore {
     }
 
     fn remove(&mut self, name: &str) -> Result<()> {
-        let path = self.dir.join(name);
+        let path = self.dir.join(checked_name(name)?);
         std::fs::remove_file(&path).map_err(|source| Error::File { path, source })
+    }
+}
+
+/// `name` when it is a plain file name, so nothing is ever written outside the store's
+/// folder, whatever a segment pattern or playlist name says.
+fn checked_name(name: &str) -> Result<&str> {
+    let plain = !name.is_empty()
+        && !name.contains(['/', '\\'])
+        && name != "."
+        && name != ".."
+        && !name.chars().any(char::is_control);
+    if plain {
+        Ok(name)
+    } else {
+        Err(Error::InvalidUse(format!(
+            "{name:?} is not a plain file name: hls outputs stay in their folder"
+        )))
     }
 }
 

@@ -62,14 +62,58 @@ impl Default for HlsOptions {
     }
 }
 
+/// The widest `%0Nd` a segment pattern may ask for: a u64 has 20 digits, and a width beyond
+/// that would only pad names with zeros (a hostile `%999999999d` asked for a 1 GB name).
+pub const MAX_SEGMENT_NUMBER_WIDTH: usize = 20;
+
+/// Whether `pattern` names segments safely: a plain file name (no folder separator, not
+/// hidden, no `..`, nothing a playlist line cannot hold) with at most one `%d` / `%0Nd`
+/// (N at most [`MAX_SEGMENT_NUMBER_WIDTH`]). Segments always land in the output folder.
+pub fn check_segment_pattern(pattern: &str) -> std::result::Result<(), String> {
+    if pattern.is_empty() || pattern.len() > 200 {
+        return Err("a segment pattern is a file name of 1 to 200 bytes".into());
+    }
+    if pattern.contains(['/', '\\']) || pattern.contains("..") || pattern.starts_with('.') {
+        return Err(format!(
+            "{pattern:?} is not a plain file name: segments are written into the output folder"
+        ));
+    }
+    if pattern.starts_with('#') || pattern.chars().any(char::is_control) {
+        return Err(format!("{pattern:?} cannot be written as a playlist line"));
+    }
+    let directives = pattern.matches('%').count();
+    if directives > 1 {
+        return Err(format!("{pattern:?} has more than one %d"));
+    }
+    if let Some(at) = pattern.find('%') {
+        let rest = &pattern[at + 1..];
+        let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+        if !rest[digits.len()..].starts_with('d') {
+            return Err(format!("{pattern:?}: only %d and %0Nd are understood"));
+        }
+        let width: usize = digits.trim_start_matches('0').parse().unwrap_or(usize::MAX);
+        if !digits.is_empty() && width > MAX_SEGMENT_NUMBER_WIDTH {
+            return Err(format!(
+                "{pattern:?}: a number width above {MAX_SEGMENT_NUMBER_WIDTH} digits"
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// `pattern` with its `%d` / `%0Nd` replaced by `n` (a pattern without one gets `_N` before
-/// its extension, so names never collide).
+/// its extension, so names never collide). Widths above [`MAX_SEGMENT_NUMBER_WIDTH`] are
+/// clamped to it.
 pub fn segment_name(pattern: &str, n: u64) -> String {
     if let Some(at) = pattern.find('%') {
         let rest = &pattern[at + 1..];
         let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
         if rest[digits.len()..].starts_with('d') {
-            let width: usize = digits.trim_start_matches('0').parse().unwrap_or(0);
+            let width: usize = digits
+                .trim_start_matches('0')
+                .parse()
+                .unwrap_or(0)
+                .min(MAX_SEGMENT_NUMBER_WIDTH);
             let tail = &rest[digits.len() + 1..];
             return format!("{}{:0width$}{}", &pattern[..at], n, tail);
         }

@@ -627,8 +627,25 @@ impl<W: Write> Muxer for TsMuxer<W> {
             .flatten()
             .filter(|s| !matches!(s.payload, Payload::Dropped))
             .count() as u16;
-        let pid = Pid::new(self.options.first_stream_pid.value() + n)
-            .ok_or_else(|| Error::InvalidUse("too many tracks for the pid range".into()))?;
+        // Stream PIDs follow the first one in track order, stepping over the PMT's PID; the
+        // null PID 0x1FFF (and anything past it) is never one.
+        let first = self.options.first_stream_pid.value();
+        let pmt = self.options.pmt_pid.value();
+        let mut pid = first + n;
+        if first <= pmt && pmt <= pid {
+            pid += 1;
+        }
+        if pid == pmt {
+            pid += 1;
+        }
+        let pid = Pid::new(pid)
+            .filter(|p| *p != Pid::NULL && p.value() >= 0x0010)
+            .ok_or_else(|| {
+                Error::InvalidUse(format!(
+                    "track {}: no stream pid left after {first:#06x} (pmt on {pmt:#06x}); pids stop at 0x1ffe",
+                    track.id
+                ))
+            })?;
         if self.streams.len() <= idx {
             self.streams.resize_with(idx + 1, || None);
         }

@@ -38,7 +38,7 @@ pub struct ConvertArgs {
     #[arg(long, default_value_t = 6.0, value_parser = parse_hls_time)]
     pub hls_time: f64,
     /// HLS output: segment file names, `%d` or `%05d` standing for the segment number.
-    #[arg(long, default_value = "segment_%05d.ts")]
+    #[arg(long, default_value = "segment_%05d.ts", value_parser = parse_segment_pattern)]
     pub segment_pattern: String,
     /// HLS output: vod (written once, at the end), event (rewritten after every segment,
     /// nothing removed) or live (a sliding window of --hls-list-size segments; older ones are
@@ -66,6 +66,11 @@ pub enum PlaylistTypeArg {
     Event,
     /// Sliding window.
     Live,
+}
+
+/// A segment file name pattern that keeps segments in the output folder.
+fn parse_segment_pattern(s: &str) -> Result<String, String> {
+    muxkit::hls::check_segment_pattern(s).map(|()| s.to_owned())
 }
 
 /// A positive number of seconds, at most a day.
