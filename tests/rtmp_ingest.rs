@@ -579,3 +579,226 @@ fn record_keeps_the_whole_publish_as_flv_and_a_vod_playlist() {
     let pl = read_media_playlist(&vod);
     assert!(pl.end_list && pl.playlist_type == Some(m3u8_rs::MediaPlaylistType::Vod));
 }
+
+/// Publishes raw FLV tag bodies in the given order over a real socket, as a client with its
+/// own ideas about order would.
+fn publish_raw_tags(addr: SocketAddr, path: &str, tags: &[(u8, u32, bytes::Bytes)]) {
+    use muxkit::rtmp::client::{PublishSession, RtmpUrl};
+    let url = RtmpUrl::parse(&format!("rtmp://{addr}/{path}")).unwrap();
+    let mut session = PublishSession::new(url, 11);
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_millis(100)))
+        .unwrap();
+    let mut buf = [0u8; 16 * 1024];
+    let t0 = Instant::now();
+    while !session.is_ready() {
+        assert!(
+            t0.elapsed() < Duration::from_secs(10),
+            "publish not accepted"
+        );
+        s.write_all(&session.take_output()).unwrap();
+        match s.read(&mut buf) {
+            Ok(0) => panic!("server closed"),
+            Ok(n) => session.push(&buf[..n]).unwrap(),
+            Err(_) => {}
+        }
+    }
+    s.set_nonblocking(true).unwrap();
+    for (ty, ts, body) in tags {
+        session.send_tag(*ty, *ts, body.clone());
+        let out = session.take_output();
+        let mut sent = 0;
+        while sent < out.len() {
+            match s.write(&out[sent..]) {
+                Ok(n) => sent += n,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                    std::thread::sleep(Duration::from_millis(1))
+                }
+                Err(e) => panic!("{e}"),
+            }
+        }
+        while let Ok(n) = s.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            session.push(&buf[..n]).unwrap();
+        }
+    }
+    s.set_nonblocking(false).unwrap();
+    session.finish();
+    s.write_all(&session.take_output()).unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+}
+
+/// `@setDataFrame` between the first audio and the video's sequence header (a late encoder),
+/// and AAC frames before the AAC sequence header: the video is still in the live HLS, the
+/// early frames are dropped with a warning, the publish goes on.
+#[test]
+fn odd_publish_orders_keep_every_track() {
+    if !have_ffmpeg("odd_publish_orders_keep_every_track") {
+        return;
+    }
+    for kind in [PlaylistType::Event, PlaylistType::Live] {
+        odd_order(kind);
+    }
+}
+
+fn odd_order(kind: PlaylistType) {
+    use muxkit::flv::FlvTagReader;
+    use muxkit::io::{InputSource, map_file};
+    let server = Server::start("ingest-order", kind, |_| {});
+    let mut r = FlvTagReader::new(
+        InputSource::from_bytes(map_file(&source()).unwrap()),
+        Default::default(),
+    )
+    .unwrap();
+    let mut tags = Vec::new();
+    while let Some(t) = r.next_tag().unwrap() {
+        tags.push((t.header.tag_type.0, t.header.timestamp, t.body));
+    }
+    // source.flv: onMetaData, AVC header, AAC header, then media.
+    let meta = tags.remove(0);
+    let avc = tags.remove(0);
+    let aac = tags.remove(0);
+    let first_audio = tags.iter().position(|t| t.0 == 8).unwrap();
+    let a0 = tags.remove(first_audio);
+    let first_aac_frame_after = tags.iter().position(|t| t.0 == 8).unwrap();
+    let a1 = tags[first_aac_frame_after].clone();
+    let mut order = vec![
+        a1.clone(), // AAC frames before the AAC sequence header: dropped with a warning
+        a1.clone(),
+        aac.clone(),
+        a0,
+        meta, // @setDataFrame after the first audio
+        avc,  // and only then the video's sequence header
+    ];
+    order.extend(tags);
+    publish_raw_tags(server.addr(), "live/odd", &order);
+    server.wait_for(10, "the unpublish", |e| {
+        e.iter()
+            .any(|k| matches!(k, IngestEventKind::Unpublished { .. }))
+    });
+    let index = server.playlist("live/odd");
+    check_listed(&index);
+    let c = ffprobe_complaints(&index);
+    let streams = Command::new("ffprobe")
+        .args([
+            "-v",
+            "error",
+            "-show_entries",
+            "stream=codec_type",
+            "-of",
+            "csv=p=0",
+        ])
+        .arg(&index)
+        .output()
+        .unwrap();
+    let kinds = String::from_utf8_lossy(&streams.stdout).into_owned();
+    assert!(
+        kinds.contains("video") && kinds.contains("audio"),
+        "{kinds} {c}"
+    );
+    let events = server.events();
+    assert!(
+        !events
+            .iter()
+            .any(|e| matches!(e, IngestEventKind::Error { .. })),
+        "{events:?}"
+    );
+    assert!(
+        events.iter().any(
+            |e| matches!(e, IngestEventKind::Warning { message } if message.contains("before"))
+        ),
+        "{events:?}"
+    );
+}
+
+/// Media keeps a publish alive, bytes do not; and a client that never reads its replies is
+/// dropped instead of holding its connection.
+#[test]
+fn idle_counts_media_and_a_client_that_never_reads_is_dropped() {
+    use muxkit::rtmp::client::{PublishSession, RtmpUrl};
+    let server = Server::start("ingest-idle", PlaylistType::Live, |o| {
+        o.idle_timeout = Duration::from_secs(2);
+    });
+    let addr = server.addr();
+    // A publish that then sends only Acknowledgements (valid messages, no media), one a
+    // second: dropped at the idle deadline, its name freed.
+    let url = RtmpUrl::parse(&format!("rtmp://{addr}/live/trickle")).unwrap();
+    let mut session = PublishSession::new(url, 5);
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_millis(100)))
+        .unwrap();
+    let mut buf = [0u8; 16 * 1024];
+    let t0 = Instant::now();
+    while !session.is_ready() {
+        assert!(t0.elapsed() < Duration::from_secs(10));
+        s.write_all(&session.take_output()).unwrap();
+        if let Ok(n) = s.read(&mut buf) {
+            session.push(&buf[..n]).unwrap();
+        }
+    }
+    let started = Instant::now();
+    let ack = chunks(RtmpMessage {
+        csid: 2,
+        type_id: MessageType(3),
+        timestamp: 0,
+        stream_id: 0,
+        payload: bytes::Bytes::from_static(&[0, 0, 0, 1]),
+    });
+    let mut dropped = false;
+    for _ in 0..8 {
+        if s.write_all(&ack).is_err() {
+            dropped = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(700));
+    }
+    assert!(
+        dropped || closed_within(&mut s, 2),
+        "bytes without media kept the publish"
+    );
+    assert!(started.elapsed() < Duration::from_secs(6));
+    server.wait_for(5, "the idle publish to end", |_| {
+        server.unpublished("live/trickle") == 1
+    });
+    // A client that floods commands and never reads the replies: its writes block, and it is
+    // dropped within the write deadline instead of holding the connection.
+    let mut greedy = raw_client(addr);
+    greedy
+        .set_write_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
+    let call = chunks(RtmpMessage {
+        csid: 3,
+        type_id: MessageType::COMMAND_AMF0,
+        timestamp: 0,
+        stream_id: 0,
+        payload: {
+            let mut p = Vec::new();
+            muxkit::amf::amf0::encode(
+                &muxkit::amf::AmfValue::String("createStream".into()),
+                &mut p,
+            );
+            muxkit::amf::amf0::encode(&muxkit::amf::AmfValue::Number(2.0), &mut p);
+            muxkit::amf::amf0::encode(&muxkit::amf::AmfValue::Null, &mut p);
+            p.into()
+        },
+    });
+    let t0 = Instant::now();
+    let before = server.handle.as_ref().unwrap().connections();
+    while t0.elapsed() < Duration::from_secs(15) {
+        if greedy.write_all(&call).is_err() {
+            break;
+        }
+    }
+    let t1 = Instant::now();
+    while server.handle.as_ref().unwrap().connections() >= before
+        && t1.elapsed() < Duration::from_secs(10)
+    {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(
+        server.handle.as_ref().unwrap().connections() < before,
+        "the greedy client still holds its connection"
+    );
+}

@@ -205,6 +205,9 @@ impl FlvPacketizer {
                 }
             }
             AudioPacketKind::Frame => {
+                if self.record_missing(key, codec) {
+                    return self.skip(tag, before_header(codec), report);
+                }
                 let t = self.track_for(key, config.clone(), source_id);
                 // Codec or legacy parameters changed without a sequence header (PCM rate
                 // switch, a different SoundFormat): that is a config change too.
@@ -252,6 +255,9 @@ impl FlvPacketizer {
                 }
             }
             VideoPacketKind::Frame => {
+                if self.record_missing(key, codec) {
+                    return self.skip(tag, before_header(codec), report);
+                }
                 let t = self.track_for(key, CodecConfig::new(codec), source_id);
                 if self
                     .configs
@@ -301,6 +307,22 @@ impl FlvPacketizer {
         }
     }
 
+    /// Whether a frame of `codec` on `key` comes before any configuration record it needs:
+    /// AAC, H.264 and HEVC frames cannot be decoded (or written as ADTS / Annex B) without
+    /// theirs. A late encoder's first frames are then dropped, as ffmpeg's FLV reader does.
+    fn record_missing(&self, key: (MediaKind, u8), codec: Codec) -> bool {
+        if !matches!(codec, Codec::Aac | Codec::H264 | Codec::Hevc) {
+            return false;
+        }
+        match self.keys.iter().position(|k| *k == key) {
+            None => true,
+            Some(t) => self
+                .configs
+                .latest(t)
+                .is_none_or(|c| c.codec == codec && c.extradata.is_empty()),
+        }
+    }
+
     /// The track for `key`, created with `config` if new.
     fn track_for(
         &mut self,
@@ -334,4 +356,9 @@ impl FlvPacketizer {
         self.configs.on_queued(&mut p);
         self.queue.push_back(p);
     }
+}
+
+/// Why a frame that came before its track's sequence header is dropped.
+fn before_header(codec: Codec) -> String {
+    format!("{codec} frame before its sequence header: dropped (nothing can decode it)")
 }

@@ -45,6 +45,11 @@ struct ChunkStream {
     extended: bool,
     /// The extended timestamp field's last value.
     extended_value: u32,
+    /// Whether this peer repeats the extended timestamp in type-3 chunks (§5.3.1.3 says it
+    /// does; some clients do not): decided at the first such chunk of the chunk stream and
+    /// kept, so a later payload that happens to begin with the same four bytes is never taken
+    /// for a repeat.
+    repeats_extended: Option<bool>,
     /// A header was seen (fmt 1-3 need one before them).
     initialized: bool,
     /// The message being collected.
@@ -179,9 +184,11 @@ impl ChunkDecoder {
             None
         };
         // Extended timestamp: present when the 24-bit field says 0xFFFFFF; a type-3 chunk after
-        // such a header repeats it (§5.3.1.3), though some clients leave it out: it is taken
-        // when the next 4 bytes equal the value it would repeat.
+        // such a header repeats it (§5.3.1.3), though some clients leave it out. Which kind of
+        // client this is gets decided at the first type-3 chunk (the next 4 bytes equal the
+        // value a repeat would carry) and holds for the chunk stream from then on.
         let mut extended = None;
+        let mut decided = None;
         match ts_field {
             Some(0xFF_FFFF) => {
                 let Some(e) = b.get(pos..pos + 4) else {
@@ -193,10 +200,22 @@ impl ChunkDecoder {
             Some(_) => {}
             None => {
                 if let Some(s) = st.filter(|s| s.extended) {
-                    let Some(e) = b.get(pos..pos + 4) else {
-                        return Ok(None);
+                    let repeats = match s.repeats_extended {
+                        Some(known) => known,
+                        None => {
+                            let Some(e) = b.get(pos..pos + 4) else {
+                                return Ok(None);
+                            };
+                            let same =
+                                u32::from_be_bytes([e[0], e[1], e[2], e[3]]) == s.extended_value;
+                            decided = Some(same);
+                            same
+                        }
                     };
-                    if u32::from_be_bytes([e[0], e[1], e[2], e[3]]) == s.extended_value {
+                    if repeats {
+                        if b.len() < pos + 4 {
+                            return Ok(None);
+                        }
                         extended = Some(s.extended_value);
                         pos += 4;
                     }
@@ -257,6 +276,9 @@ impl ChunkDecoder {
             st.timestamp = st.timestamp.wrapping_add(st.delta);
         }
         st.initialized = true;
+        if decided.is_some() {
+            st.repeats_extended = decided;
+        }
         self.buf.advance(pos);
         Ok(Some(Header {
             fmt,
@@ -515,6 +537,51 @@ mod tests {
         assert_eq!(m.len(), 1);
         assert_eq!(m[0].timestamp, 0x0100_0000);
         assert_eq!(m[0].payload.len(), 200);
+        assert!(m[0].payload[128..].iter().all(|&x| x == 8));
+    }
+
+    /// A client that leaves the extended timestamp out of type-3 chunks, whose later
+    /// continuation payload happens to begin with the timestamp's four bytes: decided once per
+    /// chunk stream, so those bytes stay payload.
+    #[test]
+    fn the_extended_timestamp_repeat_is_decided_once_per_chunk_stream() {
+        let ts = [0x01u8, 0x00, 0x00, 0x00];
+        let mut b = Vec::new();
+        for (k, first_byte) in [(0u8, 7u8), (1, 0x01)] {
+            // fmt 0 with an extended timestamp (then fmt 3 for the next message's start).
+            if k == 0 {
+                b.extend_from_slice(&[0x05, 0xFF, 0xFF, 0xFF, 0, 0, 200, 9, 1, 0, 0, 0]);
+                b.extend_from_slice(&ts);
+            } else {
+                b.extend_from_slice(&[0xC5]);
+            }
+            // 128 bytes, then a type-3 continuation with 72 more, no repeated timestamp.
+            b.extend(std::iter::repeat_n(first_byte, 128));
+            b.push(0xC5);
+            if k == 1 {
+                // The continuation's payload begins exactly like the timestamp.
+                b.extend_from_slice(&ts);
+                b.extend(std::iter::repeat_n(9u8, 68));
+            } else {
+                b.extend(std::iter::repeat_n(8u8, 72));
+            }
+        }
+        let mut d = ChunkDecoder::default();
+        let m = decode_all(&mut d, &b, 5);
+        assert_eq!(m.len(), 2, "the stream stays in sync");
+        assert_eq!(m[1].payload.len(), 200);
+        assert_eq!(&m[1].payload[128..132], &ts);
+        assert!(m[1].payload[132..].iter().all(|&x| x == 9));
+        // A client that does repeat it (ffmpeg, OBS) is read as before.
+        let mut b = vec![0x05, 0xFF, 0xFF, 0xFF, 0, 0, 200, 9, 1, 0, 0, 0];
+        b.extend_from_slice(&ts);
+        b.extend(std::iter::repeat_n(7u8, 128));
+        b.push(0xC5);
+        b.extend_from_slice(&ts);
+        b.extend(std::iter::repeat_n(8u8, 72));
+        let mut d = ChunkDecoder::default();
+        let m = decode_all(&mut d, &b, 5);
+        assert_eq!(m.len(), 1);
         assert!(m[0].payload[128..].iter().all(|&x| x == 8));
     }
 

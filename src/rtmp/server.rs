@@ -30,7 +30,8 @@ pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// `publish` must come within this long after the connection opens.
 pub const PUBLISH_TIMEOUT: Duration = Duration::from_secs(20);
 
-/// A publisher that sends nothing for this long is dropped and its name freed.
+/// A publisher that sends no media for this long is dropped and its name freed (bytes
+/// that carry no media do not count); a write blocked this long drops the connection too.
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Default connection limit.
@@ -327,6 +328,17 @@ fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
     }
 }
 
+/// The peer went away: a reset, an abort, a broken pipe.
+fn is_hang_up(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        ErrorKind::ConnectionReset
+            | ErrorKind::ConnectionAborted
+            | ErrorKind::BrokenPipe
+            | ErrorKind::UnexpectedEof
+    )
+}
+
 /// The gate the session asks: a name may be published by one connection at a time.
 struct NameGate<'a> {
     shared: &'a Shared,
@@ -399,9 +411,14 @@ impl Connection {
             source,
         };
         stream.set_read_timeout(Some(POLL)).map_err(io)?;
+        // A client that never reads its replies must not hold the connection (and with it a
+        // slot of --max-connections) past every deadline: a blocked write gives up.
+        stream
+            .set_write_timeout(Some(self.shared.options.idle_timeout))
+            .map_err(io)?;
         stream.set_nodelay(true).map_err(io)?;
         let opened = Instant::now();
-        let mut last_data = Instant::now();
+        let mut last_media = Instant::now();
         let mut session =
             ServerSession::new(self.shared.options.session.clone(), self.id ^ 0x9E37_79B9);
         let mut handshaken = false;
@@ -418,11 +435,13 @@ impl Connection {
                 Ok(n) => n,
                 Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => 0,
                 Err(e) if e.kind() == ErrorKind::Interrupted => 0,
+                // A publisher that unpublished and then dropped the connection (ffmpeg, OBS
+                // reset it rather than close it) has simply left.
+                Err(e) if self.publish.is_none() && is_hang_up(&e) => return Ok(()),
                 Err(e) => return Err(io(e)),
             };
             let now = Instant::now();
             if n > 0 {
-                last_data = now;
                 let mut gate = NameGate {
                     shared: &shared,
                     id: self.id,
@@ -430,10 +449,19 @@ impl Connection {
                 let pushed = session.push(&buf[..n], &mut gate);
                 let out = session.take_output();
                 if !out.is_empty() {
-                    stream.write_all(&out).map_err(io)?;
+                    match stream.write_all(&out) {
+                        Err(e) if self.publish.is_none() && is_hang_up(&e) => return Ok(()),
+                        other => other.map_err(io)?,
+                    }
                 }
+                let was_publishing = self.publish.is_some();
                 self.on_events(&mut session, &mut handshaken)?;
-                self.on_packets(&mut session)?;
+                // Media keeps a publish alive, not bytes: one byte every few seconds must not
+                // hold a stream name with nothing in it.
+                if self.on_packets(&mut session)? > 0 || (!was_publishing && self.publish.is_some())
+                {
+                    last_media = now;
+                }
                 pushed?;
             }
             if !handshaken && now - opened > options.handshake_timeout {
@@ -449,7 +477,7 @@ impl Connection {
                     options.publish_timeout.as_secs()
                 )));
             }
-            if self.publish.is_some() && now - last_data > options.idle_timeout {
+            if self.publish.is_some() && now - last_media > options.idle_timeout {
                 self.end_publish("idle");
                 return Err(Error::InvalidInput(format!(
                     "publisher idle for {} s: dropped",
@@ -547,12 +575,15 @@ impl Connection {
         ))
     }
 
-    fn on_packets(&mut self, session: &mut ServerSession) -> Result<()> {
+    /// Writes the packets the session has ready; how many.
+    fn on_packets(&mut self, session: &mut ServerSession) -> Result<usize> {
         let Some(p) = self.publish.as_mut() else {
             while session.next_packet().is_some() {}
-            return Ok(());
+            return Ok(0);
         };
+        let mut written = 0;
         while let Some(packet) = session.next_packet() {
+            written += 1;
             let tracks = session.tracks();
             while p.declared < tracks.len() && p.declared <= packet.track as usize {
                 let t = &tracks[p.declared];
@@ -569,7 +600,7 @@ impl Connection {
                 vod.write_packet(&packet)?;
             }
         }
-        Ok(())
+        Ok(written)
     }
 
     /// Ends the publish, if any: ENDLIST on the live playlist, the recording committed, the

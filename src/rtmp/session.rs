@@ -143,6 +143,10 @@ pub struct ServerSession {
     events: VecDeque<SessionEvent>,
     app: Option<String>,
     publishing: Option<(String, String)>,
+    /// `FCPublish` was sent: `onFCPublish` answers with the publish's own outcome, once
+    /// `publish` decides it (answering Publish.Start at once told a client that was then
+    /// refused that it was publishing).
+    fc_publish_pending: bool,
     packetizer: FlvPacketizer,
     flv_report: FlvReport,
     /// The window the peer asked us to acknowledge in, and the last count acknowledged.
@@ -172,6 +176,7 @@ impl ServerSession {
             events: VecDeque::new(),
             app: None,
             publishing: None,
+            fc_publish_pending: false,
             packetizer: FlvPacketizer::new(false),
             flv_report: FlvReport::default(),
             peer_window: 0,
@@ -430,16 +435,7 @@ impl ServerSession {
             }
             "releaseStream" | "FCPublish" => {
                 if cmd.name == "FCPublish" {
-                    let name = cmd.first_string_arg().unwrap_or("").to_owned();
-                    self.send(
-                        Command {
-                            name: "onFCPublish".into(),
-                            transaction_id: 0.0,
-                            object: AmfValue::Null,
-                            args: vec![status("status", "NetStream.Publish.Start", &name)],
-                        }
-                        .to_message(0),
-                    );
+                    self.fc_publish_pending = true;
                 }
                 if txn != 0.0 {
                     self.send(reply(true, txn, AmfValue::Null, vec![AmfValue::Undefined]));
@@ -502,11 +498,27 @@ impl ServerSession {
         Ok(())
     }
 
+    /// `onFCPublish` with the publish's outcome, when the client sent `FCPublish`.
+    fn answer_fc_publish(&mut self, level: &str, code: &str, description: &str) {
+        if std::mem::take(&mut self.fc_publish_pending) {
+            self.send(
+                Command {
+                    name: "onFCPublish".into(),
+                    transaction_id: 0.0,
+                    object: AmfValue::Null,
+                    args: vec![status(level, code, description)],
+                }
+                .to_message(0),
+            );
+        }
+    }
+
     fn on_publish(&mut self, cmd: &Command, gate: &mut dyn PublishGate) {
         let full = cmd.first_string_arg().unwrap_or("");
         let (stream, query) = full.split_once('?').unwrap_or((full, ""));
         let app = self.app.clone().unwrap_or_default();
         let refuse = |session: &mut ServerSession, code: &'static str, reason: String| {
+            session.answer_fc_publish("error", code, &reason);
             session.send(on_status(STREAM_ID, "error", code, &reason));
             session
                 .events
@@ -541,12 +553,14 @@ impl ServerSession {
         if let Err(reason) = gate.claim(&app, stream) {
             return refuse(self, "NetStream.Publish.BadName", reason);
         }
+        let started = format!("{stream} is now published.");
+        self.answer_fc_publish("status", "NetStream.Publish.Start", &started);
         self.send(user_control(message::user_control::STREAM_BEGIN, STREAM_ID));
         self.send(on_status(
             STREAM_ID,
             "status",
             "NetStream.Publish.Start",
-            &format!("{stream} is now published."),
+            &started,
         ));
         self.publishing = Some((app.clone(), stream.to_owned()));
         self.events.push_back(SessionEvent::Publishing {

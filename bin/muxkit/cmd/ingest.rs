@@ -52,7 +52,26 @@ pub enum LiveType {
     Event,
 }
 
+/// `text` with every control character escaped (`\n`, `\u{1b}`), so a name a client chose
+/// can never start a log line of its own or move the terminal's cursor.
+fn printable(text: &str) -> String {
+    text.chars()
+        .flat_map(|c| {
+            let escaped: Vec<char> = if c.is_control() {
+                c.escape_default().collect()
+            } else {
+                vec![c]
+            };
+            escaped
+        })
+        .collect()
+}
+
 fn line(e: &IngestEvent) -> Option<String> {
+    raw_line(e).map(|l| printable(&l))
+}
+
+fn raw_line(e: &IngestEvent) -> Option<String> {
     let peer = e.peer;
     Some(match &e.kind {
         IngestEventKind::Accepted => format!("{peer} connected"),
@@ -112,4 +131,25 @@ pub fn run(args: IngestArgs) -> muxkit::Result<()> {
     let stopper = server.stopper()?;
     super::signals::on_stop("stopping: ending every publish", move || stopper.stop());
     server.run()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_name_cannot_forge_a_log_line() {
+        let e = IngestEvent {
+            peer: "127.0.0.1:5000".parse().unwrap(),
+            kind: IngestEventKind::Connected {
+                app: "live\n127.0.0.1:1 publish live/fake\u{1b}[2J".into(),
+            },
+        };
+        let l = line(&e).unwrap();
+        assert_eq!(l.lines().count(), 1, "{l}");
+        assert_eq!(
+            l,
+            "127.0.0.1:5000 connect app=live\\n127.0.0.1:1 publish live/fake\\u{1b}[2J"
+        );
+    }
 }

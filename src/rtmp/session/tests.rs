@@ -293,3 +293,44 @@ fn timestamps_cross_2_24_and_2_32_and_may_go_backwards() {
     );
     assert!(dts[79] > 1 << 32);
 }
+
+/// onFCPublish answers with the publish's own outcome: a refused publish never hears
+/// Publish.Start.
+#[test]
+fn on_fc_publish_tells_the_publishs_real_outcome() {
+    for (name, refused) in [("good", false), ("bad name!", true)] {
+        let (mut server, enc) = raw();
+        let mut props = crate::amf::AmfObject::default();
+        props.properties.push(("app".into(), string("live")));
+        send(
+            &mut server,
+            &enc,
+            command("connect", 1.0, AmfValue::Object(props), vec![]),
+        )
+        .unwrap();
+        server.take_output();
+        send(
+            &mut server,
+            &enc,
+            command("FCPublish", 2.0, AmfValue::Null, vec![string(name)]),
+        )
+        .unwrap();
+        let early = String::from_utf8_lossy(&server.take_output()).into_owned();
+        assert!(!early.contains("onFCPublish"), "{early}");
+        send(
+            &mut server,
+            &enc,
+            command("publish", 0.0, AmfValue::Null, vec![string(name)]),
+        )
+        .unwrap();
+        let out = String::from_utf8_lossy(&server.take_output()).into_owned();
+        let fc = out.find("onFCPublish").expect("onFCPublish sent");
+        let after = &out[fc..];
+        if refused {
+            assert!(after.contains("NetStream.Publish.BadName"), "{out}");
+            assert!(!out.contains("NetStream.Publish.Start"), "{out}");
+        } else {
+            assert!(after.contains("NetStream.Publish.Start"), "{out}");
+        }
+    }
+}
