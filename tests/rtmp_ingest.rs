@@ -802,3 +802,63 @@ fn idle_counts_media_and_a_client_that_never_reads_is_dropped() {
         "the greedy client still holds its connection"
     );
 }
+
+/// A restarted ingest (after a crash: no ENDLIST, a temporary file left) carries the
+/// republished stream's playlist on: the media sequence continues after a DISCONTINUITY, and
+/// no new segment takes the name of one a player may still hold.
+#[test]
+fn a_restarted_ingest_continues_the_playlist_it_finds() {
+    if !have_ffmpeg("a_restarted_ingest_continues_the_playlist_it_finds") {
+        return;
+    }
+    let first = Server::start("ingest-restart", PlaylistType::Event, |_| {});
+    wait_ok(ffmpeg_publish(&source(), &first.url("live/cam"), false));
+    first.wait_for(10, "unpublish", |_| first.unpublished("live/cam") == 1);
+    let index = first.playlist("live/cam");
+    let before = check_listed(&index);
+    let dir = index.parent().unwrap().to_owned();
+    // What a crash leaves: the playlist without ENDLIST, and a temporary segment.
+    let text = std::fs::read_to_string(&index).unwrap();
+    std::fs::write(&index, text.replace("#EXT-X-ENDLIST\n", "")).unwrap();
+    std::fs::write(dir.join(".segment_00099.ts.4999999.tmp"), b"partial").unwrap();
+    let names_before: Vec<String> = before.segments.iter().map(|s| s.uri.clone()).collect();
+    // A new process over the same folder.
+    let mut options = IngestOptions::new(&first.out);
+    options.hls = HlsOptions {
+        playlist_type: PlaylistType::Event,
+        target_duration: 2.0,
+        ..HlsOptions::default()
+    };
+    let second = IngestServer::bind("127.0.0.1:0".parse().unwrap(), options, |_| {})
+        .unwrap()
+        .spawn()
+        .unwrap();
+    let url = format!("rtmp://{}/live/cam", second.local_addr());
+    wait_ok(ffmpeg_publish(&source(), &url, false));
+    let t0 = Instant::now();
+    let after = loop {
+        let pl = read_media_playlist(&index);
+        if pl.end_list || t0.elapsed() > Duration::from_secs(10) {
+            break pl;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    second.stop();
+    assert!(after.end_list);
+    assert_eq!(after.media_sequence, before.media_sequence);
+    let n = before.segments.len();
+    assert!(after.segments.len() > n);
+    for (a, b) in after.segments.iter().zip(&before.segments) {
+        assert_eq!(a.uri, b.uri);
+    }
+    assert!(
+        after.segments[n].discontinuity,
+        "a discontinuity at the restart"
+    );
+    for s in &after.segments[n..] {
+        assert!(!names_before.contains(&s.uri), "{} reused", s.uri);
+    }
+    check_listed(&index);
+    assert!(!dir.join(".segment_00099.ts.4999999.tmp").exists());
+    assert!(ffprobe_complaints(&index).is_empty());
+}

@@ -153,6 +153,66 @@ pub struct HlsResume {
 }
 
 impl HlsResume {
+    /// The state of a playlist a previous process left in `dir` (a restart after a crash):
+    /// its segments, sequence numbers and target duration, and the next segment number
+    /// after both the last one listed and the highest-numbered file of `pattern` there, so a
+    /// new segment never overwrites one a player may still hold. `None` when there is no
+    /// readable media playlist.
+    pub fn from_folder(
+        dir: &std::path::Path,
+        playlist_name: &str,
+        pattern: &str,
+    ) -> Option<HlsResume> {
+        let text = std::fs::read(dir.join(playlist_name)).ok()?;
+        let m3u8_rs::Playlist::MediaPlaylist(pl) = m3u8_rs::parse_playlist_res(&text).ok()? else {
+            return None;
+        };
+        let segments: Vec<crate::hls::playlist::PlaylistSegment> = pl
+            .segments
+            .iter()
+            .map(|s| crate::hls::playlist::PlaylistSegment {
+                uri: s.uri.clone(),
+                duration: f64::from(s.duration),
+                discontinuity: s.discontinuity,
+                program_date_time: s.program_date_time,
+            })
+            .collect();
+        let listed_end = pl.media_sequence + segments.len() as u64;
+        let on_disk = highest_segment_number(dir, pattern).map_or(0, |n| n + 1);
+        let playlist = Playlist {
+            segments,
+            media_sequence: pl.media_sequence,
+            discontinuity_sequence: pl.discontinuity_sequence,
+            fixed_target_duration: Some(pl.target_duration),
+            ..Playlist::default()
+        };
+        Some(HlsResume {
+            playlist,
+            next_index: listed_end.max(on_disk),
+            deletions: DeletionSchedule::default(),
+        })
+    }
+}
+
+/// The highest number `pattern` gives to a file in `dir`, if any.
+fn highest_segment_number(dir: &std::path::Path, pattern: &str) -> Option<u64> {
+    let at = pattern.find('%')?;
+    let (head, rest) = (&pattern[..at], &pattern[at + 1..]);
+    let tail = &rest[rest.find('d')? + 1..];
+    std::fs::read_dir(dir)
+        .ok()?
+        .flatten()
+        .filter_map(|e| {
+            let name = e.file_name().into_string().ok()?;
+            let digits = name.strip_prefix(head)?.strip_suffix(tail)?;
+            (!digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()))
+                .then(|| digits.parse::<u64>().ok())
+                .flatten()
+        })
+        .max()
+}
+
+impl HlsResume {
     /// The playlist as it ended.
     pub fn playlist(&self) -> &Playlist {
         &self.playlist
@@ -496,7 +556,10 @@ impl<S: SegmentStore> Muxer for HlsSegmenter<S> {
                 let discontinuity = std::mem::take(&mut self.discontinuity_pending) && resumed;
                 self.open_segment(pts_us, discontinuity)?;
             }
-            Some(open) if on_cut_track && !cut_here && pts_us - open.start_us >= limit_us => {
+            // Any track's frame, not only the cut track's: audio running on after the last
+            // video keyframe (or drifting ahead of it) must not stretch a segment past the
+            // fixed TARGETDURATION either (RFC 8216 4.3.3.1).
+            Some(open) if !cut_here && pts_us - open.start_us >= limit_us => {
                 let seconds = (pts_us - open.start_us) as f64 / 1e6;
                 self.close_segment(pts_us)?;
                 // A pending discontinuity belongs before the frames that follow.

@@ -519,14 +519,22 @@ impl Connection {
             path: dir.clone(),
             source,
         })?;
+        // Segments a killed process was writing when it died.
+        crate::io::remove_stale_temporaries(&dir, None);
         let mut live =
             HlsSegmenter::new(DirectoryStore::new(&dir), self.shared.options.hls.clone());
+        // This process's own record of the name, or what a previous process (a crash, a
+        // restart) left in the folder: either way the playlist carries on.
         let previous = self
             .shared
             .history
             .lock()
             .ok()
-            .and_then(|mut h| h.remove(&name));
+            .and_then(|mut h| h.remove(&name))
+            .or_else(|| {
+                let hls = &self.shared.options.hls;
+                HlsResume::from_folder(&dir, &hls.playlist_name, &hls.segment_pattern)
+            });
         let republish = previous.is_some();
         if let Some(p) = previous {
             live.resume(p);

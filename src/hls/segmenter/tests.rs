@@ -191,6 +191,52 @@ fn a_splice_changing_audio_and_video_configs_is_one_discontinuity() {
     }
 }
 
+/// Audio that runs on 4 s after the video's last frame, in an event playlist whose target is
+/// fixed at the first segment: every EXTINF still rounds to at most TARGETDURATION.
+#[test]
+fn audio_after_the_last_keyframe_never_stretches_a_segment_past_the_target() {
+    for kind in [PlaylistType::Event, PlaylistType::Live] {
+        let mut m = HlsSegmenter::new(
+            MemoryStore::default(),
+            HlsOptions {
+                target_duration: 2.0,
+                playlist_type: kind,
+                list_size: 100,
+                ..HlsOptions::default()
+            },
+        );
+        m.add_track(&video_track()).unwrap();
+        let mut audio = audio_track();
+        audio.id = 1;
+        m.add_track(&audio).unwrap();
+        let mut packets = Vec::new();
+        for ms in (0..6000).step_by(40) {
+            let mut p = Packet::new(0, Timestamp(ms), bytes::Bytes::from(vec![0, 0, 0, 1, 0x41]));
+            p.flags.keyframe = ms % 2000 == 0;
+            packets.push((ms, p));
+        }
+        for ms in (0..10_000).step_by(23) {
+            let mut p = Packet::new(1, Timestamp(ms), bytes::Bytes::from(vec![0x21; 50]));
+            p.flags.keyframe = true;
+            packets.push((ms, p));
+        }
+        packets.sort_by_key(|(ms, p)| (*ms, p.track));
+        for (_, p) in &packets {
+            m.write_packet(p).unwrap();
+        }
+        m.finish().unwrap();
+        let target = m.playlist().fixed_target_duration.unwrap();
+        assert_eq!(target, 2);
+        let durations: Vec<f64> = m.playlist().segments.iter().map(|s| s.duration).collect();
+        assert!(
+            durations.iter().all(|d| d.round() as u64 <= target),
+            "{kind:?}: {durations:?}"
+        );
+        let total: f64 = durations.iter().sum();
+        assert!((total - 10.0).abs() < 0.05, "{durations:?}");
+    }
+}
+
 #[test]
 fn a_long_gop_in_an_event_playlist_is_cut_within_the_fixed_target() {
     let options = HlsOptions {
