@@ -47,12 +47,16 @@ pub fn run(args: InspectArgs) -> muxkit::Result<()> {
         context: "writing output",
         source,
     };
-    let summary = |v: serde_json::Value, text: String, out: &mut dyn Write| -> muxkit::Result<()> {
+    // Only the view asked for is built (a playlist of 500,000 segments as JSON is 1.5 GB).
+    let summary = |json: &dyn Fn() -> serde_json::Value,
+                   text: &dyn Fn() -> String,
+                   out: &mut dyn Write|
+     -> muxkit::Result<()> {
         if args.json {
-            let s = serde_json::to_string_pretty(&v).map_err(|e| io(e.into()))?;
+            let s = serde_json::to_string_pretty(&json()).map_err(|e| io(e.into()))?;
             writeln!(out, "{s}").map_err(io)
         } else {
-            write!(out, "{text}").map_err(io)
+            write!(out, "{}", text()).map_err(io)
         }
     };
     match probed.format {
@@ -70,7 +74,7 @@ pub fn run(args: InspectArgs) -> muxkit::Result<()> {
         }
         InputFormat::Flv => {
             let s = FlvSummary::read(probed.source, FlvReadOptions { strict })?;
-            summary(s.to_json(), s.to_text(), &mut out)?;
+            summary(&|| s.to_json(), &|| s.to_text(), &mut out)?;
         }
         InputFormat::Ts if args.tags => {
             return Err(muxkit::Error::Unsupported(
@@ -79,11 +83,11 @@ pub fn run(args: InspectArgs) -> muxkit::Result<()> {
         }
         InputFormat::Ts => {
             let s = TsSummary::read(probed.source, TsReadOptions { strict })?;
-            summary(s.to_json(), s.to_text(), &mut out)?;
+            summary(&|| s.to_json(), &|| s.to_text(), &mut out)?;
         }
         InputFormat::Mp4 => {
             let s = Mp4Summary::read(probed.source)?;
-            summary(s.to_json(), s.to_text(), &mut out)?;
+            summary(&|| s.to_json(), &|| s.to_text(), &mut out)?;
         }
         InputFormat::Mp3 => {
             let s = Mp3Summary::read(probed.source, Mp3ReadOptions { strict })?;
@@ -102,7 +106,7 @@ pub fn run(args: InspectArgs) -> muxkit::Result<()> {
                     })?;
                 f.commit()?;
             }
-            summary(s.to_json(), s.to_text(), &mut out)?;
+            summary(&|| s.to_json(), &|| s.to_text(), &mut out)?;
         }
         InputFormat::HlsPlaylist => {
             if args.input.as_os_str() == "-" {
@@ -111,7 +115,7 @@ pub fn run(args: InspectArgs) -> muxkit::Result<()> {
                 ));
             }
             let check = PlaylistCheck::run(&args.input)?;
-            summary(check.to_json(), check.to_text(), &mut out)?;
+            summary(&|| check.to_json(), &|| check.to_text(), &mut out)?;
             out.flush().map_err(io)?;
             if !check.is_clean() {
                 return Err(muxkit::Error::InvalidInput(format!(
