@@ -235,12 +235,20 @@ fn no_media(demuxer: &dyn Demuxer, routing: &Routing) -> Error {
         .filter(|l| l.is_stream())
         .map(ToString::to_string)
         .collect();
+    // Damage explains an input that yields nothing (tables that never parsed, a file cut
+    // before its first frame): name the first of it.
+    let damage = routing
+        .losses(demuxer)
+        .into_iter()
+        .find(|l| !l.is_stream())
+        .map(|l| format!(" ({l})"))
+        .unwrap_or_default();
     if !streams.is_empty() {
-        Error::NoMedia(streams.join("; "))
+        Error::NoMedia(format!("{}{damage}", streams.join("; ")))
     } else if demuxer.tracks().is_empty() {
-        Error::NoMedia("the input holds no audio or video track".into())
+        Error::NoMedia(format!("the input holds no audio or video track{damage}"))
     } else {
-        Error::NoMedia("the input's tracks hold no packet".into())
+        Error::NoMedia(format!("the input's tracks hold no packet{damage}"))
     }
 }
 

@@ -233,3 +233,85 @@ fn ac3_eac3_and_m2ts_aac_in_ts_are_read_and_carried() {
         assert!(c.is_empty(), "{name}: {c}");
     }
 }
+
+/// A TS whose every PAT (or PMT) is damaged has no readable program: the error names the
+/// damage, and nothing is written.
+#[test]
+fn damaged_program_tables_are_named_not_converted_to_nothing() {
+    let tmp = TempDir::new("loss-psi");
+    let data = std::fs::read(testdata().join("source_bframes.ts")).unwrap();
+    type Damage = fn(&mut [u8]);
+    let cases: [(&str, u16, Damage, &str); 5] = [
+        (
+            "pat_length",
+            0,
+            |p| {
+                p[6] = 0xBF;
+                p[7] = 0xFF
+            },
+            "section_length of 4095",
+        ),
+        ("pat_crc", 0, |p| p[17] ^= 0xFF, "crc-32 mismatch"),
+        ("pat_pointer", 0, |p| p[4] = 255, "pointer_field 255"),
+        (
+            "pmt_es_info",
+            0x1000,
+            |p| {
+                p[20] = 0xF0;
+                p[21] = 0xFF
+            },
+            "pid 0x1000",
+        ),
+        (
+            "pmt_short",
+            0x1000,
+            |p| {
+                p[6] = 0xB0;
+                p[7] = 0x05
+            },
+            "pid 0x1000",
+        ),
+    ];
+    for (name, pid, damage, want) in cases {
+        let mut d = data.clone();
+        for p in d.chunks_mut(188) {
+            let this = (u16::from(p[1] & 0x1F) << 8) | u16::from(p[2]);
+            if this == pid && p[1] & 0x40 != 0 {
+                damage(p);
+            }
+        }
+        let src = tmp.path().join(format!("{name}.ts"));
+        std::fs::write(&src, &d).unwrap();
+        let out = tmp.path().join(format!("{name}.flv"));
+        let o = convert(&src, &out, &[]);
+        assert_eq!(o.status.code(), Some(1), "{name}: {}", stderr(&o));
+        let e = stderr(&o);
+        assert!(
+            e.contains("nothing to convert") && e.contains("input damaged") && e.contains(want),
+            "{name}: {e}"
+        );
+        assert!(!out.exists());
+    }
+}
+
+/// ID3 frames damaged beyond use are named (and --strict refuses them).
+#[test]
+fn damaged_id3_frames_are_named() {
+    let tmp = TempDir::new("loss-id3");
+    let mut d = std::fs::read(testdata().join("song_v23_cover.mp3")).unwrap();
+    let at = d.windows(4).position(|w| w == b"TIT2").unwrap();
+    d[at + 10] = 9; // a text encoding that does not exist
+    let src = tmp.path().join("bad.mp3");
+    std::fs::write(&src, &d).unwrap();
+    let o = convert(&src, &tmp.path().join("out.mp3"), &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        warnings(&o),
+        [
+            "muxkit: warning: input damaged: id3v2 tag at byte 0: frame TIT2 at byte 20: text encoding 9 is not 0-3: kept as raw bytes"
+        ]
+    );
+    let o = convert(&src, &tmp.path().join("strict.mp3"), &["--strict"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(!tmp.path().join("strict.mp3").exists());
+}

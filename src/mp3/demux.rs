@@ -183,6 +183,26 @@ impl Mp3Demuxer {
             pending_tag: None,
             pending_config: None,
         };
+        // Damage inside the tags (frames that could not be decoded and were dropped) is part
+        // of what the read lost: say it, with the tag's place.
+        let appended_at = d.end as u64;
+        let tag_damage: Vec<(u64, String)> = d
+            .id3v2
+            .iter()
+            .map(|t| (0u64, t))
+            .chain(d.appended.iter().map(|t| (appended_at, t)))
+            .flat_map(|(at, t)| {
+                t.warnings
+                    .iter()
+                    .map(move |w| (at, format!("id3v2 tag at byte {at}: {w}")))
+            })
+            .collect();
+        if let Some((_, first)) = tag_damage.first().filter(|_| options.strict) {
+            return Err(Error::InvalidInput(first.clone()));
+        }
+        for (at, w) in tag_damage {
+            d.report.warn(at, w);
+        }
         let first = d.sync()?.ok_or_else(|| {
             Error::InvalidInput(format!(
                 "no mpeg audio frames: no frame sync followed by another frame in {} bytes after byte {}",

@@ -586,6 +586,32 @@ impl TsStreamParser {
     }
 
     fn flush_all(&mut self) -> Result<()> {
+        // Tables that never came whole: every stream behind them is lost, so say why.
+        let at = Loc {
+            packet: self.packet_index,
+            offset: 0,
+            pid: 0,
+        };
+        if self.pat.is_none() && self.report.packets > 0 {
+            self.note(
+                at,
+                "no complete, valid PAT in the whole stream: no program can be read".into(),
+            );
+        }
+        let missing: Vec<(u16, u16)> = self
+            .programs
+            .iter()
+            .filter(|p| p.pmt.is_none())
+            .map(|p| (p.number, p.pmt_pid))
+            .collect();
+        for (number, pid) in missing {
+            self.note(
+                Loc { pid, ..at },
+                format!(
+                    "the PMT of program {number} never came complete and valid: its streams cannot be read"
+                ),
+            );
+        }
         // Private streams that never said what they are: skipped, and named as such.
         let undecided: Vec<u16> = self.sniffing.iter().map(|(pid, _)| pid).collect();
         for pid in undecided {
