@@ -5,13 +5,13 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 secs=${1:-600}
-targets=${TARGETS:-flv_demux amf ts_demux id3 mp3_demux rtmp_chunk rtmp_session f4v_demux batch_glob}
-mkdir -p corpus/flv_demux corpus/amf corpus/ts_demux corpus/id3 corpus/mp3_demux corpus/rtmp_chunk corpus/rtmp_session corpus/f4v_demux corpus/batch_glob
+targets=${TARGETS:-flv_demux amf ts_demux id3 mp3_demux rtmp_chunk rtmp_session f4v_demux batch_glob hls_lint}
+mkdir -p corpus/flv_demux corpus/amf corpus/ts_demux corpus/id3 corpus/mp3_demux corpus/rtmp_chunk corpus/rtmp_session corpus/f4v_demux corpus/batch_glob corpus/hls_lint
 for f in ../testdata/*.flv ../testdata/hostile/*.flv; do
     [ "$(stat -c %s "$f")" -lt 200000 ] && cp -n "$f" corpus/flv_demux/ || true
 done
 # TS seeds: the first 40 packets of each TS fixture (and of muxkit's own TS of source.flv).
-for f in ../testdata/*.ts; do
+for f in ../testdata/*.ts ../testdata/*.m2ts; do
     head -c 7520 "$f" > "corpus/ts_demux/$(basename "$f").head"
 done
 # ID3 and MP3 seeds: each MP3 fixture's tag (or its first 4 KiB), and the small files whole.
@@ -30,6 +30,15 @@ if command -v ffmpeg >/dev/null; then
         ffmpeg -v error -y -i ../testdata/source.flv -t 0.5 -c copy ${spec#*:} "corpus/f4v_demux/$name"
     done
 fi
+# Fragmented MP4 (the reader names what it cannot read yet).
+for f in ../testdata/frag_*.mp4; do
+    head -c 60000 "$f" > "corpus/f4v_demux/$(basename "$f").head"
+done
+# Playlist seeds: muxkit's and ffmpeg's kinds (TS, fMP4 with EXT-X-MAP, byte ranges, a key).
+printf '#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:2\n#EXT-X-PLAYLIST-TYPE:VOD\n#EXTINF:2.000,\nsegment_00000.ts\n#EXT-X-ENDLIST\n' > corpus/hls_lint/vod
+printf '#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-TARGETDURATION:2\n#EXT-X-MAP:URI="init.mp4"\n#EXTINF:2.000000,\nindex0.m4s\n#EXT-X-ENDLIST\n' > corpus/hls_lint/fmp4
+printf '#EXTM3U\n#EXT-X-VERSION:4\n#EXT-X-TARGETDURATION:2\n#EXTINF:2.0,\n#EXT-X-BYTERANGE:1000@0\nall.ts\n#EXTINF:2.0,\n#EXT-X-BYTERANGE:1000\nall.ts\n' > corpus/hls_lint/range
+printf '#EXTM3U\n#EXT-X-TARGETDURATION:6\n#EXT-X-MEDIA-SEQUENCE:7\n#EXT-X-KEY:METHOD=AES-128,URI="k",IV=0x00\n#EXT-X-DISCONTINUITY\n#EXTINF:6,\na.ts\n' > corpus/hls_lint/key
 # Glob seeds: a pattern, a newline, a path.
 printf '*.flv\nshow/a.flv' > corpus/batch_glob/name
 printf 'live/**/[a-c]?.ts\nlive/x/y/b1.ts' > corpus/batch_glob/path

@@ -711,6 +711,14 @@ fn odd_order(kind: PlaylistType) {
         ),
         "{events:?}"
     );
+    // The @setDataFrame that came after media is a data track the live TS cannot carry: named.
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, IngestEventKind::Warning { message }
+            if message.contains("data flv_script not carried in the live hls"))),
+        "{events:?}"
+    );
 }
 
 /// Media keeps a publish alive, bytes do not; and a client that never reads its replies is

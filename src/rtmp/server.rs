@@ -369,6 +369,8 @@ struct Publish {
     live: HlsSegmenter<DirectoryStore>,
     record: Option<(FlvMuxer<AtomicFile>, HlsSegmenter<DirectoryStore>)>,
     declared: usize,
+    /// Per declared track: written into the live HLS (the others were named when declared).
+    live_carried: Vec<bool>,
 }
 
 struct Connection {
@@ -555,6 +557,7 @@ impl Connection {
             live,
             record,
             declared: 0,
+            live_carried: Vec::new(),
         });
         Ok(())
     }
@@ -590,23 +593,49 @@ impl Connection {
             return Ok(0);
         };
         let mut written = 0;
+        let mut not_carried = Vec::new();
         while let Some(packet) = session.next_packet() {
             written += 1;
             let tracks = session.tracks();
             while p.declared < tracks.len() && p.declared <= packet.track as usize {
                 let t = &tracks[p.declared];
-                p.live.add_track(t)?;
+                // What the live TS segments cannot carry (script data, a codec TS has no
+                // stream type for) is named once, as convert names it, and left out.
+                match p.live.refusal(t) {
+                    Some(reason) => {
+                        not_carried.push(format!(
+                            "track {}: {} {} not carried in the live hls: {reason}",
+                            t.id, t.kind, t.codec.codec
+                        ));
+                        p.live_carried.push(false);
+                    }
+                    None => {
+                        p.live.add_track(t)?;
+                        p.live_carried.push(true);
+                    }
+                }
                 if let Some((flv, vod)) = p.record.as_mut() {
                     flv.add_track(t)?;
-                    vod.add_track(t)?;
+                    // The recording's HLS has the live one's rules.
+                    if p.live_carried.last() == Some(&true) {
+                        vod.add_track(t)?;
+                    }
                 }
                 p.declared += 1;
             }
-            p.live.write_packet(&packet)?;
+            let carried = p.live_carried.get(packet.track as usize) == Some(&true);
+            if carried {
+                p.live.write_packet(&packet)?;
+            }
             if let Some((flv, vod)) = p.record.as_mut() {
                 flv.write_packet(&packet)?;
-                vod.write_packet(&packet)?;
+                if carried {
+                    vod.write_packet(&packet)?;
+                }
             }
+        }
+        for message in not_carried {
+            self.emit(IngestEventKind::Warning { message });
         }
         Ok(written)
     }
