@@ -580,9 +580,12 @@ fn record_keeps_the_whole_publish_as_flv_and_a_vod_playlist() {
     assert!(pl.end_list && pl.playlist_type == Some(m3u8_rs::MediaPlaylistType::Vod));
 }
 
-/// Publishes raw FLV tag bodies in the given order over a real socket, as a client with its
-/// own ideas about order would.
-fn publish_raw_tags(addr: SocketAddr, path: &str, tags: &[(u8, u32, bytes::Bytes)]) {
+/// A publish accepted by the server at `addr` under `path`, over a real socket (reads time
+/// out after 100 ms, so callers can interleave their own writes).
+fn accepted_publish(
+    addr: SocketAddr,
+    path: &str,
+) -> (muxkit::rtmp::client::PublishSession, TcpStream) {
     use muxkit::rtmp::client::{PublishSession, RtmpUrl};
     let url = RtmpUrl::parse(&format!("rtmp://{addr}/{path}")).unwrap();
     let mut session = PublishSession::new(url, 11);
@@ -597,12 +600,19 @@ fn publish_raw_tags(addr: SocketAddr, path: &str, tags: &[(u8, u32, bytes::Bytes
             "publish not accepted"
         );
         s.write_all(&session.take_output()).unwrap();
-        match s.read(&mut buf) {
-            Ok(0) => panic!("server closed"),
-            Ok(n) => session.push(&buf[..n]).unwrap(),
-            Err(_) => {}
+        if let Ok(n) = s.read(&mut buf) {
+            assert!(n > 0, "server closed");
+            session.push(&buf[..n]).unwrap();
         }
     }
+    (session, s)
+}
+
+/// Publishes raw FLV tag bodies in the given order over a real socket, as a client with its
+/// own ideas about order would.
+fn publish_raw_tags(addr: SocketAddr, path: &str, tags: &[(u8, u32, bytes::Bytes)]) {
+    let (mut session, mut s) = accepted_publish(addr, path);
+    let mut buf = [0u8; 16 * 1024];
     s.set_nonblocking(true).unwrap();
     for (ty, ts, body) in tags {
         session.send_tag(*ty, *ts, body.clone());
@@ -725,27 +735,13 @@ fn odd_order(kind: PlaylistType) {
 /// dropped instead of holding its connection.
 #[test]
 fn idle_counts_media_and_a_client_that_never_reads_is_dropped() {
-    use muxkit::rtmp::client::{PublishSession, RtmpUrl};
     let server = Server::start("ingest-idle", PlaylistType::Live, |o| {
         o.idle_timeout = Duration::from_secs(2);
     });
     let addr = server.addr();
     // A publish that then sends only Acknowledgements (valid messages, no media), one a
     // second: dropped at the idle deadline, its name freed.
-    let url = RtmpUrl::parse(&format!("rtmp://{addr}/live/trickle")).unwrap();
-    let mut session = PublishSession::new(url, 5);
-    let mut s = TcpStream::connect(addr).unwrap();
-    s.set_read_timeout(Some(Duration::from_millis(100)))
-        .unwrap();
-    let mut buf = [0u8; 16 * 1024];
-    let t0 = Instant::now();
-    while !session.is_ready() {
-        assert!(t0.elapsed() < Duration::from_secs(10));
-        s.write_all(&session.take_output()).unwrap();
-        if let Ok(n) = s.read(&mut buf) {
-            session.push(&buf[..n]).unwrap();
-        }
-    }
+    let (_session, mut s) = accepted_publish(addr, "live/trickle");
     let started = Instant::now();
     let ack = chunks(RtmpMessage {
         csid: 2,
