@@ -551,3 +551,30 @@ fn every_target_writes_files_ffprobe_reads_cleanly() {
     assert!(c.is_empty(), "{c}");
     assert!(stderr(&o).contains("movie.mp4"), "{}", stderr(&o));
 }
+
+/// A file name with a newline (or an escape sequence) is printed escaped: one line per file.
+#[test]
+fn file_names_cannot_forge_lines() {
+    let tmp = TempDir::new("batch-names");
+    let input = tmp.path().join("in");
+    fs::create_dir_all(&input).unwrap();
+    let odd = "a\nconverted fake.flv -> x\u{1b}[2J.flv";
+    fs::copy(testdata().join("source.flv"), input.join(odd)).unwrap();
+    let out = tmp.path().join("out");
+    let o = batch(&[arg(&input), arg(&out), "--to", "ts", "--dry-run"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let listing = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert_eq!(listing.lines().count(), 1, "{listing}");
+    assert!(
+        listing.contains("a\\nconverted fake.flv -> x\\u{1b}[2J.flv"),
+        "{listing}"
+    );
+    let o = batch(&[arg(&input), arg(&out), "--to", "ts"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.lines()
+            .all(|l| l.starts_with('[') || l.starts_with("batch:")),
+        "{err}"
+    );
+}

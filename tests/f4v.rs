@@ -241,6 +241,10 @@ fn hostile_files_get_clear_errors() {
     );
     let e = err(patch(sc + 28, &1u32.to_be_bytes()));
     assert!(e.contains("first_chunk 1 does not follow"), "{e}");
+    // stsc putting more samples in the chunks than stsz lists (they would be laid over other
+    // tracks' data).
+    let e = err(patch(sc + 20, &0x00FF_FFFFu32.to_be_bytes()));
+    assert!(e.contains("stsc puts") && e.contains("stsz lists"), "{e}");
     // A sample description index out of range.
     let e = err(patch(sc + 24, &7u32.to_be_bytes()));
     assert!(e.contains("sample description index 7"), "{e}");

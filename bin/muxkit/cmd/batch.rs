@@ -121,6 +121,8 @@ impl Progress {
     }
 
     fn line(&self, text: &str) {
+        // File names come from the tree: a newline in one must not forge a line.
+        let text = &super::printable(text);
         match &self.bar {
             Some(bar) => bar.println(text),
             None => {
@@ -171,16 +173,16 @@ fn print_dry_run(batch: &Batch) -> muxkit::Result<()> {
     let mut out = std::io::stdout().lock();
     for r in batch.dry_run() {
         let reason = r.reason.as_deref().unwrap_or("");
-        let written = match r.status {
-            FileStatus::Planned => writeln!(
-                out,
+        let line = match r.status {
+            FileStatus::Planned => format!(
                 "convert {} -> {}",
                 r.rel,
                 r.output.as_deref().unwrap_or(Path::new("")).display()
             ),
-            FileStatus::Skipped => writeln!(out, "skip    {} ({reason})", r.rel),
-            _ => writeln!(out, "fail    {}: {reason}", r.rel),
+            FileStatus::Skipped => format!("skip    {} ({reason})", r.rel),
+            _ => format!("fail    {}: {reason}", r.rel),
         };
+        let written = writeln!(out, "{}", super::printable(&line));
         match written {
             Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(()),
             Err(source) => {
@@ -244,7 +246,10 @@ fn print_summary(summary: &BatchSummary) {
     eprintln!("{line}");
     for r in &summary.reports {
         for w in &r.warnings {
-            eprintln!("batch: warning: {}: {w}", r.rel.escape_debug());
+            eprintln!(
+                "batch: warning: {}",
+                super::printable(&format!("{}: {w}", r.rel))
+            );
         }
     }
     for r in summary
@@ -253,9 +258,8 @@ fn print_summary(summary: &BatchSummary) {
         .filter(|r| r.status == FileStatus::Failed)
     {
         eprintln!(
-            "batch: failed: {}: {}",
-            r.rel.escape_debug(),
-            r.reason.as_deref().unwrap_or("")
+            "batch: failed: {}",
+            super::printable(&format!("{}: {}", r.rel, r.reason.as_deref().unwrap_or("")))
         );
     }
 }

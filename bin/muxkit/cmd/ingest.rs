@@ -52,23 +52,8 @@ pub enum LiveType {
     Event,
 }
 
-/// `text` with every control character escaped (`\n`, `\u{1b}`), so a name a client chose
-/// can never start a log line of its own or move the terminal's cursor.
-fn printable(text: &str) -> String {
-    text.chars()
-        .flat_map(|c| {
-            let escaped: Vec<char> = if c.is_control() {
-                c.escape_default().collect()
-            } else {
-                vec![c]
-            };
-            escaped
-        })
-        .collect()
-}
-
 fn line(e: &IngestEvent) -> Option<String> {
-    raw_line(e).map(|l| printable(&l))
+    raw_line(e).map(|l| super::printable(&l))
 }
 
 fn raw_line(e: &IngestEvent) -> Option<String> {

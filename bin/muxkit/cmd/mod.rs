@@ -6,3 +6,19 @@ pub mod ingest;
 pub mod inspect;
 pub mod publish;
 pub mod signals;
+
+/// `text` with every control character escaped (`\n`, `\u{1b}`), so a name that came from
+/// outside (an RTMP client's stream name, a file name) can never start a line of its own or
+/// move the terminal's cursor.
+pub fn printable(text: &str) -> String {
+    text.chars()
+        .flat_map(|c| {
+            let escaped: Vec<char> = if c.is_control() {
+                c.escape_default().collect()
+            } else {
+                vec![c]
+            };
+            escaped
+        })
+        .collect()
+}

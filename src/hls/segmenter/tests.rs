@@ -342,3 +342,81 @@ fn segment_names() {
     assert_eq!(segment_name("seg.ts", 3), "seg_3.ts");
     assert_eq!(segment_name("100%.ts", 3), "100%_3.ts");
 }
+
+/// A store whose disk fills at the `fail_at`-th segment, sharing what it holds with the test.
+struct FillsUp {
+    files: Arc<std::sync::Mutex<std::collections::BTreeSet<String>>>,
+    created: usize,
+    fail_at: usize,
+}
+
+/// A segment being written into a [`FillsUp`]: its name (the bytes are not kept).
+struct Named(String);
+
+impl Write for Named {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl SegmentStore for FillsUp {
+    type Writer = Named;
+    fn create(&mut self, name: &str) -> Result<Self::Writer> {
+        self.created += 1;
+        if self.created == self.fail_at {
+            return Err(Error::Io {
+                context: "test",
+                source: std::io::Error::from_raw_os_error(28),
+            });
+        }
+        Ok(Named(name.to_owned()))
+    }
+    fn commit(&mut self, writer: Self::Writer) -> Result<()> {
+        self.files.lock().unwrap().insert(writer.0);
+        Ok(())
+    }
+    fn write_playlist(&mut self, name: &str, _bytes: &[u8]) -> Result<()> {
+        self.files.lock().unwrap().insert(name.to_owned());
+        Ok(())
+    }
+    fn remove(&mut self, name: &str) -> Result<()> {
+        self.files.lock().unwrap().remove(name);
+        Ok(())
+    }
+}
+
+/// A full disk mid-way: a VOD output removes every segment it wrote (no playlist names
+/// them, so they would only be litter); an event playlist ends with ENDLIST over what it lists.
+#[test]
+fn a_failed_conversion_leaves_no_unlisted_segment() {
+    for kind in [PlaylistType::Vod, PlaylistType::Event] {
+        let files = Arc::new(std::sync::Mutex::new(std::collections::BTreeSet::new()));
+        let store = FillsUp {
+            files: files.clone(),
+            created: 0,
+            fail_at: 4,
+        };
+        let mut m = HlsSegmenter::new(
+            store,
+            HlsOptions {
+                target_duration: 2.0,
+                playlist_type: kind,
+                ..HlsOptions::default()
+            },
+        );
+        assert!(feed(&mut m, 20).is_err());
+        let listed = m.playlist().segments.len();
+        m.abandon().unwrap();
+        let left: Vec<String> = files.lock().unwrap().iter().cloned().collect();
+        match kind {
+            PlaylistType::Vod => assert!(left.is_empty(), "{left:?}"),
+            _ => {
+                assert_eq!(left.len(), listed + 1, "{left:?}");
+                assert!(left.contains(&"index.m3u8".to_owned()));
+            }
+        }
+    }
+}
