@@ -363,3 +363,51 @@ fn hostile_files_salvaged_or_refused_never_crash() {
     }
     assert!(n >= 12, "{n} hostile files");
 }
+
+/// Damage that a resync must not turn into quadratic work or lost tags: a zero-filled tail
+/// (a recording after a power cut), and a writer that gets every PreviousTagSize wrong (even
+/// with the last one missing).
+#[test]
+fn resync_stays_linear_and_never_skips_intact_tags() {
+    let data = Bytes::from(std::fs::read(testdata().join("source.flv")).unwrap());
+    let all = tags(&data);
+    let media = all.iter().filter(|t| t.2).count();
+    let count = |bytes: Vec<u8>| {
+        let t0 = std::time::Instant::now();
+        let mut d = FlvDemuxer::new(
+            InputSource::from_bytes(bytes.into()),
+            FlvReadOptions::default(),
+        )
+        .unwrap();
+        let (_, packets) = drain(&mut d);
+        (packets.len(), d.report().clone(), t0.elapsed())
+    };
+    // 2 MiB of zeros after the last tag.
+    let mut zeros = data.to_vec();
+    zeros.extend(std::iter::repeat_n(0u8, 2 << 20));
+    let (n, report, took) = count(zeros);
+    assert_eq!(n, media);
+    assert!(took.as_secs() < 10, "{took:?}");
+    assert!(report.warning_count <= 2, "{:?}", report.warnings);
+    assert_eq!(report.skipped_bytes, 2 << 20);
+    // Every PreviousTagSize off by 11 (the body size alone), and then the last one missing.
+    let mut wrong = data.to_vec();
+    for &(_, end, _) in &all {
+        let at = end as usize;
+        let tag_start = all.iter().find(|t| t.1 == end).unwrap().0 as usize;
+        let body = (end as usize - tag_start - 11) as u32;
+        wrong[at..at + 4].copy_from_slice(&body.to_be_bytes());
+    }
+    for cut_final in [false, true] {
+        let mut bytes = wrong.clone();
+        if cut_final {
+            bytes.truncate(bytes.len() - 4);
+        }
+        let (n, report, took) = count(bytes);
+        assert_eq!(n, media, "cut_final {cut_final}");
+        assert_eq!(report.resyncs, 0);
+        assert_eq!(report.skipped_bytes, 0);
+        assert!(took.as_secs() < 10, "{took:?}");
+        assert!(report.previous_tag_size_mismatches >= all.len() as u64 - 1);
+    }
+}

@@ -332,3 +332,38 @@ fn fuzz_regressions_never_panic() {
     }
     assert!(n >= 1);
 }
+
+/// ffmpeg's M2TS AAC (private PES, recognised by its payload) stays one track when the PMT
+/// changes version mid-stream (the table still names it only as private PES).
+#[test]
+fn a_sniffed_stream_survives_a_new_pmt_version() {
+    let mut data = std::fs::read(testdata().join("m2ts_aac.m2ts")).unwrap();
+    let half = data.len() / 2;
+    // Bump the version of every PMT section in the second half, with its CRC.
+    let mut k = 0;
+    while k + 192 <= data.len() {
+        let p = &mut data[k + 4..k + 192];
+        let pid = (u16::from(p[1] & 0x1F) << 8) | u16::from(p[2]);
+        if k >= half && pid == 0x0100 && p[1] & 0x40 != 0 {
+            let start = 5 + usize::from(p[4]);
+            let len = 3 + (usize::from(p[start + 1] & 0x0F) << 8 | usize::from(p[start + 2]));
+            let sec = &mut p[start..start + len];
+            sec[5] = (sec[5] & 0xC1) | (((sec[5] >> 1) + 1) & 0x1F) << 1;
+            let crc = muxkit::ts::psi::crc32_mpeg2(&sec[..len - 4]);
+            sec[len - 4..].copy_from_slice(&crc.to_be_bytes());
+        }
+        k += 192;
+    }
+    let mut d = TsDemuxer::from_bytes(Bytes::from(data)).unwrap();
+    let (tracks, packets) = drain(&mut d);
+    assert!(d.report().table_changes >= 1);
+    assert_eq!(tracks.len(), 2, "{tracks:?}");
+    let (_, want) = ts_of_packets(&testdata().join("m2ts_aac.m2ts"));
+    assert_eq!(packets.len(), want);
+}
+
+fn ts_of_packets(path: &std::path::Path) -> (Vec<muxkit::Track>, usize) {
+    let mut d = TsDemuxer::from_bytes(map_file(path).unwrap()).unwrap();
+    let (tracks, packets) = drain(&mut d);
+    (tracks, packets.len())
+}

@@ -301,6 +301,12 @@ fn write_output(item: &BatchItem, options: &BatchOptions, cancel: &Cancel) -> Re
     remove(&temp)?;
     convert_options.force = false;
     let stats = match convert(input, &temp, &convert_options) {
+        // An HLS conversion stopped by Ctrl-C is finished with what it had read; in a batch
+        // that is a partial output, never committed.
+        Ok(s) if s.interrupted => {
+            let _ = fs::remove_dir_all(&temp);
+            return Err(Error::Cancelled);
+        }
         Ok(s) => s,
         Err(e) => {
             let _ = fs::remove_dir_all(&temp);

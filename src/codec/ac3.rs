@@ -101,7 +101,9 @@ impl Ac3FrameHeader {
                 format!("frmsizecod {frmsizecod} out of range"),
             ));
         };
-        let sample_rate = [48_000, 44_100, 32_000][usize::from(fscod)];
+        // bsid 9 and 10 are the half- and quarter-rate variants (as ffmpeg reads them): the
+        // same frame syntax and sizes at 24/22.05/16 or 12/11.025/8 kHz.
+        let sample_rate = [48_000u32, 44_100, 32_000][usize::from(fscod)] >> bsid.saturating_sub(8);
         // 1536 samples a frame; the size in 16-bit words is rate * 1536 / (16 * sample rate),
         // rounded down, with one more word for odd codes at 44.1 kHz (A/52 Table 5.18).
         let words = match fscod {
@@ -198,6 +200,11 @@ impl Ac3FrameHeader {
 
     /// Bit rate in kbit/s: AC-3's nominal rate, E-AC-3's from the frame size.
     pub fn bit_rate_kbps(&self) -> u32 {
+        if !self.eac3 && self.bsid > 8 {
+            // The reduced-rate variants halve the bit rate with the sample rate.
+            return BIT_RATES[usize::from(self.frmsizecod / 2) % BIT_RATES.len()]
+                >> (self.bsid - 8);
+        }
         if self.eac3 {
             let bits = self.frame_len as u64 * 8 * u64::from(self.sample_rate);
             (bits / u64::from(self.samples.max(1)) / 1000) as u32

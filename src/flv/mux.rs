@@ -308,7 +308,8 @@ impl<S: OutputSink> FlvMuxer<S> {
             return Ok(());
         };
         let config = t.track.codec.extradata.clone();
-        if config.is_empty() || t.sent_config.as_ref() == Some(&config) {
+        let media = matches!(t.route, Route::Video(_) | Route::Audio(_));
+        if !media || config.is_empty() || t.sent_config.as_ref() == Some(&config) {
             return Ok(());
         }
         let (route, mt) = (t.route, t.multitrack_id);

@@ -116,6 +116,8 @@ pub struct FlvTagReader {
     next_index: u64,
     report: FlvReport,
     done: bool,
+    /// A resync scan found no tag start before this offset: no need to look again.
+    scanned_to: u64,
 }
 
 impl FlvTagReader {
@@ -164,6 +166,7 @@ impl FlvTagReader {
             next_index: 0,
             report,
             done: false,
+            scanned_to: 0,
         })
     }
 
@@ -216,10 +219,21 @@ impl FlvTagReader {
         Ok(None)
     }
 
+    /// Bytes left in the input from the current offset; `None` for a stream.
+    fn remaining(&self) -> Option<u64> {
+        self.src
+            .len_hint()
+            .map(|len| len.saturating_sub(self.src.offset()))
+    }
+
     /// Whether a tag starts `ahead` bytes past the current offset: a known tag type (filter
-    /// bit allowed), stream id 0, and either its PreviousTagSize right after it or the end of
-    /// the input. `None` when the input cannot look ahead (a stream).
-    fn plausible_tag(&mut self, ahead: u64) -> Result<Option<bool>> {
+    /// bit allowed), stream id 0, a body that fits, and its PreviousTagSize right after it (or,
+    /// with `allow_end`, the end of the input right after the body). `None` when the input
+    /// cannot look ahead (a stream).
+    fn plausible_at(&mut self, ahead: u64, allow_end: bool) -> Result<Option<bool>> {
+        let Some(remaining) = self.remaining() else {
+            return Ok(None);
+        };
         let Some(h) = self.src.peek(ahead, FlvTagHeader::SIZE)? else {
             return Ok(None);
         };
@@ -232,84 +246,122 @@ impl FlvTagReader {
         }
         let size = u64::from(u32::from_be_bytes([0, h[1], h[2], h[3]]));
         let pts_at = ahead + FlvTagHeader::SIZE as u64 + size;
+        // Decided by the length first: a size past the end needs no look at the bytes there
+        // (and a mapped input no window moved for it).
+        if pts_at == remaining {
+            return Ok(Some(allow_end));
+        }
+        if pts_at + 4 > remaining {
+            return Ok(Some(false));
+        }
         let Some(pts) = self.src.peek(pts_at, 4)? else {
             return Ok(None);
         };
-        Ok(Some(match pts.len() {
-            4 => u32::from_be_bytes([pts[0], pts[1], pts[2], pts[3]]) as u64 == size + 11,
-            // The input ends right after the body (no final PreviousTagSize).
-            0 => self.src.peek(pts_at - 1, 1)?.is_some_and(|b| b.len() == 1),
-            _ => false,
-        }))
+        Ok(Some(
+            pts.len() == 4
+                && u64::from(u32::from_be_bytes([pts[0], pts[1], pts[2], pts[3]])) == size + 11,
+        ))
     }
 
-    /// Looks for the next plausible tag after the bytes at the current offset; the distance to
-    /// it, or `None` when there is none within [`MAX_RESYNC_SCAN`] (or no look-ahead).
-    fn find_next_tag(&mut self) -> Result<Option<u64>> {
+    /// Looks for the next plausible tag after the bytes at the current offset, within
+    /// [`MAX_RESYNC_SCAN`]: `Ok(Ok(distance))`, or `Ok(Err(scanned))` with how many bytes
+    /// were looked through in vain.
+    fn find_next_tag(&mut self) -> Result<std::result::Result<u64, u64>> {
         const CHUNK: usize = 64 * 1024;
         let mut base = 1u64;
         while base < MAX_RESYNC_SCAN {
             let Some(chunk) = self.src.peek(base, CHUNK)? else {
-                return Ok(None);
+                return Ok(Err(base));
             };
             if chunk.is_empty() {
-                return Ok(None);
+                return Ok(Err(base));
             }
             for (i, &b) in chunk.iter().enumerate() {
                 if matches!(b & 0x1F, 8 | 9 | 18)
                     && b & 0xC0 == 0
-                    && self.plausible_tag(base + i as u64)? == Some(true)
+                    && self.plausible_at(base + i as u64, false)? == Some(true)
                 {
-                    return Ok(Some(base + i as u64));
+                    return Ok(Ok(base + i as u64));
                 }
             }
             base += chunk.len() as u64;
         }
-        Ok(None)
+        Ok(Err(base))
     }
 
     /// Without `strict`, where the input can look ahead: when the bytes here are not a
-    /// plausible tag (garbage spliced in, a header whose size runs past the end), skips to the
-    /// next plausible one, as ffmpeg does, and reports the skipped range.
+    /// plausible tag (garbage spliced in), skips to the next plausible one, as ffmpeg does, and
+    /// reports the skipped range. A tag whose only fault is its PreviousTagSize, or an unknown
+    /// type with sizes that agree, is read as a tag (a warning, not a resync). Every byte is
+    /// scanned at most once: a scan that finds nothing marks how far it looked.
     fn resync_if_damaged(&mut self) -> Result<()> {
-        if self.options.strict || self.src.peek(0, 0)?.is_none() {
+        if self.options.strict || self.src.offset() < self.scanned_to {
             return Ok(());
         }
-        let offset = self.src.offset();
+        let Some(remaining) = self.remaining() else {
+            return Ok(());
+        };
         let Some(h) = self.src.peek(0, FlvTagHeader::SIZE)? else {
             return Ok(());
         };
-        if h.is_empty() || self.plausible_tag(0)? == Some(true) {
+        if h.len() < FlvTagHeader::SIZE {
+            // A cut header: the truncation path reports it.
             return Ok(());
         }
-        // A tag whose type is unknown but whose sizes agree is skipped by the packetizer
-        // with a warning, not resynced over: check the sizes alone first.
-        if h.len() == FlvTagHeader::SIZE {
-            let size = u64::from(u32::from_be_bytes([0, h[1], h[2], h[3]]));
-            let pts_at = FlvTagHeader::SIZE as u64 + size;
-            let fits = self.src.peek(pts_at, 4)?.is_some_and(|p| p.len() == 4);
-            if fits
-                && (self.plausible_tag(pts_at + 4)? == Some(true)
-                    || self.src.peek(pts_at + 4, 1)?.is_some_and(|b| b.is_empty()))
-            {
-                // Only the PreviousTagSize (or the type) is off: read it as a tag.
+        let offset = self.src.offset();
+        let known_type = matches!(h[0] & 0x1F, 8 | 9 | 18) && h[0] & 0xC0 == 0;
+        let size = u64::from(u32::from_be_bytes([0, h[1], h[2], h[3]]));
+        let body_end = FlvTagHeader::SIZE as u64 + size;
+        let fits = body_end <= remaining;
+        if fits {
+            let pts_ok = body_end == remaining
+                || (body_end + 4 <= remaining && {
+                    let p = self.src.peek(body_end, 4)?.unwrap_or_default();
+                    p.len() == 4
+                        && u64::from(u32::from_be_bytes([p[0], p[1], p[2], p[3]])) == size + 11
+                });
+            if pts_ok {
+                // A whole tag (of a type the packetizer may skip with a warning).
+                return Ok(());
+            }
+            let next = body_end + 4;
+            if known_type && (next >= remaining || self.plausible_at(next, true)? == Some(true)) {
+                // Only its PreviousTagSize is off: read it, with a warning.
                 return Ok(());
             }
         }
-        let Some(skip) = self.find_next_tag()? else {
-            return Ok(());
-        };
-        self.src.skip(skip)?;
-        self.report.skipped_bytes += skip;
-        self.report.resyncs += 1;
-        self.report.warn(
-            self.next_index,
-            offset,
-            format!(
-                "{skip} bytes at byte {offset} are not a tag: skipped to the next tag at byte {}",
-                offset + skip
-            ),
-        );
+        match self.find_next_tag()? {
+            Ok(skip) => {
+                self.src.skip(skip)?;
+                self.report.skipped_bytes += skip;
+                self.report.resyncs += 1;
+                self.report.warn(
+                    self.next_index,
+                    offset,
+                    format!(
+                        "{skip} bytes at byte {offset} are not a tag: skipped to the next tag at byte {}",
+                        offset + skip
+                    ),
+                );
+            }
+            Err(scanned) => {
+                self.scanned_to = offset + scanned;
+                if !known_type {
+                    // Not a tag, and none follows within the scan: skip what was looked at.
+                    let skip = scanned.min(remaining);
+                    self.src.skip(skip)?;
+                    self.report.skipped_bytes += skip;
+                    self.report.warn(
+                        self.next_index,
+                        offset,
+                        format!(
+                            "{skip} bytes at byte {offset} are not a tag, and no tag follows in them: skipped"
+                        ),
+                    );
+                }
+                // Otherwise read it as a tag: a PreviousTagSize warning, or the cut end.
+            }
+        }
         Ok(())
     }
 

@@ -177,8 +177,8 @@ impl HlsResume {
                 program_date_time: s.program_date_time,
             })
             .collect();
-        let listed_end = pl.media_sequence + segments.len() as u64;
-        let on_disk = highest_segment_number(dir, pattern).map_or(0, |n| n + 1);
+        let listed_end = pl.media_sequence.saturating_add(segments.len() as u64);
+        let on_disk = highest_segment_number(dir, pattern).map_or(0, |n| n.saturating_add(1));
         let playlist = Playlist {
             segments,
             media_sequence: pl.media_sequence,
@@ -362,6 +362,10 @@ impl<S: SegmentStore> HlsSegmenter<S> {
         };
         sink.discard();
         if growing {
+            if self.playlist.segments.is_empty() {
+                // Nothing was listed: a playlist of no segment would only be invalid.
+                return Ok(());
+            }
             self.playlist.ended = true;
             let bytes = self.playlist.to_bytes();
             return sink

@@ -352,6 +352,7 @@ impl AtomicFile {
                 path: temp.clone(),
                 source,
             })?;
+        stale::hold(&file);
         Ok(AtomicFile {
             file: Some(file),
             temp,

@@ -3,7 +3,8 @@
 //! [`super::AtomicFile`] writes `.NAME.PID.tmp` beside its final path and renames it into place;
 //! a run stopped by `kill -9` (or a power cut) never renames or removes it. The next run that
 //! writes into the same folder removes those whose process is gone, by that name pattern only:
-//! a file of another program, or of a muxkit still running, is never touched.
+//! a file of another program, or of a muxkit still running, is never touched (its PID is alive
+//! here, or, for a writer in another PID namespace, it holds an advisory lock on the file).
 
 use std::path::{Path, PathBuf};
 
@@ -28,6 +29,32 @@ fn may_be_alive(pid: u32) -> bool {
     !proc.is_dir() || proc.join(pid.to_string()).exists()
 }
 
+/// Marks a temporary file as in use for as long as `file` is open: an advisory lock, which a
+/// writer in another PID namespace (a container sharing the volume) holds as well, where its
+/// PID means nothing here.
+pub(crate) fn hold(file: &std::fs::File) {
+    #[cfg(target_os = "linux")]
+    let _ = rustix::fs::flock(file, rustix::fs::FlockOperation::NonBlockingLockExclusive);
+    #[cfg(not(target_os = "linux"))]
+    let _ = file;
+}
+
+/// Whether a temporary file's writer still holds it (see [`hold`]).
+fn held(path: &Path) -> bool {
+    #[cfg(target_os = "linux")]
+    {
+        let Ok(f) = std::fs::File::open(path) else {
+            return false;
+        };
+        rustix::fs::flock(&f, rustix::fs::FlockOperation::NonBlockingLockExclusive).is_err()
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = path;
+        false
+    }
+}
+
 /// Removes, in `dir`, the `.NAME.PID.tmp` files (and folders) of processes that no longer run (only those of
 /// `name` when given); returns what it removed. Errors reading the folder or removing a file
 /// are ignored: a leftover is untidy, not a reason to fail the run that noticed it.
@@ -48,6 +75,7 @@ pub fn remove_stale_temporaries(dir: &Path, name: Option<&str>) -> Vec<PathBuf> 
         let path = entry.path();
         // Files of AtomicFile, folders of batch's HLS outputs (renamed into place whole).
         let gone = match entry.file_type() {
+            Ok(t) if t.is_file() && held(&path) => false,
             Ok(t) if t.is_file() => std::fs::remove_file(&path).is_ok(),
             Ok(t) if t.is_dir() => std::fs::remove_dir_all(&path).is_ok(),
             _ => false,
@@ -93,6 +121,14 @@ mod tests {
         assert!(mine.exists() && other.exists() && unrelated.exists());
         let removed = remove_stale_temporaries(&dir, None);
         assert_eq!(removed, vec![other.clone()]);
+        // A dead PID, but the file is held (a writer in another PID namespace): kept.
+        let held_elsewhere = dir.join(".c.ts.4999999.tmp");
+        let f = std::fs::File::create(&held_elsewhere).unwrap();
+        hold(&f);
+        assert!(remove_stale_temporaries(&dir, None).is_empty());
+        assert!(held_elsewhere.exists());
+        drop(f);
+        assert_eq!(remove_stale_temporaries(&dir, None), vec![held_elsewhere]);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

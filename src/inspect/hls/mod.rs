@@ -135,7 +135,7 @@ impl PlaylistCheck {
         for (i, s) in pl.segments.iter().enumerate() {
             let duration = s.duration;
             let mut check = SegmentCheck {
-                sequence: pl.media_sequence + i as u64,
+                sequence: pl.media_sequence.saturating_add(i as u64),
                 uri: s.uri.clone(),
                 duration,
                 discontinuity: s.discontinuity,
@@ -204,12 +204,13 @@ impl PlaylistCheck {
             }
             match segment::read(&res) {
                 Ok((data, size)) => {
-                    check.size = Some(range.map_or(size, |r| r.1));
+                    let len = range.map_or(size, |r| r.1);
+                    check.size = Some(len);
                     check.read = true;
                     if map.is_some() {
                         segment::check_fmp4(&data, &mut check.findings);
                     } else {
-                        segment::check_ts(data, pl.independent_segments, &mut check.findings);
+                        segment::check_ts(data, len, pl.independent_segments, &mut check.findings);
                     }
                 }
                 Err(f) => check.findings.push(f),

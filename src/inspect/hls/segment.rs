@@ -14,8 +14,9 @@ use crate::ts::{TS_PACKET_SIZE, TsPacket};
 use super::rules::Finding;
 
 /// Bytes of one segment read to check it: real segments are a few MB; a hostile "segment"
-/// (`/dev/zero` behind a name, a multi-GB file) costs at most this.
-pub const MAX_CHECKED_SEGMENT_BYTES: u64 = 64 * 1024 * 1024;
+/// (`/dev/zero` behind a name, a multi-GB file) costs at most this. A whole number of TS
+/// packets, so a long segment's first part still ends on a packet boundary.
+pub const MAX_CHECKED_SEGMENT_BYTES: u64 = 188 * 356_962;
 
 /// Where a segment (or init section) lies: a file, and optionally a byte range of it.
 #[derive(Clone, Debug)]
@@ -84,14 +85,12 @@ pub(crate) fn read(r: &Resource) -> Result<(Vec<u8>, u64), Finding> {
 
 /// A TS segment: whole packets, a PAT and a PMT (at the start, as RFC 8216 §3.2 would have
 /// it), media in it, and with `independent` a keyframe first.
-pub(crate) fn check_ts(data: Vec<u8>, independent: bool, out: &mut Vec<Finding>) {
-    if data.len() % TS_PACKET_SIZE != 0 {
+/// `len` is the segment's whole size (`data` may be its first [`MAX_CHECKED_SEGMENT_BYTES`]).
+pub(crate) fn check_ts(data: Vec<u8>, len: u64, independent: bool, out: &mut Vec<Finding>) {
+    if len % TS_PACKET_SIZE as u64 != 0 {
         out.push(Finding::error(
             "ISO/IEC 13818-1 2.4.3",
-            format!(
-                "{} bytes is not a whole number of 188-byte packets",
-                data.len()
-            ),
+            format!("{len} bytes is not a whole number of 188-byte packets"),
         ));
     }
     let pid = |i: usize| {

@@ -490,10 +490,15 @@ impl AudioEs {
                         f.data = data.slice(f.start..pos);
                         f.end = pos;
                     }
-                    _ => out.push(EsItem::Dropped {
-                        frames: 1,
-                        bytes: head.frame_len as u64,
-                    }),
+                    _ => {
+                        out.push(EsItem::Warning(
+                            "an e-ac-3 dependent substream that does not follow its independent frame in the same pes: dropped".into(),
+                        ));
+                        out.push(EsItem::Dropped {
+                            frames: 1,
+                            bytes: head.frame_len as u64,
+                        });
+                    }
                 }
                 continue;
             }

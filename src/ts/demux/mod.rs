@@ -175,7 +175,9 @@ impl Demuxer for TsDemuxer {
             .map(|(&pid, &ty)| Loss::StreamNotRead {
                 stream: format!("pid {pid:#06x}"),
                 what: format!("stream type {ty}"),
-                reason: if parser::classify_type(ty).is_some() {
+                reason: if let Some(r) = report.skipped_stream_reasons.get(&pid) {
+                    r.clone()
+                } else if parser::classify_type(ty).is_some() {
                     format!("more than {MAX_TRACKS} tracks")
                 } else {
                     "muxkit does not read this stream type".into()

@@ -173,6 +173,9 @@ pub struct TsReport {
     /// Streams a PMT lists that are not read (a stream type muxkit cannot convert, or over
     /// the track limit), by PID.
     pub skipped_streams: BTreeMap<u16, StreamType>,
+    /// Why a skipped stream was skipped, when it is not the usual "a stream type muxkit does
+    /// not read" (a pid that collides with a table's, ...).
+    pub skipped_stream_reasons: BTreeMap<u16, String>,
     /// Elementary-stream frames dropped: damaged ADTS/MPEG audio data, frames before any
     /// timestamp.
     pub dropped_frames: u64,

@@ -158,6 +158,15 @@ impl TsStreamParser {
         for s in &pmt.streams {
             let pid = s.pid.value();
             let Some((codec, kind)) = classify(s) else {
+                // A private stream recognised by its payload stays what it was across a new
+                // PMT version (the table still names it only as private PES).
+                if s.stream_type == StreamType::PRIVATE_PES
+                    && self.slots.get(pid).is_some_and(|slot| {
+                        self.state[slot.track].stream_type == StreamType::PRIVATE_PES
+                    })
+                {
+                    continue;
+                }
                 if self.slots.contains_key(pid) {
                     self.remove_stream(pid)?;
                 }
@@ -193,6 +202,10 @@ impl TsStreamParser {
                 continue;
             };
             if pid == Pid::PAT.value() || self.programs.iter().any(|p| p.pmt_pid == pid) {
+                self.report.skipped_streams.insert(pid, s.stream_type);
+                self.report
+                    .skipped_stream_reasons
+                    .insert(pid, "its pid is a psi table's".into());
                 self.note(
                     at,
                     format!("stream on pid {pid:#06x} collides with a psi pid: skipped"),
@@ -300,13 +313,34 @@ impl TsStreamParser {
             return;
         };
         self.sniffing.remove(pid);
-        let t = self.new_track(
-            pid,
-            number,
-            StreamType::PRIVATE_PES,
-            codec,
-            MediaKind::Audio,
-        );
+        // A stream that left and came back keeps its track, as in apply_pmt.
+        let back = (0..self.state.len()).find(|&i| {
+            !self.state[i].active
+                && self.state[i].pid == pid
+                && self.tracks[i].kind == MediaKind::Audio
+                && self.tracks[i].codec.codec == codec
+        });
+        let t = match back {
+            Some(t) => {
+                let st = &mut self.state[t];
+                st.active = true;
+                st.program_number = number;
+                t
+            }
+            None if self.tracks.len() >= MAX_TRACKS => {
+                self.report
+                    .skipped_streams
+                    .insert(pid, StreamType::PRIVATE_PES);
+                return;
+            }
+            None => self.new_track(
+                pid,
+                number,
+                StreamType::PRIVATE_PES,
+                codec,
+                MediaKind::Audio,
+            ),
+        };
         self.slots.insert(
             pid,
             Slot {
