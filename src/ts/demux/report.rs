@@ -66,7 +66,9 @@ impl PcrStats {
     pub(crate) fn record(&mut self, pcr: u64, discontinuity: bool) {
         self.count += 1;
         if let Some(last) = self.last {
-            let step = (pcr + Self::MODULUS - last) % Self::MODULUS;
+            // A hostile PCR extension (9 bits, 300 allowed) can put either value past the
+            // modulus: reduce both first.
+            let step = (pcr % Self::MODULUS + Self::MODULUS - last % Self::MODULUS) % Self::MODULUS;
             if discontinuity || step > Self::MAX_PLAUSIBLE_INTERVAL {
                 self.discontinuities += 1;
             } else {
