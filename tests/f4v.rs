@@ -269,3 +269,21 @@ fn hostile_files_get_clear_errors() {
         let _ = err(d);
     }
 }
+
+/// Inputs the fuzzer once crashed on: each must now read to an end or an error, never panic.
+#[test]
+fn fuzz_regressions_never_panic() {
+    let dir = testdata().join("fuzz-regressions/f4v_demux");
+    let mut n = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let data = bytes::Bytes::from(std::fs::read(entry.unwrap().path()).unwrap());
+        let _ = muxkit::inspect::mp4::Mp4Summary::read(muxkit::io::InputSource::from_bytes(
+            data.clone(),
+        ));
+        if let Ok(mut d) = F4vDemuxer::from_bytes(data) {
+            while let Ok(Some(_)) = d.next_packet() {}
+        }
+        n += 1;
+    }
+    assert!(n >= 1);
+}

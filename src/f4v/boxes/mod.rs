@@ -154,7 +154,10 @@ pub fn parse_header(
             format!("size {size} is smaller than its header"),
         ));
     }
-    if pos as u64 + size > parent_end as u64 {
+    if (pos as u64)
+        .checked_add(size)
+        .is_none_or(|end| end > parent_end as u64)
+    {
         return Err(F4vError::invalid(
             box_type.name(),
             offset,
