@@ -281,7 +281,30 @@ fn fuzz_regressions_never_panic() {
             data.clone(),
         ));
         if let Ok(mut d) = F4vDemuxer::from_bytes(data) {
-            while let Ok(Some(_)) = d.next_packet() {}
+            let mut packets = Vec::new();
+            while let Ok(Some(p)) = d.next_packet() {
+                packets.push(p);
+            }
+            // What reads is written back as MP4, and that copy reads to the same packets.
+            let mut w = muxkit::f4v::mux::Mp4Writer::streaming(
+                muxkit::io::BlockWriter::new(std::io::Cursor::new(Vec::new())),
+                muxkit::f4v::mux::Mp4Brand::Mp4,
+            );
+            let written = (|| -> muxkit::Result<Vec<u8>> {
+                for t in d.tracks() {
+                    muxkit::Muxer::add_track(&mut w, t)?;
+                }
+                for p in &packets {
+                    muxkit::Muxer::write_packet(&mut w, p)?;
+                }
+                muxkit::Muxer::finish(&mut w)?;
+                Ok(w.into_inner()?.into_inner())
+            })();
+            if let Ok(out) = written {
+                let mut again = F4vDemuxer::from_bytes(out.into()).expect("muxkit's own mp4 reads");
+                let (_, back) = drain(&mut again);
+                assert_eq!(back.len(), packets.len());
+            }
         }
         n += 1;
     }

@@ -388,7 +388,9 @@ impl Mp4Plan {
                 }
             }
             let sizes: Vec<u32> = t.samples.iter().map(|s| s.size).collect();
-            let stsz = if sizes.windows(2).all(|w| w[0] == w[1]) {
+            // The constant form only for a size above 0: a sample_size of 0 means "a table
+            // follows" (ISO/IEC 14496-12 8.7.3), so empty samples need the table.
+            let stsz = if sizes[0] > 0 && sizes.windows(2).all(|w| w[0] == w[1]) {
                 Stsz::Constant {
                     size: sizes[0],
                     count: sizes.len() as u32,

@@ -103,9 +103,15 @@ impl Stsz {
         }
     }
 
-    /// Writes an `stsz` box (constant when every size is the same).
+    /// Writes an `stsz` box (constant when every size is the same). A constant size of 0
+    /// cannot be written as such (0 means "a table follows"): it becomes a table of zeros.
     pub fn write_to(&self, out: &mut Vec<u8>) {
         write_full_box(out, b"stsz", 0, 0, |o| match self {
+            Stsz::Constant { size: 0, count } => {
+                o.extend_from_slice(&0u32.to_be_bytes());
+                o.extend_from_slice(&count.to_be_bytes());
+                o.extend(std::iter::repeat_n(0u8, 4 * *count as usize));
+            }
             Stsz::Constant { size, count } => {
                 o.extend_from_slice(&size.to_be_bytes());
                 o.extend_from_slice(&count.to_be_bytes());
