@@ -5,6 +5,8 @@
 #   testdata/generate.sh mp3      # only the MP3/MP2 fixtures
 #   testdata/generate.sh mp4      # only the MP4/F4V fixtures (needs source.flv)
 #   testdata/generate.sh loss     # only the carried-or-named fixtures (needs source.flv)
+#   testdata/generate.sh fmp4     # only the fragmented MP4 fixtures (needs source.flv; FF9=path
+#                                 # to a current ffmpeg adds the AV1/Opus one)
 #
 # Needs ffmpeg with libx264, libx265, libmp3lame and libspeex (Debian's ffmpeg 5.1 has them)
 # and python3 (standard library only, for hostile/). Provenance of every file: README.md.
@@ -108,6 +110,43 @@ loss_fixtures() {
         -f mp4 frag_keyframe.mp4
 }
 
+# Fragmented MP4 as ffmpeg writes it (issue: CMAF): two seconds of source.flv in every layout
+# of the mp4 muxer's movflags, one track per file (CMAF), ffmpeg's own HLS fMP4 and DASH
+# segments joined to their init segment, and an Opus/AV1 pair. FF9 (a current ffmpeg) writes
+# what 5.1 cannot; when it is missing those files are kept as they are.
+fmp4_fixtures() {
+    echo "fmp4: fmp4_*.mp4"
+    local name flags
+    for v in empty_moov:frag_keyframe+empty_moov base_moof:frag_keyframe+empty_moov+default_base_moof \
+        cmaf:cmaf every_frame:frag_every_frame+empty_moov dash_sidx:frag_keyframe+empty_moov+dash+global_sidx \
+        negative_cts:frag_keyframe+empty_moov+default_base_moof+negative_cts_offsets \
+        moov_samples:frag_keyframe; do
+        IFS=: read -r name flags <<<"$v"
+        ff -i source.flv -t 2 -map 0 -c copy -movflags "$flags" "${BITEXACT[@]}" -f mp4 "fmp4_$name.mp4"
+    done
+    ff -i source.flv -t 2 -map 0:a -c copy -movflags empty_moov -frag_duration 500000 \
+        "${BITEXACT[@]}" -f mp4 fmp4_audio_frag_duration.mp4
+    ff -i source.flv -t 2 -map 0:v -c copy -movflags cmaf "${BITEXACT[@]}" -f mp4 fmp4_cmaf_video.mp4
+    ff -i source.flv -t 2 -map 0 -c copy -movflags isml+frag_keyframe "${BITEXACT[@]}" -f ismv fmp4_isml.mp4
+    local tmp
+    tmp=$(mktemp -d)
+    ff -i source.flv -t 4 -map 0 -c copy -hls_time 2 -hls_segment_type fmp4 "${BITEXACT[@]}" \
+        -f hls "$tmp/index.m3u8"
+    cat "$tmp/init.mp4" "$tmp"/index*.m4s >fmp4_hls_joined.mp4
+    rm -rf "$tmp"
+    if [[ -n ${FF9:-} ]]; then
+        "$FF9" -hide_banner -loglevel error -nostdin -y -f lavfi -i "$(video_src 64x64 10)" \
+            -f lavfi -i "$AUDIO_STEREO:s=48000" -t 1 -c:v libaom-av1 -cpu-used 8 -threads 1 \
+            -c:a libopus -b:a 48k -movflags cmaf "${BITEXACT[@]}" -f mp4 fmp4_av1_opus.mp4
+    fi
+}
+
+if [[ ${1:-all} == fmp4 ]]; then
+    fmp4_fixtures
+    ls -l ./fmp4_*
+    exit 0
+fi
+
 if [[ ${1:-all} == loss ]]; then
     loss_fixtures
     exit 0
@@ -204,6 +243,7 @@ cargo run --quiet --example make_enhanced_flv -- hevc.h265 hevc.timestamps.csv h
 mp3_fixtures
 mp4_fixtures
 loss_fixtures
+fmp4_fixtures
 
 echo "hostile/: one-defect FLVs, hostile_base.flv, hostile_defects.json (make_hostile.py)"
 python3 make_hostile.py .

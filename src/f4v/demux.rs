@@ -19,11 +19,13 @@ use super::boxes::BoxHeader;
 use super::boxes::adobe::{self, AdobeBox};
 use super::boxes::esds::oti;
 use super::boxes::ftyp::Ftyp;
+use super::boxes::mvex::Trex;
 use super::boxes::mvhd::Mvhd;
 use super::boxes::sample_entry::SampleEntryKind;
 use super::error::F4vError;
+use super::fragmented::{FragmentReader, FragmentTrack};
 use super::track::{SampleCursor, SampleRef, TrackTables, entry_config};
-use super::tree::{BoxNode, box_tree, cut_top_level_box};
+use super::tree::{BoxNode, box_tree, cut_top_level_box, first_top_level};
 
 /// Reads an F4V or MP4 file.
 pub struct F4vDemuxer {
@@ -41,8 +43,8 @@ pub struct F4vDemuxer {
     skipped_tracks: Vec<String>,
     /// Damage read past (a file cut short), for [`Demuxer::losses`] and `inspect`.
     warnings: Vec<String>,
-    /// Movie fragments (`moof`) at the top level: their samples are not read yet.
-    fragments: usize,
+    /// The movie fragments after `moov`, read lazily once its own samples are done.
+    fragments: Option<FragmentReader>,
 }
 
 fn codec_of(kind: &SampleEntryKind, format: [u8; 4]) -> Codec {
@@ -90,11 +92,14 @@ impl F4vDemuxer {
     /// [`F4vDemuxer::from_bytes`] with options.
     pub fn from_bytes_with(data: Bytes, options: F4vReadOptions) -> Result<F4vDemuxer> {
         let mut warnings = Vec::new();
-        let tree = match box_tree(&data) {
+        // The boxes up to the first fragment are read as a tree; fragments one at a time.
+        let first_moof = first_top_level(&data, b"moof");
+        let head = &data[..first_moof.map_or(data.len(), |m| m as usize)];
+        let tree = match box_tree(head) {
             Ok(t) => t,
             // A file cut short: its last box runs past the end. Read the boxes before it
             // (a moov-first recording keeps every sample that made it to disk).
-            Err(e) => match cut_top_level_box(&data).filter(|_| !options.strict) {
+            Err(e) => match cut_top_level_box(head).filter(|_| !options.strict) {
                 Some(at) => {
                     let head = box_tree(&data[..at as usize]).map_err(|_| e)?;
                     warnings.push(format!(
@@ -107,6 +112,14 @@ impl F4vDemuxer {
             },
         };
         let has = |t: &[u8; 4]| tree.iter().any(|n| &n.header.box_type.0 == t);
+        if let Some(at) = first_moof.filter(|_| !has(b"moov")) {
+            return Err(F4vError::invalid(
+                "moof",
+                at,
+                "a media segment without its initialization segment: no moov before the first moof (join them first: cat init.mp4 segment.m4s)",
+            )
+            .into());
+        }
         if !has(b"moov") && (has(b"mdat") || !warnings.is_empty()) {
             let mdat_bytes = tree
                 .iter()
@@ -141,11 +154,18 @@ impl F4vDemuxer {
             adobe: adobe_boxes,
             skipped_tracks: Vec::new(),
             warnings,
-            fragments: tree
-                .iter()
-                .filter(|n| &n.header.box_type.0 == b"moof")
-                .count(),
+            fragments: None,
         };
+        let trex: Vec<Trex> = match moov.child(b"mvex") {
+            Some(mvex) => mvex
+                .children
+                .iter()
+                .filter(|n| &n.header.box_type.0 == b"trex")
+                .map(|n| Trex::parse(n.body(&d.data), n.header.offset))
+                .collect::<Result<_, _>>()?,
+            None => Vec::new(),
+        };
+        let mut fragment_tracks = Vec::new();
         for trak in moov
             .children
             .iter()
@@ -159,10 +179,22 @@ impl F4vDemuxer {
                 d.warnings.push(cut);
             }
             let handler = t.hdlr.handler_type.0;
+            let fragment_track = FragmentTrack {
+                track_id: t.tkhd.track_id,
+                index: None,
+                kind: MediaKind::Data,
+                trex: trex.iter().find(|x| x.track_id == t.tkhd.track_id).copied(),
+                next_dts: t.stts.entries.iter().fold(0i64, |a, &(n, d)| {
+                    a.saturating_add(i64::from(n).saturating_mul(i64::from(d)))
+                }),
+                last_dts: None,
+                cts_shift: None,
+            };
             let kind = match &handler {
                 b"vide" => MediaKind::Video,
                 b"soun" => MediaKind::Audio,
                 _ => {
+                    fragment_tracks.push(fragment_track);
                     d.skipped_tracks.push(format!(
                         "track {}: handler {}",
                         t.tkhd.track_id, t.hdlr.handler_type
@@ -205,6 +237,11 @@ impl F4vDemuxer {
             let shift = edit_shift(&t, &d.mvhd);
             let mut cursor = SampleCursor::new(&t);
             let first = cursor.next_readable(&t);
+            fragment_tracks.push(FragmentTrack {
+                index: Some(d.tracks.len()),
+                kind,
+                ..fragment_track
+            });
             d.tracks.push(Track {
                 id: d.tracks.len() as u32,
                 kind,
@@ -216,6 +253,14 @@ impl F4vDemuxer {
             d.pending.push(first);
             d.shift.push(shift);
             d.tables.push(t);
+        }
+        if first_moof.is_some() || moov.child(b"mvex").is_some() {
+            // From the end of moov: a sidx or emsg may sit before the first moof.
+            d.fragments = Some(FragmentReader::new(
+                moov.header.end(),
+                fragment_tracks,
+                options.strict,
+            ));
         }
         d.tree = tree;
         Ok(d)
@@ -251,9 +296,17 @@ impl F4vDemuxer {
         &self.warnings
     }
 
-    /// Movie fragments (`moof` boxes) at the top level, whose samples are not read yet.
-    pub fn fragments(&self) -> usize {
-        self.fragments
+    /// The fragment reader of a fragmented file (fragments are read as packets are asked
+    /// for: its counts and summaries grow as the file is read).
+    pub fn fragments(&self) -> Option<&FragmentReader> {
+        self.fragments.as_ref()
+    }
+
+    /// Keeps a [`super::fragmented::FragmentSummary`] of every fragment read (for `inspect`).
+    pub fn record_fragments(&mut self) {
+        if let Some(f) = &mut self.fragments {
+            f.summaries.get_or_insert_with(Vec::new);
+        }
     }
 
     /// Tracks skipped (hint, text, metadata handlers).
@@ -320,14 +373,37 @@ impl Demuxer for F4vDemuxer {
             offset: None,
             message: w.clone(),
         }));
-        if self.fragments > 0 {
-            all.push(Loss::StreamNotRead {
-                stream: "mp4".into(),
-                what: format!("{} movie fragments (moof)", self.fragments),
-                reason:
-                    "fragmented mp4 is not read yet: only the samples listed in moov are converted"
+        if let Some(f) = &self.fragments {
+            all.extend(f.warnings.iter().map(|w| Loss::Damage {
+                offset: None,
+                message: w.clone(),
+            }));
+            let x = &f.extras;
+            let events = x.events.len() + x.events_dropped;
+            if events > 0 {
+                all.push(Loss::StreamNotRead {
+                    stream: "mp4 emsg".into(),
+                    what: format!("{events} event messages"),
+                    reason: "timed metadata is listed by inspect, not carried into the output"
                         .into(),
-            });
+                });
+            }
+            if x.encrypted_trafs > 0 {
+                all.push(Loss::StreamNotRead {
+                    stream: "mp4 senc".into(),
+                    what: format!("{} encrypted track fragments", x.encrypted_trafs),
+                    reason: "muxkit does not decrypt: their samples are copied encrypted".into(),
+                });
+            }
+            if x.undeclared_trafs > 0 {
+                all.push(Loss::Damage {
+                    offset: None,
+                    message: format!(
+                        "{} track fragments name a track_ID that moov does not declare: skipped",
+                        x.undeclared_trafs
+                    ),
+                });
+            }
         }
         all
     }
@@ -341,13 +417,33 @@ impl Demuxer for F4vDemuxer {
             .filter_map(|(t, s)| s.map(|s| (t, s)))
             .min_by_key(|(t, s)| (s.offset, *t))
         else {
-            return Ok(None);
+            return self.next_fragment_packet();
         };
         self.pending[t] = self.cursors[t].next_readable(&self.tables[t]);
         let start = s.offset as usize;
         let data = self.data.slice(start..start + s.size as usize);
         let shift = self.shift[t];
         let mut p = Packet::new(t as u32, Timestamp(s.dts + shift), data);
+        p.pts = Timestamp(s.dts + s.cts + shift);
+        p.duration = Some(i64::from(s.duration));
+        p.flags.keyframe = s.keyframe;
+        Ok(Some(p))
+    }
+}
+
+impl F4vDemuxer {
+    /// The next sample of the movie fragments, once `moov`'s own samples are done.
+    fn next_fragment_packet(&mut self) -> Result<Option<Packet>> {
+        let Some(f) = &mut self.fragments else {
+            return Ok(None);
+        };
+        let Some(s) = f.next_sample(&self.data)? else {
+            return Ok(None);
+        };
+        let start = s.offset as usize;
+        let data = self.data.slice(start..start + s.size as usize);
+        let shift = self.shift[s.track];
+        let mut p = Packet::new(s.track as u32, Timestamp(s.dts + shift), data);
         p.pts = Timestamp(s.dts + s.cts + shift);
         p.duration = Some(i64::from(s.duration));
         p.flags.keyframe = s.keyframe;

@@ -7,12 +7,14 @@
 //! | error.rs | [`F4vError`] |
 //! | tree.rs | the box tree: containers, bounded depth and count |
 //! | track.rs | a track's sample tables, checked, walked sample by sample |
+//! | fragmented.rs | movie fragments (`moof`/`traf`/`trun`, CMAF) read one at a time |
 //! | demux.rs | [`F4vDemuxer`] |
 //! | mux.rs | moov-first progressive files from a plan, or moov at the end when streaming |
 
 pub mod boxes;
 mod demux;
 mod error;
+pub mod fragmented;
 pub mod mux;
 pub mod track;
 pub mod tree;

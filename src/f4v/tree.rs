@@ -8,16 +8,7 @@ use super::error::F4vError;
 pub(crate) fn is_container(t: &BoxType) -> bool {
     matches!(
         &t.0,
-        b"moov"
-            | b"trak"
-            | b"edts"
-            | b"mdia"
-            | b"minf"
-            | b"dinf"
-            | b"stbl"
-            | b"mvex"
-            | b"moof"
-            | b"traf"
+        b"moov" | b"trak" | b"edts" | b"mdia" | b"minf" | b"dinf" | b"stbl" | b"mvex" | b"mfra"
     )
 }
 
@@ -107,6 +98,33 @@ pub fn cut_top_level_box(data: &[u8]) -> Option<u64> {
             Some(end) if end <= len => pos = end,
             _ => return Some(pos),
         }
+    }
+    None
+}
+
+/// The offset of the first top-level box of type `t`, walking headers only; `None` when
+/// there is none or the walk meets a box it cannot size (which [`box_tree`] then reports).
+pub fn first_top_level(data: &[u8], t: &[u8; 4]) -> Option<u64> {
+    let len = data.len() as u64;
+    let mut pos = 0u64;
+    while len - pos >= 8 {
+        let at = pos as usize;
+        let size32 = u32::from_be_bytes([data[at], data[at + 1], data[at + 2], data[at + 3]]);
+        if &data[at + 4..at + 8] == t {
+            return Some(pos);
+        }
+        let size = match size32 {
+            0 => return None,
+            1 => {
+                let l = data.get(at + 8..at + 16)?;
+                u64::from_be_bytes([l[0], l[1], l[2], l[3], l[4], l[5], l[6], l[7]])
+            }
+            n => u64::from(n),
+        };
+        if size < 8 {
+            return None;
+        }
+        pos = pos.checked_add(size).filter(|&e| e <= len)?;
     }
     None
 }

@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 use crate::error::Result;
 use crate::f4v::F4vDemuxer;
 use crate::f4v::boxes::adobe::AdobeBox;
+use crate::f4v::fragmented::{FragmentSummary, FragmentedExtras};
 use crate::f4v::tree::BoxNode;
 use crate::io::InputSource;
 
@@ -31,9 +32,15 @@ pub struct Mp4Summary {
     pub adobe: Vec<(String, u64, String)>,
     /// Tracks skipped (handlers muxkit does not read).
     pub skipped: Vec<String>,
-    /// What a conversion would also lose: a file cut short, movie fragments not read.
+    /// Movie fragments, when the file is fragmented: one summary per `moof`, and the other
+    /// boxes between them.
+    pub fragments: Option<(Vec<FragmentSummary>, FragmentedExtras)>,
+    /// What a conversion would also lose: a file cut short, damaged fragments.
     pub warnings: Vec<String>,
 }
+
+/// Fragments listed one per line in the text view; the JSON view lists all.
+const FRAGMENTS_LISTED: usize = 20;
 
 /// One track's sample tables in numbers.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -89,6 +96,7 @@ impl Mp4Summary {
     /// Reads the whole input.
     pub fn read(src: InputSource) -> Result<Mp4Summary> {
         let mut d = F4vDemuxer::new(src)?;
+        d.record_fragments();
         let file_size = d.data().len() as u64;
         let brands = d.ftyp().map(|f| {
             (
@@ -141,14 +149,12 @@ impl Mp4Summary {
             .collect();
         let tree = d.tree().to_vec();
         let skipped = d.skipped_tracks().to_vec();
-        let mut warnings = d.warnings().to_vec();
-        if d.fragments() > 0 {
-            warnings.push(format!(
-                "{} movie fragments (moof) are not read yet: only the samples listed in moov are",
-                d.fragments()
-            ));
-        }
         let tracks = summarize_tracks(&mut d)?;
+        let mut warnings = d.warnings().to_vec();
+        let fragments = d.fragments().map(|f| {
+            warnings.extend(f.warnings.iter().cloned());
+            (f.summaries.clone().unwrap_or_default(), f.extras.clone())
+        });
         Ok(Mp4Summary {
             file_size,
             brands,
@@ -157,6 +163,7 @@ impl Mp4Summary {
             tracks,
             adobe,
             skipped,
+            fragments,
             warnings,
         })
     }
@@ -189,6 +196,32 @@ impl Mp4Summary {
             "tracks": self.tracks.iter().map(TrackSummary::to_json).collect::<Vec<_>>(),
             "adobe": self.adobe.iter().map(|(t, o, w)| json!({ "type": t, "offset": o, "summary": w })).collect::<Vec<_>>(),
             "skipped_tracks": self.skipped,
+            "fragments": self.fragments.as_ref().map(|(list, x)| json!({
+                "count": list.len(),
+                "list": list.iter().map(|f| json!({
+                    "offset": f.offset,
+                    "sequence_number": f.sequence_number,
+                    "trafs": f.trafs.iter().map(|(id, n, t, d)| json!({
+                        "track_id": id, "samples": n, "base_decode_time": t, "duration": d,
+                    })).collect::<Vec<_>>(),
+                })).collect::<Vec<_>>(),
+                "styp": x.styp,
+                "sidx": x.sidx.iter().map(|(o, n)| json!({ "offset": o, "references": n })).collect::<Vec<_>>(),
+                "tfra": x.tfra.iter().map(|(t, n)| json!({ "track_id": t, "entries": n })).collect::<Vec<_>>(),
+                "events": x.events.iter().map(|(o, e)| json!({
+                    "offset": o,
+                    "scheme_id_uri": e.scheme_id_uri,
+                    "value": e.value,
+                    "timescale": e.timescale,
+                    "presentation_time": e.presentation_time,
+                    "event_duration": e.event_duration,
+                    "id": e.id,
+                    "message_bytes": e.message_data.len(),
+                })).collect::<Vec<_>>(),
+                "events_dropped": x.events_dropped,
+                "encrypted_trafs": x.encrypted_trafs,
+                "undeclared_trafs": x.undeclared_trafs,
+            })),
             "warnings": self.warnings,
         })
     }
@@ -232,6 +265,9 @@ impl Mp4Summary {
         for t in &self.tracks {
             let _ = writeln!(s, "{}", t.to_text());
         }
+        if let Some((list, x)) = &self.fragments {
+            fragments_text(list, x, &mut s);
+        }
         for (t, o, w) in &self.adobe {
             let _ = writeln!(s, "adobe {t} @{o}: {w}");
         }
@@ -245,5 +281,66 @@ impl Mp4Summary {
             }
         }
         s
+    }
+}
+
+fn fragments_text(list: &[FragmentSummary], x: &FragmentedExtras, s: &mut String) {
+    let samples: u64 = list
+        .iter()
+        .flat_map(|f| &f.trafs)
+        .map(|t| u64::from(t.1))
+        .sum();
+    let _ = write!(s, "fragments: {} ({samples} samples)", list.len());
+    if x.styp > 0 {
+        let _ = write!(s, ", {} styp", x.styp);
+    }
+    if !x.sidx.is_empty() {
+        let refs: usize = x.sidx.iter().map(|(_, n)| n).sum();
+        let _ = write!(s, ", {} sidx ({refs} references)", x.sidx.len());
+    }
+    for (t, n) in &x.tfra {
+        let _ = write!(s, ", tfra track {t}: {n} entries");
+    }
+    let _ = writeln!(s);
+    for f in list.iter().take(FRAGMENTS_LISTED) {
+        let trafs: Vec<String> = f
+            .trafs
+            .iter()
+            .map(|(id, n, t, d)| format!("track {id}: {n} samples from {t} for {d}"))
+            .collect();
+        let _ = writeln!(
+            s,
+            "  moof #{} @{}: {}",
+            f.sequence_number,
+            f.offset,
+            trafs.join("; ")
+        );
+    }
+    if list.len() > FRAGMENTS_LISTED {
+        let _ = writeln!(
+            s,
+            "  ... {} more (--json lists all)",
+            list.len() - FRAGMENTS_LISTED
+        );
+    }
+    for (o, e) in &x.events {
+        let _ = writeln!(
+            s,
+            "emsg v{} @{o}: {} {:?}, time {}/{}, duration {}, id {}, {} bytes",
+            e.version,
+            e.scheme_id_uri,
+            e.value,
+            e.presentation_time,
+            e.timescale,
+            e.event_duration,
+            e.id,
+            e.message_data.len()
+        );
+    }
+    if x.events_dropped > 0 {
+        let _ = writeln!(s, "emsg: {} more not listed", x.events_dropped);
+    }
+    if x.encrypted_trafs > 0 {
+        let _ = writeln!(s, "encrypted (senc): {} track fragments", x.encrypted_trafs);
     }
 }

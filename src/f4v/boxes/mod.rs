@@ -13,18 +13,26 @@ use super::error::F4vError;
 pub mod adobe;
 pub mod ctts;
 pub mod elst;
+pub mod emsg;
 pub mod esds;
 pub mod ftyp;
 pub mod hdlr;
 pub mod mdhd;
+pub mod mfhd;
+pub mod mfra;
+pub mod mvex;
 pub mod mvhd;
 pub mod sample_entry;
+pub mod sidx;
 pub mod stco;
 pub mod stsc;
 pub mod stss;
 pub mod stsz;
 pub mod stts;
+pub mod tfdt;
+pub mod tfhd;
 pub mod tkhd;
+pub mod trun;
 pub mod vmhd;
 
 /// How deep boxes may nest. Real files nest about eight deep (moov/trak/mdia/minf/stbl/stsd/
