@@ -7,6 +7,7 @@ use std::path::Path;
 
 use crate::audio_es::{AudioEsFormat, AudioEsMuxer};
 use crate::error::{Error, Result};
+use crate::f4v::fragment_mux::{Fmp4Muxer, Fmp4Options};
 use crate::f4v::mux::{Mp4Brand, Mp4Planner, Mp4Writer};
 use crate::flv::{FlvMuxOptions, FlvMuxer};
 use crate::hls::{DirectoryStore, HlsOptions, HlsSegmenter};
@@ -77,6 +78,8 @@ pub struct ConvertOptions {
     pub hls: HlsOptions,
     /// HLS output: write into a folder that already holds files.
     pub force: bool,
+    /// MP4 output: write it fragmented (CMAF), in one pass.
+    pub fragmented: Option<Fmp4Options>,
     /// Stop between two packets once raised. From a file, the conversion fails with
     /// [`crate::Error::Cancelled`] and nothing is committed; from stdin (a live input, whose
     /// only end is being stopped) and into HLS (whose finished segments are worth keeping),
@@ -268,6 +271,23 @@ fn convert_mp4(
     let remux = |d: &mut dyn Demuxer, m: &mut dyn crate::media::Muxer| {
         remux_with(d, m, remux_options.clone())
     };
+    if let Some(fragmented) = options.fragmented {
+        if brand == Mp4Brand::F4v {
+            return Err(Error::Unsupported(
+                "--fragmented writes CMAF (.mp4, .m4v, .m4a): F4V files are progressive".into(),
+            ));
+        }
+        if to_stdout {
+            let out = BlockWriter::new(std::io::stdout().lock());
+            let mut m = Fmp4Muxer::new(out, fragmented);
+            return remux(&mut *demuxer, &mut m);
+        }
+        let file = options.output_file(output)?;
+        let mut m = Fmp4Muxer::new(file, fragmented);
+        let stats = remux(&mut *demuxer, &mut m)?;
+        m.into_inner()?.commit()?;
+        return Ok(stats);
+    }
     if matches!(input, InputPath::File(_)) {
         let mut planner = Mp4Planner::new(brand);
         remux(&mut *demuxer, &mut planner)?;

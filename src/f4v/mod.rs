@@ -10,10 +10,12 @@
 //! | fragmented.rs | movie fragments (`moof`/`traf`/`trun`, CMAF) read one at a time |
 //! | demux.rs | [`F4vDemuxer`] |
 //! | mux.rs | moov-first progressive files from a plan, or moov at the end when streaming |
+//! | fragment_mux.rs | fragmented MP4 / CMAF in one pass ([`fragment_mux::Fmp4Muxer`]) |
 
 pub mod boxes;
 mod demux;
 mod error;
+pub mod fragment_mux;
 pub mod fragmented;
 pub mod mux;
 pub mod track;

@@ -93,11 +93,11 @@ pub struct Mp4Plan {
     brand: Mp4Brand,
 }
 
-fn timescale_of(tb: TimeBase) -> u32 {
+pub(crate) fn timescale_of(tb: TimeBase) -> u32 {
     if tb.num() == 1 { tb.den() } else { 90_000 }
 }
 
-fn sample_entry(track: &Track) -> Result<SampleEntry> {
+pub(crate) fn sample_entry(track: &Track) -> Result<SampleEntry> {
     let c: &CodecConfig = &track.codec;
     let details = c.details().unwrap_or_default();
     let unsupported = || -> Error {
@@ -477,7 +477,7 @@ impl Mp4Planner {
 }
 
 /// Why MP4/F4V output cannot carry `track`, or `None`.
-fn mp4_refusal(track: &Track) -> Option<String> {
+pub(crate) fn mp4_refusal(track: &Track) -> Option<String> {
     let codec = track.codec.codec;
     if track.kind == MediaKind::Data {
         return Some(format!("mp4 output has no track type for {codec}"));

@@ -55,6 +55,15 @@ pub struct ConvertArgs {
     /// HLS output: write into a folder that already holds files.
     #[arg(long)]
     pub force: bool,
+    /// MP4 output: fragmented (CMAF): an initialization part, then a fragment (moof + mdat)
+    /// at each video keyframe; written in one pass, so it also works from and to a pipe.
+    #[arg(long)]
+    pub fragmented: bool,
+    /// Fragmented MP4: the shortest fragment in seconds (with video, keyframes closer than
+    /// this to the fragment's start do not cut; audio alone is cut every this many seconds;
+    /// default: every keyframe, or 2 s of audio).
+    #[arg(long, value_parser = parse_hls_time, requires = "fragmented")]
+    pub frag_duration: Option<f64>,
 }
 
 /// `--hls-playlist-type` values.
@@ -105,7 +114,11 @@ pub fn run(args: ConvertArgs) -> muxkit::Result<()> {
     let cancel = Cancel::new();
     let options = ConvertOptions {
         strict: args.strict,
-        format: (args.output.as_os_str() == "-").then_some(muxkit::convert::OutputFormat::Flv),
+        format: (args.output.as_os_str() == "-").then_some(if args.fragmented {
+            muxkit::convert::OutputFormat::Mp4
+        } else {
+            muxkit::convert::OutputFormat::Flv
+        }),
         flv_keyframe_index: args.keyframe_index,
         ts: TsMuxOptions {
             pmt_pid: Pid::from_bits(args.ts_pmt_pid),
@@ -126,6 +139,11 @@ pub fn run(args: ConvertArgs) -> muxkit::Result<()> {
             ..HlsOptions::default()
         },
         force: args.force,
+        fragmented: args
+            .fragmented
+            .then(|| muxkit::f4v::fragment_mux::Fmp4Options {
+                min_fragment: args.frag_duration.unwrap_or(0.0),
+            }),
         cancel: Some(cancel.clone()),
         inline_writes: false,
     };

@@ -1,0 +1,555 @@
+//! Tracks and packets -> fragmented MP4 (ISO/IEC 14496-12 §8.8) in the CMAF manner
+//! (ISO/IEC 23000-19): an initialization part (`ftyp`, `moov` with empty sample tables and
+//! `mvex`/`trex`) and then one `moof` + `mdat` per fragment, in a single pass, so it works
+//! from a pipe and into a pipe, and memory holds one fragment.
+//!
+//! A fragment starts at each video keyframe (once it has lasted [`Fmp4Options::min_fragment`];
+//! with no video, every [`Fmp4Options::min_fragment`] of audio). It is written once every other
+//! track has a packet at or past the cut, so every sample's duration is the real distance to
+//! the next one and the next fragment's `tfdt` continues exactly where this one ends.
+//!
+//! Every `traf` has `tfdt` (version 1), `tfhd` with default-base-is-moof and every default
+//! given, and one `trun` with each sample's duration, size, flags and composition offset
+//! (pts - dts exactly, so every timestamp survives; `trun` version 1 when one is negative).
+//! No edit list is written: presentation times are the packets' own.
+
+use std::collections::VecDeque;
+
+use crate::error::{Error, Result};
+use crate::io::{BlockWriter, OutputSink};
+use crate::media::{MediaKind, Muxer, Packet, Track};
+use crate::time::TimeBase;
+
+use super::boxes::ftyp::Ftyp;
+use super::boxes::hdlr::Hdlr;
+use super::boxes::mdhd::Mdhd;
+use super::boxes::mfhd::Mfhd;
+use super::boxes::mvex::Trex;
+use super::boxes::mvhd::Mvhd;
+use super::boxes::sample_entry::write_stsd;
+use super::boxes::stco::Stco;
+use super::boxes::stsc::Stsc;
+use super::boxes::stsz::Stsz;
+use super::boxes::stts::Stts;
+use super::boxes::tfdt::Tfdt;
+use super::boxes::tfhd::{self, Tfhd};
+use super::boxes::tkhd::Tkhd;
+use super::boxes::trun::{self, SampleFlags, Trun, TrunSample};
+use super::boxes::vmhd::{write_dinf, write_smhd, write_vmhd};
+use super::boxes::{BoxType, write_box};
+use super::mux::{mp4_refusal, sample_entry, timescale_of};
+
+/// Choices for [`Fmp4Muxer`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Fmp4Options {
+    /// Shortest fragment, in seconds: with video, a keyframe closer than this to the
+    /// fragment's start does not cut (0: every keyframe cuts, as ffmpeg's `frag_keyframe`);
+    /// audio alone is cut every this many seconds (`--frag-duration`).
+    pub min_fragment: f64,
+}
+
+impl Default for Fmp4Options {
+    fn default() -> Self {
+        Fmp4Options { min_fragment: 0.0 }
+    }
+}
+
+/// Audio-only fragments when no duration is asked for: two seconds, short enough for live
+/// latency, long enough that `moof` overhead stays under 1%.
+pub const DEFAULT_AUDIO_FRAGMENT_SECS: f64 = 2.0;
+
+/// How long past a cut the other tracks are waited for: a track that ended, or pauses, must
+/// not hold every packet of the others in memory. Ten seconds is ffmpeg's interleaving window
+/// too (`max_interleave_delta`).
+const MAX_CUT_WAIT_US: i64 = 10_000_000;
+
+#[derive(Debug)]
+struct OutTrack {
+    track: Track,
+    track_id: u32,
+    timescale: u32,
+    /// Whether a packet at or past the pending cut has arrived.
+    past_cut: bool,
+}
+
+/// A fragmented MP4 writer.
+pub struct Fmp4Muxer<W: OutputSink> {
+    out: BlockWriter<W>,
+    options: Fmp4Options,
+    tracks: Vec<Option<OutTrack>>,
+    /// Packets not yet written, in arrival order.
+    queue: VecDeque<Packet>,
+    /// The start of the fragment being collected (µs), and a cut asked for at this time.
+    fragment_start_us: Option<i64>,
+    cut_at_us: Option<i64>,
+    /// Decode time 0 of the output: the earliest first decode time of any track, in that
+    /// track's time base (kept exact: each track's own origin is rescaled from it).
+    origin: Option<(i64, TimeBase)>,
+    sequence: u32,
+    init_written: bool,
+    finished: bool,
+    /// Reused per fragment: the samples of one track, and the `moof`.
+    samples: Vec<TrunSample>,
+    moof: Vec<u8>,
+}
+
+impl<W: OutputSink> Fmp4Muxer<W> {
+    /// A writer into `out`.
+    pub fn new(out: BlockWriter<W>, options: Fmp4Options) -> Fmp4Muxer<W> {
+        Fmp4Muxer {
+            out,
+            options,
+            tracks: Vec::new(),
+            queue: VecDeque::new(),
+            fragment_start_us: None,
+            cut_at_us: None,
+            origin: None,
+            sequence: 0,
+            init_written: false,
+            finished: false,
+            samples: Vec::new(),
+            moof: Vec::new(),
+        }
+    }
+
+    /// The sink, after [`Muxer::finish`].
+    pub fn into_inner(self) -> Result<W> {
+        self.out.into_inner()
+    }
+
+    fn has_video(&self) -> bool {
+        self.tracks
+            .iter()
+            .flatten()
+            .any(|t| t.track.kind == MediaKind::Video)
+    }
+
+    fn us(&self, p: &Packet) -> i64 {
+        self.tracks[p.track as usize]
+            .as_ref()
+            .map_or(0, |t| t.track.time_base.rescale(p.dts.0, TimeBase::MICROS))
+    }
+
+    /// Whether `p` opens a new fragment.
+    fn cuts(&self, p: &Packet, at_us: i64) -> bool {
+        let Some(start) = self.fragment_start_us else {
+            return false;
+        };
+        let Some(t) = &self.tracks[p.track as usize] else {
+            return false;
+        };
+        // A fragment holds at least one instant: the packet that opened it never cuts.
+        let long_enough =
+            |min: f64| at_us > start && (at_us - start) as f64 >= min * 1_000_000.0 - 0.5;
+        if self.has_video() {
+            t.track.kind == MediaKind::Video
+                && p.flags.keyframe
+                && long_enough(self.options.min_fragment)
+        } else {
+            let min = if self.options.min_fragment > 0.0 {
+                self.options.min_fragment
+            } else {
+                DEFAULT_AUDIO_FRAGMENT_SECS
+            };
+            long_enough(min)
+        }
+    }
+
+    /// The initialization part: `ftyp` and `moov`.
+    fn write_init(&mut self) -> Result<()> {
+        let present: Vec<&OutTrack> = self.tracks.iter().flatten().collect();
+        let mut head = Vec::new();
+        init_segment(&present, &mut head)?;
+        self.out.buf().extend_from_slice(&head);
+        self.init_written = true;
+        Ok(())
+    }
+
+    /// Writes the fragment made of the queued packets before the pending cut.
+    fn flush(&mut self, all: bool) -> Result<()> {
+        let cut = if all { None } else { self.cut_at_us };
+        // The fragment: queued packets before the cut (by each packet's own decode time,
+        // and for the cutting keyframe itself and what follows it on its track).
+        // The fragment: every queued packet before the cut, except that once a track has
+        // reached the cut, its later packets wait too (decode order within a track).
+        let mut reached: Vec<u32> = Vec::new();
+        let in_fragment: Vec<bool> = self
+            .queue
+            .iter()
+            .map(|p| match cut {
+                None => true,
+                Some(c) if self.us(p) < c && !reached.contains(&p.track) => true,
+                Some(_) => {
+                    if !reached.contains(&p.track) {
+                        reached.push(p.track);
+                    }
+                    false
+                }
+            })
+            .collect();
+        if !in_fragment.iter().any(|&b| b) {
+            return Ok(());
+        }
+        if !self.init_written {
+            self.write_init()?;
+        }
+        if self.origin.is_none() {
+            self.origin = self
+                .queue
+                .iter()
+                .zip(&in_fragment)
+                .filter(|(_, b)| **b)
+                .min_by_key(|(p, _)| self.us(p))
+                .and_then(|(p, _)| {
+                    let t = self.tracks[p.track as usize].as_ref()?;
+                    Some((p.dts.0, t.track.time_base))
+                });
+        }
+        self.sequence += 1;
+        self.moof.clear();
+        let moof_start = 0usize;
+        let mut data_len = 0u64;
+        let mut truns: Vec<(usize, usize)> = Vec::new(); // (offset of the data_offset field, data bytes before)
+        let track_count = self.tracks.len();
+        write_box(&mut self.moof, b"moof", |_| {});
+        Mfhd {
+            sequence_number: self.sequence,
+        }
+        .write_to(&mut self.moof);
+        for ti in 0..track_count {
+            let Some(t) = &self.tracks[ti] else { continue };
+            let (timescale, tb, kind, track_id) =
+                (t.timescale, t.track.time_base, t.track.kind, t.track_id);
+            let to = TimeBase::per_second(timescale).unwrap_or(TimeBase::MPEG_90K);
+            let origin = self.origin.map_or(0, |(o, otb)| otb.rescale(o, to));
+            // This track's packets in the fragment, and the first after it (for the last
+            // sample's duration).
+            let mut mine = self
+                .queue
+                .iter()
+                .zip(&in_fragment)
+                .filter(|(p, _)| p.track as usize == ti);
+            self.samples.clear();
+            let mut first_dts = None;
+            let mut bytes = 0u64;
+            let mut prev: Option<(i64, i64)> = None; // (dts, pts) in the media timescale
+            let mut last_delta = 0i64;
+            let mut next_after = None;
+            for (p, &inside) in mine.by_ref() {
+                let dts = tb.rescale(p.dts.0, to) - origin;
+                if !inside {
+                    next_after = Some(dts);
+                    break;
+                }
+                let pts = tb.rescale(p.pts.0, to) - origin;
+                if let Some((pd, _)) = prev {
+                    let d = dts - pd;
+                    if let Some(last) = self.samples.last_mut() {
+                        last.duration = Some(d.clamp(0, i64::from(u32::MAX)) as u32);
+                    }
+                    last_delta = d;
+                }
+                first_dts.get_or_insert(dts);
+                let flags = if kind != MediaKind::Video || p.flags.keyframe {
+                    SampleFlags::SYNC.0
+                } else {
+                    SampleFlags::NON_SYNC.0
+                };
+                self.samples.push(TrunSample {
+                    duration: None,
+                    size: Some(p.data.len() as u32),
+                    flags: Some(flags),
+                    composition_offset: Some(pts - dts),
+                });
+                bytes += p.data.len() as u64;
+                prev = Some((dts, pts));
+            }
+            let Some(first_dts) = first_dts else { continue };
+            if let (Some(last), Some((pd, _))) = (self.samples.last_mut(), prev) {
+                let d = match next_after {
+                    Some(n) => n - pd,
+                    None => last_delta,
+                };
+                last.duration = Some(d.clamp(0, i64::from(u32::MAX)) as u32);
+            }
+            let base = u64::try_from(first_dts).map_err(|_| Error::Mux {
+                format: "mp4",
+                track: ti as u32,
+                dts: first_dts,
+                reason: "a decode time before the first fragment's start".into(),
+            })?;
+            let default_flags = if kind == MediaKind::Video {
+                SampleFlags::NON_SYNC.0
+            } else {
+                SampleFlags::SYNC.0
+            };
+            let default_duration = self.samples.first().and_then(|s| s.duration).unwrap_or(0);
+            let default_size = self.samples.first().and_then(|s| s.size).unwrap_or(0);
+            let moof = &mut self.moof;
+            write_box(moof, b"traf", |o| {
+                Tfhd {
+                    flags: tfhd::flags::DEFAULT_BASE_IS_MOOF,
+                    track_id,
+                    base_data_offset: None,
+                    sample_description_index: Some(1),
+                    default_sample_duration: Some(default_duration),
+                    default_sample_size: Some(default_size),
+                    default_sample_flags: Some(default_flags),
+                }
+                .write_to(o);
+                Tfdt {
+                    base_media_decode_time: base,
+                }
+                .write_to(o);
+                let at = o.len();
+                Trun::write(
+                    o,
+                    trun::flags::DURATION
+                        | trun::flags::SIZE
+                        | trun::flags::FLAGS
+                        | trun::flags::COMPOSITION_OFFSET,
+                    0,
+                    None,
+                    &self.samples,
+                );
+                // data_offset: after size, type, version/flags, sample_count.
+                truns.push((at + 16, data_len as usize));
+            });
+            data_len += bytes;
+        }
+        // Sizes: the moof box header was written empty first; fix it and the data offsets.
+        let moof_len = self.moof.len();
+        self.moof[moof_start..moof_start + 4].copy_from_slice(&(moof_len as u32).to_be_bytes());
+        // The traf boxes were written after an empty moof header: they are its children, and
+        // the moof size now covers them. Nested sizes of the traf boxes are right already.
+        let mdat_header = if data_len + 8 > u64::from(u32::MAX) {
+            16
+        } else {
+            8
+        };
+        for &(at, before) in &truns {
+            let off = moof_len as u64 + mdat_header + before as u64;
+            let off = i32::try_from(off).map_err(|_| Error::Mux {
+                format: "mp4",
+                track: 0,
+                dts: 0,
+                reason: "a fragment of more than 2 GB".into(),
+            })?;
+            self.moof[at..at + 4].copy_from_slice(&off.to_be_bytes());
+        }
+        let buf = self.out.buf();
+        buf.extend_from_slice(&self.moof);
+        if mdat_header == 16 {
+            buf.extend_from_slice(&1u32.to_be_bytes());
+            buf.extend_from_slice(b"mdat");
+            buf.extend_from_slice(&(data_len + 16).to_be_bytes());
+        } else {
+            buf.extend_from_slice(&((data_len + 8) as u32).to_be_bytes());
+            buf.extend_from_slice(b"mdat");
+        }
+        // Sample data, track by track, in the order the trafs list them.
+        for ti in 0..track_count {
+            for (p, &inside) in self.queue.iter().zip(&in_fragment) {
+                if inside && p.track as usize == ti {
+                    self.out.write_large(&p.data)?;
+                }
+            }
+        }
+        // Drop what was written, keep the rest (in order).
+        let mut keep = VecDeque::with_capacity(self.queue.len());
+        for (p, inside) in self.queue.drain(..).zip(in_fragment) {
+            if !inside {
+                keep.push_back(p);
+            }
+        }
+        self.queue = keep;
+        self.fragment_start_us = cut;
+        self.cut_at_us = None;
+        for t in self.tracks.iter_mut().flatten() {
+            t.past_cut = false;
+        }
+        self.out.maybe_write()
+    }
+}
+
+/// Writes `ftyp` and a `moov` for `tracks` (track_ID = position + 1), with empty sample
+/// tables and a `trex` per track.
+fn init_segment(tracks: &[&OutTrack], out: &mut Vec<u8>) -> Result<()> {
+    let b = |s: &[u8; 4]| BoxType(*s);
+    let mut compatible = vec![b(b"iso6"), b(b"mp41")];
+    if tracks.len() == 1 {
+        // CMAF: one track per file.
+        compatible.extend([b(b"cmfc"), b(b"cmf2")]);
+    }
+    Ftyp {
+        major_brand: b(b"iso6"),
+        minor_version: 0,
+        compatible,
+    }
+    .write_to(out);
+    let mut traks = Vec::new();
+    for t in tracks {
+        let entry = sample_entry(&t.track)?;
+        let video = t.track.kind == MediaKind::Video;
+        let details = t.track.codec.details().unwrap_or_default();
+        write_box(&mut traks, b"trak", |o| {
+            Tkhd {
+                flags: 3,
+                track_id: t.track_id,
+                duration: 0,
+                volume: if video { 0 } else { 0x0100 },
+                width: if video {
+                    details.width.unwrap_or(0) << 16
+                } else {
+                    0
+                },
+                height: if video {
+                    details.height.unwrap_or(0) << 16
+                } else {
+                    0
+                },
+            }
+            .write_to(o);
+            write_box(o, b"mdia", |m| {
+                Mdhd {
+                    timescale: t.timescale,
+                    duration: 0,
+                    language: *b"und",
+                }
+                .write_to(m);
+                Hdlr {
+                    handler_type: BoxType(if video { *b"vide" } else { *b"soun" }),
+                    name: if video {
+                        "VideoHandler"
+                    } else {
+                        "SoundHandler"
+                    }
+                    .into(),
+                }
+                .write_to(m);
+                write_box(m, b"minf", |i| {
+                    if video {
+                        write_vmhd(i);
+                    } else {
+                        write_smhd(i);
+                    }
+                    write_dinf(i);
+                    write_box(i, b"stbl", |s| {
+                        write_stsd(&entry, s);
+                        Stts::default().write_to(s);
+                        Stsc::default().write_to(s);
+                        Stsz::Each(Vec::new()).write_to(s);
+                        Stco::default().write_to(s);
+                    });
+                });
+            });
+        });
+    }
+    write_box(out, b"moov", |o| {
+        Mvhd {
+            timescale: 1000,
+            duration: 0,
+            next_track_id: tracks.len() as u32 + 1,
+        }
+        .write_to(o);
+        o.extend_from_slice(&traks);
+        write_box(o, b"mvex", |x| {
+            for t in tracks {
+                Trex {
+                    track_id: t.track_id,
+                    default_sample_description_index: 1,
+                    ..Trex::default()
+                }
+                .write_to(x);
+            }
+        });
+    });
+    Ok(())
+}
+
+impl<W: OutputSink> Muxer for Fmp4Muxer<W> {
+    fn refusal(&self, track: &Track) -> Option<String> {
+        mp4_refusal(track)
+    }
+
+    fn add_track(&mut self, track: &Track) -> Result<()> {
+        if track.kind == MediaKind::Data {
+            return Ok(());
+        }
+        if let Some(why) = mp4_refusal(track) {
+            return Err(Error::Unsupported(why));
+        }
+        if self.init_written {
+            return Err(Error::Unsupported(format!(
+                "track {} appeared after the fragmented mp4 header was written: a fragmented file declares every track up front",
+                track.id
+            )));
+        }
+        sample_entry(track)?;
+        let idx = track.id as usize;
+        if self.tracks.len() <= idx {
+            self.tracks.resize_with(idx + 1, || None);
+        }
+        let track_id = self.tracks.iter().flatten().count() as u32 + 1;
+        self.tracks[idx] = Some(OutTrack {
+            track: track.clone(),
+            track_id,
+            timescale: timescale_of(track.time_base),
+            past_cut: false,
+        });
+        Ok(())
+    }
+
+    fn write_packet(&mut self, p: &Packet) -> Result<()> {
+        let Some(Some(t)) = self.tracks.get(p.track as usize) else {
+            return Ok(());
+        };
+        if let Some(c) = &p.config {
+            if c.extradata != t.track.codec.extradata {
+                return Err(Error::Unsupported(format!(
+                    "track {}: the codec configuration changes mid-stream, which one fragmented mp4 cannot declare (HLS output starts a new initialization segment)",
+                    p.track
+                )));
+            }
+        }
+        let at = self.us(p);
+        if self.fragment_start_us.is_none() {
+            self.fragment_start_us = Some(at);
+        }
+        if self.cut_at_us.is_none() && self.cuts(p, at) {
+            self.cut_at_us = Some(at);
+        }
+        if let Some(cut) = self.cut_at_us {
+            if at >= cut {
+                if let Some(Some(t)) = self.tracks.get_mut(p.track as usize) {
+                    t.past_cut = true;
+                }
+            }
+        }
+        self.queue.push_back(p.clone());
+        if let Some(cut) = self.cut_at_us {
+            // Every track has reached the cut, or one has stopped (ended, or a long gap): a
+            // fragment never waits more than MAX_CUT_WAIT_US for it.
+            if self.tracks.iter().flatten().all(|t| t.past_cut) || at - cut > MAX_CUT_WAIT_US {
+                self.flush(false)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self) -> Result<()> {
+        if self.finished {
+            return Err(Error::InvalidUse("mp4 muxer finished twice".into()));
+        }
+        self.finished = true;
+        // A cut still waiting for another track's packet, then the rest.
+        if self.cut_at_us.is_some() {
+            self.flush(false)?;
+        }
+        self.flush(true)?;
+        if !self.init_written {
+            self.write_init()?;
+        }
+        self.out.flush_all()
+    }
+}
