@@ -16,7 +16,9 @@
 use std::collections::VecDeque;
 
 use crate::error::{Error, Result};
-use crate::io::{BlockWriter, OutputSink};
+use std::io::Write;
+
+use crate::io::BlockWriter;
 use crate::media::{MediaKind, Muxer, Packet, Track};
 use crate::time::TimeBase;
 
@@ -73,7 +75,7 @@ struct OutTrack {
 }
 
 /// A fragmented MP4 writer.
-pub struct Fmp4Muxer<W: OutputSink> {
+pub struct Fmp4Muxer<W: Write> {
     out: BlockWriter<W>,
     options: Fmp4Options,
     tracks: Vec<Option<OutTrack>>,
@@ -87,13 +89,16 @@ pub struct Fmp4Muxer<W: OutputSink> {
     origin: Option<(i64, TimeBase)>,
     sequence: u32,
     init_written: bool,
+    /// HLS/DASH segments: the caller decides where fragments end ([`Fmp4Muxer::cut`]) and
+    /// stores the initialization part itself ([`Fmp4Muxer::init_segment`]).
+    external_cuts: bool,
     finished: bool,
     /// Reused per fragment: the samples of one track, and the `moof`.
     samples: Vec<TrunSample>,
     moof: Vec<u8>,
 }
 
-impl<W: OutputSink> Fmp4Muxer<W> {
+impl<W: Write> Fmp4Muxer<W> {
     /// A writer into `out`.
     pub fn new(out: BlockWriter<W>, options: Fmp4Options) -> Fmp4Muxer<W> {
         Fmp4Muxer {
@@ -106,15 +111,65 @@ impl<W: OutputSink> Fmp4Muxer<W> {
             origin: None,
             sequence: 0,
             init_written: false,
+            external_cuts: false,
             finished: false,
             samples: Vec::new(),
             moof: Vec::new(),
         }
     }
 
+    /// A writer of media segments (HLS, DASH): no initialization part in `out`, and a
+    /// fragment only when [`Fmp4Muxer::cut`] is called (and at [`Muxer::finish`]).
+    pub fn for_segments(out: BlockWriter<W>) -> Fmp4Muxer<W> {
+        Fmp4Muxer {
+            external_cuts: true,
+            ..Fmp4Muxer::new(out, Fmp4Options::default())
+        }
+    }
+
     /// The sink, after [`Muxer::finish`].
     pub fn into_inner(self) -> Result<W> {
         self.out.into_inner()
+    }
+
+    /// Writes every packet queued so far as one fragment (a segment boundary).
+    pub fn cut(&mut self) -> Result<()> {
+        self.flush(true)
+    }
+
+    /// The initialization segment (`ftyp` + `moov`) for the tracks added so far; after it is
+    /// taken, no track may be added.
+    pub fn init_segment(&mut self) -> Result<Vec<u8>> {
+        let present: Vec<&OutTrack> = self.tracks.iter().flatten().collect();
+        let mut head = Vec::new();
+        init_segment(&present, &mut head)?;
+        self.init_written = true;
+        Ok(head)
+    }
+
+    /// Whether [`Fmp4Muxer::init_segment`] (or the file's own initialization part) was
+    /// written.
+    pub fn init_taken(&self) -> bool {
+        self.init_written
+    }
+
+    /// Runs `job` on the sink once everything written so far reached it (see
+    /// [`BlockWriter::run`]).
+    pub fn run_on_sink(
+        &mut self,
+        job: impl FnOnce(&mut W) -> Result<()> + Send + 'static,
+    ) -> Result<()> {
+        self.out.run(job)
+    }
+
+    /// Writes everything buffered to the sink and gives it (see [`BlockWriter::get_mut`]).
+    pub fn sink_mut(&mut self) -> Result<&mut W> {
+        self.out.get_mut()
+    }
+
+    /// The sink after a failure, for cleaning up (see [`BlockWriter::recover`]).
+    pub fn recover_sink(&mut self) -> Option<&mut W> {
+        self.out.recover()
     }
 
     fn has_video(&self) -> bool {
@@ -132,7 +187,7 @@ impl<W: OutputSink> Fmp4Muxer<W> {
 
     /// Whether `p` opens a new fragment.
     fn cuts(&self, p: &Packet, at_us: i64) -> bool {
-        let Some(start) = self.fragment_start_us else {
+        let Some(start) = self.fragment_start_us.filter(|_| !self.external_cuts) else {
             return false;
         };
         let Some(t) = &self.tracks[p.track as usize] else {
@@ -190,7 +245,7 @@ impl<W: OutputSink> Fmp4Muxer<W> {
         if !in_fragment.iter().any(|&b| b) {
             return Ok(());
         }
-        if !self.init_written {
+        if !self.init_written && !self.external_cuts {
             self.write_init()?;
         }
         if self.origin.is_none() {
@@ -467,7 +522,7 @@ fn init_segment(tracks: &[&OutTrack], out: &mut Vec<u8>) -> Result<()> {
     Ok(())
 }
 
-impl<W: OutputSink> Muxer for Fmp4Muxer<W> {
+impl<W: Write> Muxer for Fmp4Muxer<W> {
     fn refusal(&self, track: &Track) -> Option<String> {
         mp4_refusal(track)
     }
@@ -547,7 +602,7 @@ impl<W: OutputSink> Muxer for Fmp4Muxer<W> {
             self.flush(false)?;
         }
         self.flush(true)?;
-        if !self.init_written {
+        if !self.init_written && !self.external_cuts {
             self.write_init()?;
         }
         self.out.flush_all()

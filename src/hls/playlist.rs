@@ -55,6 +55,9 @@ pub struct Playlist {
     /// TARGETDURATION fixed up front (event and live playlists, RFC 8216 §6.2.1: it must not
     /// change); `None` lets a VOD playlist use its longest segment.
     pub fixed_target_duration: Option<u64>,
+    /// The initialization segment of fMP4 segments (EXT-X-MAP, RFC 8216 §4.3.2.5), which
+    /// makes the playlist version 7 as ffmpeg writes it (EXT-X-MAP needs at least 6).
+    pub map_uri: Option<String>,
 }
 
 /// EXTINF precision: milliseconds, enough to add up to the media's duration within a frame.
@@ -97,14 +100,23 @@ impl Playlist {
     /// The m3u8-rs form.
     pub fn to_m3u8(&self) -> MediaPlaylist {
         MediaPlaylist {
-            version: Some(3),
+            version: Some(if self.map_uri.is_some() { 7 } else { 3 }),
             target_duration: self.target_duration(),
             media_sequence: self.media_sequence,
             segments: self
                 .segments
                 .iter()
-                .map(|s| MediaSegment {
+                .enumerate()
+                .map(|(i, s)| MediaSegment {
                     uri: s.uri.clone(),
+                    map: self
+                        .map_uri
+                        .as_ref()
+                        .filter(|_| i == 0)
+                        .map(|uri| m3u8_rs::Map {
+                            uri: uri.clone(),
+                            ..m3u8_rs::Map::default()
+                        }),
                     duration: s.duration as f32,
                     discontinuity: s.discontinuity,
                     program_date_time: s.program_date_time,

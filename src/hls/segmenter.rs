@@ -15,10 +15,11 @@ use crate::error::{Error, Result};
 use crate::io::BlockWriter;
 use crate::media::{MediaKind, Muxer, Packet, Track};
 use crate::time::TimeBase;
-use crate::ts::mux::{TsMuxOptions, TsMuxer};
+use crate::ts::mux::TsMuxOptions;
 
 use super::output::{SegmentStore, SegmentWriteError, StoreSink};
 use super::playlist::{Playlist, PlaylistSegment, PlaylistType};
+use super::segment_format::{HlsSegmentType, SegmentMux};
 use super::window::{Clock, DeletionSchedule, system_clock};
 
 /// Choices for [`HlsSegmenter`].
@@ -39,6 +40,10 @@ pub struct HlsOptions {
     pub segment_pattern: String,
     /// The playlist's file name.
     pub playlist_name: String,
+    /// TS segments or fragmented MP4 (`--hls-segment-type`).
+    pub segment_type: HlsSegmentType,
+    /// The initialization segment's name (fMP4; EXT-X-MAP).
+    pub init_name: String,
     /// The TS muxer's choices.
     pub ts: TsMuxOptions,
     /// Bytes of TS collected before they are written to the segment file (see
@@ -56,6 +61,8 @@ impl Default for HlsOptions {
             program_date_time: false,
             segment_pattern: "segment_%05d.ts".into(),
             playlist_name: "index.m3u8".into(),
+            segment_type: HlsSegmentType::MpegTs,
+            init_name: "init.mp4".into(),
             ts: TsMuxOptions::default(),
             write_block_size: crate::io::BLOCK_SIZE,
         }
@@ -247,9 +254,9 @@ pub struct HlsReport {
 /// price of a segment that starts mid-GOP (players decode it after the one before). For that
 /// reason growing playlists do not claim EXT-X-INDEPENDENT-SEGMENTS.
 pub struct HlsSegmenter<S: SegmentStore> {
-    /// The TS muxer writes into the store; segments are opened and committed, and the
-    /// playlist rewritten, through it, in order with the bytes.
-    ts: TsMuxer<StoreSink<S>>,
+    /// The segment muxer (TS or fMP4) writes into the store; segments are opened and
+    /// committed, and the playlist rewritten, through it, in order with the bytes.
+    ts: SegmentMux<S>,
     options: HlsOptions,
     playlist: Playlist,
     tracks: Vec<Option<Track>>,
@@ -293,10 +300,12 @@ impl<S: SegmentStore> HlsSegmenter<S> {
     fn with_writer(out: BlockWriter<StoreSink<S>>, options: HlsOptions) -> HlsSegmenter<S> {
         let playlist = Playlist {
             kind: options.playlist_type,
+            map_uri: (options.segment_type == HlsSegmentType::Fmp4)
+                .then(|| options.init_name.clone()),
             ..Playlist::default()
         };
         HlsSegmenter {
-            ts: TsMuxer::with_writer(out, options.ts.clone()),
+            ts: SegmentMux::new(options.segment_type, out, options.ts.clone()),
             options,
             playlist,
             tracks: Vec::new(),
@@ -393,7 +402,7 @@ impl<S: SegmentStore> HlsSegmenter<S> {
         self.ts
             .run_on_sink(move |sink| sink.open(job_name))
             .map_err(SegmentWriteError::name_the_file)?;
-        self.ts.force_psi();
+        self.ts.segment_started();
         self.open = Some(OpenSegment {
             name,
             start_us,
@@ -407,6 +416,18 @@ impl<S: SegmentStore> HlsSegmenter<S> {
         let Some(open) = self.open.take() else {
             return Ok(());
         };
+        self.ts
+            .segment_ending()
+            .map_err(SegmentWriteError::name_the_file)?;
+        if let Some(init) = self.ts.take_init() {
+            // Stored before the first segment is committed, so no playlist ever names a
+            // segment whose EXT-X-MAP is missing.
+            let init = init?;
+            let name = self.options.init_name.clone();
+            self.ts
+                .run_on_sink(move |sink| sink.store.write_playlist(&name, &init))
+                .map_err(SegmentWriteError::name_the_file)?;
+        }
         self.ts
             .run_on_sink(|sink: &mut StoreSink<S>| sink.close())
             .map_err(SegmentWriteError::name_the_file)?;
@@ -482,7 +503,7 @@ pub const SPLICE_TOLERANCE_US: i64 = 1_000_000;
 
 impl<S: SegmentStore> Muxer for HlsSegmenter<S> {
     fn refusal(&self, track: &Track) -> Option<String> {
-        crate::ts::mux::refusal(track).map(|r| format!("hls ts segments: {r}"))
+        self.ts.refusal(track)
     }
 
     fn add_track(&mut self, track: &Track) -> Result<()> {

@@ -13,7 +13,7 @@
 # serves OUTDIR on 127.0.0.1, plays it at 4x (from the buffer's start, see
 # player.html) and prints a PASS/FAIL line; any hls.js ERROR event fails it.
 # If `muxkit convert --help` offers --hls-playlist-type, the `event` variant is
-# played too. Exit 0 when every run passes, 1 otherwise (timeout: TIMEOUT_S=90).
+# played too, and with --hls-segment-type fmp4 the fMP4 (CMAF) variant. Exit 0 when every run passes, 1 otherwise (timeout: TIMEOUT_S=90).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -43,6 +43,11 @@ fi
 
 "$muxkit" convert testdata/source.flv "$tmp/vod/" --force >/dev/null
 node "$here/play.mjs" "$tmp/vod" index.m3u8 "muxkit vod" || status=1
+
+if "$muxkit" convert --help | grep -q -- '--hls-segment-type'; then
+  "$muxkit" convert testdata/source.flv "$tmp/fmp4/" --force --hls-segment-type fmp4 >/dev/null
+  node "$here/play.mjs" "$tmp/fmp4" index.m3u8 "muxkit fmp4 vod" || status=1
+fi
 
 if "$muxkit" convert --help | grep -q -- '--hls-playlist-type'; then
   "$muxkit" convert testdata/source.flv "$tmp/event/" --force --hls-playlist-type event >/dev/null

@@ -37,9 +37,14 @@ pub struct ConvertArgs {
     /// after it.
     #[arg(long, default_value_t = 6.0, value_parser = parse_hls_time)]
     pub hls_time: f64,
-    /// HLS output: segment file names, `%d` or `%05d` standing for the segment number.
-    #[arg(long, default_value = "segment_%05d.ts", value_parser = parse_segment_pattern)]
-    pub segment_pattern: String,
+    /// HLS output: segment file names, `%d` or `%05d` standing for the segment number
+    /// (default segment_%05d.ts, or segment_%05d.m4s with fmp4 segments).
+    #[arg(long, value_parser = parse_segment_pattern)]
+    pub segment_pattern: Option<String>,
+    /// HLS output: mpegts segments, or fmp4 (CMAF: init.mp4 and .m4s segments, EXT-X-MAP,
+    /// playlist version 7), ffmpeg's -hls_segment_type.
+    #[arg(long, value_enum, default_value = "mpegts")]
+    pub hls_segment_type: SegmentTypeArg,
     /// HLS output: vod (written once, at the end), event (rewritten after every segment,
     /// nothing removed) or live (a sliding window of --hls-list-size segments; older ones are
     /// deleted once clients cannot need them).
@@ -64,6 +69,25 @@ pub struct ConvertArgs {
     /// default: every keyframe, or 2 s of audio).
     #[arg(long, value_parser = parse_hls_time, requires = "fragmented")]
     pub frag_duration: Option<f64>,
+}
+
+/// `--hls-segment-type` values.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub enum SegmentTypeArg {
+    /// MPEG-TS segments.
+    Mpegts,
+    /// Fragmented MP4 segments after an init.mp4.
+    Fmp4,
+}
+
+impl SegmentTypeArg {
+    /// The library's value.
+    pub fn kind(self) -> muxkit::hls::HlsSegmentType {
+        match self {
+            SegmentTypeArg::Mpegts => muxkit::hls::HlsSegmentType::MpegTs,
+            SegmentTypeArg::Fmp4 => muxkit::hls::HlsSegmentType::Fmp4,
+        }
+    }
 }
 
 /// `--hls-playlist-type` values.
@@ -128,7 +152,10 @@ pub fn run(args: ConvertArgs) -> muxkit::Result<()> {
         },
         hls: HlsOptions {
             target_duration: args.hls_time,
-            segment_pattern: args.segment_pattern,
+            segment_pattern: args
+                .segment_pattern
+                .unwrap_or_else(|| args.hls_segment_type.kind().default_pattern().to_owned()),
+            segment_type: args.hls_segment_type.kind(),
             playlist_type: match args.hls_playlist_type {
                 PlaylistTypeArg::Vod => PlaylistType::Vod,
                 PlaylistTypeArg::Event => PlaylistType::Event,
