@@ -5,8 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 secs=${1:-600}
-targets=${TARGETS:-flv_demux amf ts_demux id3 mp3_demux rtmp_chunk rtmp_session f4v_demux batch_glob hls_lint}
-mkdir -p corpus/flv_demux corpus/amf corpus/ts_demux corpus/id3 corpus/mp3_demux corpus/rtmp_chunk corpus/rtmp_session corpus/f4v_demux corpus/batch_glob corpus/hls_lint
+targets=${TARGETS:-flv_demux amf ts_demux id3 mp3_demux rtmp_chunk rtmp_session f4v_demux fmp4_demux batch_glob hls_lint}
+mkdir -p corpus/flv_demux corpus/amf corpus/ts_demux corpus/id3 corpus/mp3_demux corpus/rtmp_chunk corpus/rtmp_session corpus/f4v_demux corpus/fmp4_demux corpus/batch_glob corpus/hls_lint
 for f in ../testdata/*.flv ../testdata/hostile/*.flv; do
     [ "$(stat -c %s "$f")" -lt 200000 ] && cp -n "$f" corpus/flv_demux/ || true
 done
@@ -30,9 +30,11 @@ if command -v ffmpeg >/dev/null; then
         ffmpeg -v error -y -i ../testdata/source.flv -t 0.5 -c copy ${spec#*:} "corpus/f4v_demux/$name"
     done
 fi
-# Fragmented MP4 (the reader names what it cannot read yet).
-for f in ../testdata/frag_*.mp4; do
+# Fragmented MP4: the first 60 KB of every layout ffmpeg writes (a whole first fragment or
+# a cut one).
+for f in ../testdata/frag_*.mp4 ../testdata/fmp4_*.mp4; do
     head -c 60000 "$f" > "corpus/f4v_demux/$(basename "$f").head"
+    head -c 60000 "$f" > "corpus/fmp4_demux/$(basename "$f").head"
 done
 # Playlist seeds: muxkit's and ffmpeg's kinds (TS, fMP4 with EXT-X-MAP, byte ranges, a key).
 printf '#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:2\n#EXT-X-PLAYLIST-TYPE:VOD\n#EXTINF:2.000,\nsegment_00000.ts\n#EXT-X-ENDLIST\n' > corpus/hls_lint/vod
