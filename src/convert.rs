@@ -194,11 +194,12 @@ pub fn convert(
             };
             let existed = dir.is_dir();
             let store = DirectoryStore::prepare(&dir, options.force)?;
-            let hls = HlsOptions {
+            let mut hls = HlsOptions {
                 playlist_name: name,
                 ts: options.ts.clone(),
                 ..options.hls.clone()
             };
+            let note = fmp4_for_codecs_ts_cannot_carry(&*demuxer, &mut hls);
             let mut m = if options.inline_writes {
                 HlsSegmenter::new(store, hls)
             } else {
@@ -207,6 +208,7 @@ pub fn convert(
             match remux_with(&mut *demuxer, &mut m, remux_options.clone()) {
                 Ok(mut stats) => {
                     stats.warnings.extend(m.report().warnings.iter().cloned());
+                    stats.notes.extend(note);
                     Ok(stats)
                 }
                 Err(e) => {
@@ -314,6 +316,32 @@ fn convert_mp4(
     let stats = remux(&mut *demuxer, &mut m)?;
     m.into_inner()?.commit()?;
     Ok(stats)
+}
+
+/// TS segments cannot carry AV1, VP9, Opus or FLAC (no stream type for them that players
+/// read); fMP4 segments can, so an HLS output with such a track and TS segments (the default)
+/// switches to fMP4 and says so, instead of dropping the track.
+pub fn fmp4_for_codecs_ts_cannot_carry(
+    demuxer: &dyn Demuxer,
+    hls: &mut HlsOptions,
+) -> Option<String> {
+    use crate::hls::HlsSegmentType;
+    use crate::media::Codec;
+    if hls.segment_type != HlsSegmentType::MpegTs {
+        return None;
+    }
+    let codec = demuxer
+        .tracks()
+        .iter()
+        .map(|t| t.codec.codec)
+        .find(|c| matches!(c, Codec::Av1 | Codec::Vp9 | Codec::Opus | Codec::Flac))?;
+    hls.segment_type = HlsSegmentType::Fmp4;
+    if hls.segment_pattern == HlsSegmentType::MpegTs.default_pattern() {
+        hls.segment_pattern = HlsSegmentType::Fmp4.default_pattern().to_owned();
+    }
+    Some(format!(
+        "hls: ts segments cannot carry {codec}: writing fmp4 segments (init.mp4 and .m4s) instead"
+    ))
 }
 
 /// The source's FLV metadata, when the demuxer is an FLV one.

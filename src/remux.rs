@@ -23,6 +23,9 @@ pub struct RemuxStats {
     /// What the muxer wants the user to know (a long GOP cut in an HLS playlist, ...); the
     /// conversion succeeded regardless.
     pub warnings: Vec<String>,
+    /// Choices made for the user that change nothing of the media (fMP4 HLS segments picked
+    /// because TS cannot carry a codec).
+    pub notes: Vec<String>,
     /// What of the input the output does not hold: streams the reader skipped, tracks the
     /// output cannot carry (never declared to the muxer), damage skipped while reading.
     pub losses: Vec<Loss>,

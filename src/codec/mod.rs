@@ -22,10 +22,14 @@ use crate::media::{Codec, CodecConfig};
 
 pub mod aac;
 pub mod ac3;
+pub mod av1;
 pub mod avc;
 pub mod bits;
+pub mod flac;
 pub mod hevc;
 pub mod mpa;
+pub mod opus;
+pub mod vp9;
 
 /// A codec configuration record or header that cannot be parsed or written.
 ///
@@ -181,9 +185,40 @@ impl CodecConfig {
             Codec::Mp3 => d.codec_string = Some(mpa::MP3_CODEC_STRING.to_owned()),
             // Layer II (MP2) by the same scheme: object type 33.
             Codec::Mp2 => d.codec_string = Some("mp4a.40.33".to_owned()),
-            // Registered sample-entry names that need no parameters.
-            Codec::Opus => d.codec_string = Some("opus".to_owned()),
-            Codec::Flac => d.codec_string = Some("fLaC".to_owned()),
+            Codec::Av1 if !self.extradata.is_empty() => {
+                let c = av1::Av1Config::parse(&self.extradata)?;
+                d.codec_string = Some(c.codec_string());
+                d.profile = Some(c.profile_name().to_owned());
+                d.level = Some(c.level_string());
+                d.bit_depth = Some(c.bit_depth);
+            }
+            Codec::Vp9 if !self.extradata.is_empty() => {
+                let c = vp9::Vp9Config::parse(&self.extradata)?;
+                d.codec_string = Some(c.codec_string());
+                d.profile = Some(format!("Profile {}", c.profile));
+                d.level = Some(c.level_string());
+                d.bit_depth = Some(c.bit_depth);
+            }
+            // Registered sample-entry names that need no parameters; the records give the
+            // rate and channels.
+            Codec::Opus => {
+                d.codec_string = Some("opus".to_owned());
+                if !self.extradata.is_empty() {
+                    let h = opus::OpusHead::parse(&self.extradata)?;
+                    // Opus always decodes at 48 kHz; the input rate is informational.
+                    d.sample_rate = Some(48_000);
+                    d.channels = Some(h.channels);
+                }
+            }
+            Codec::Flac => {
+                d.codec_string = Some("fLaC".to_owned());
+                if !self.extradata.is_empty() {
+                    let s = flac::StreamInfo::parse(&self.extradata)?;
+                    d.sample_rate = Some(s.sample_rate);
+                    d.channels = Some(s.channels);
+                    d.bit_depth = Some(s.bits_per_sample);
+                }
+            }
             Codec::Ac3 => d.codec_string = Some("ac-3".to_owned()),
             Codec::Eac3 => d.codec_string = Some("ec-3".to_owned()),
             _ => {}

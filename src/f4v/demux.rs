@@ -51,6 +51,12 @@ fn codec_of(kind: &SampleEntryKind, format: [u8; 4]) -> Codec {
     match (&format, kind) {
         (b"avc1" | b"avc3", _) => Codec::H264,
         (b"hvc1" | b"hev1", _) => Codec::Hevc,
+        (b"av01", _) => Codec::Av1,
+        (b"vp09", _) => Codec::Vp9,
+        (b"Opus", _) => Codec::Opus,
+        (b"fLaC", _) => Codec::Flac,
+        (b"ac-3", _) => Codec::Ac3,
+        (b"ec-3", _) => Codec::Eac3,
         (b".mp3" | b"ms\x00\x55", _) => Codec::Mp3,
         (b"mp4a", SampleEntryKind::Audio { esds: Some(e), .. }) => match e.object_type {
             oti::MPEG4_AUDIO | 0x66 | 0x67 | 0x68 => Codec::Aac,

@@ -39,7 +39,7 @@ use super::boxes::tkhd::Tkhd;
 use super::boxes::trun::{self, SampleFlags, Trun, TrunSample};
 use super::boxes::vmhd::{write_dinf, write_smhd, write_vmhd};
 use super::boxes::{BoxType, write_box};
-use super::mux::{mp4_refusal, sample_entry, timescale_of};
+use super::mux::{Mp4Brand, fill_record_from_frame, mp4_refusal, sample_entry, timescale_of};
 
 /// Choices for [`Fmp4Muxer`].
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -427,6 +427,18 @@ impl<W: Write> Fmp4Muxer<W> {
     }
 }
 
+/// Whether a new record describes the same stream: FLAC encoders send STREAMINFO again at
+/// the end with the frame sizes, total sample count and MD5 filled in (ffmpeg does, in FLV),
+/// which changes nothing a decoder uses (block sizes, rate, channels, bits).
+fn same_stream(old: &crate::media::CodecConfig, new: &crate::media::CodecConfig) -> bool {
+    use crate::codec::flac::StreamInfo;
+    old.codec == crate::media::Codec::Flac
+        && new.codec == old.codec
+        && old.extradata.get(..4).is_some()
+        && new.extradata.get(..4) == old.extradata.get(..4)
+        && StreamInfo::parse(&old.extradata).ok() == StreamInfo::parse(&new.extradata).ok()
+}
+
 /// Writes `ftyp` and a `moov` for `tracks` (track_ID = position + 1), with empty sample
 /// tables and a `trex` per track.
 fn init_segment(tracks: &[&OutTrack], out: &mut Vec<u8>) -> Result<()> {
@@ -524,23 +536,31 @@ fn init_segment(tracks: &[&OutTrack], out: &mut Vec<u8>) -> Result<()> {
 
 impl<W: Write> Muxer for Fmp4Muxer<W> {
     fn refusal(&self, track: &Track) -> Option<String> {
-        mp4_refusal(track)
+        mp4_refusal(track, Mp4Brand::Mp4)
     }
 
     fn add_track(&mut self, track: &Track) -> Result<()> {
         if track.kind == MediaKind::Data {
             return Ok(());
         }
-        if let Some(why) = mp4_refusal(track) {
+        if let Some(why) = mp4_refusal(track, Mp4Brand::Mp4) {
             return Err(Error::Unsupported(why));
         }
+        // A record taken from the first frame (AC-3 from FLV) is checked when it comes.
+        let waits_for_frame = track.codec.extradata.is_empty()
+            && matches!(
+                track.codec.codec,
+                crate::media::Codec::Ac3 | crate::media::Codec::Eac3
+            );
         if self.init_written {
             return Err(Error::Unsupported(format!(
                 "track {} appeared after the fragmented mp4 header was written: a fragmented file declares every track up front",
                 track.id
             )));
         }
-        sample_entry(track)?;
+        if !waits_for_frame {
+            sample_entry(track)?;
+        }
         let idx = track.id as usize;
         if self.tracks.len() <= idx {
             self.tracks.resize_with(idx + 1, || None);
@@ -556,16 +576,27 @@ impl<W: Write> Muxer for Fmp4Muxer<W> {
     }
 
     fn write_packet(&mut self, p: &Packet) -> Result<()> {
+        if let Some(Some(t)) = self.tracks.get_mut(p.track as usize) {
+            if !self.init_written {
+                fill_record_from_frame(&mut t.track.codec, &p.data);
+            }
+        }
         let Some(Some(t)) = self.tracks.get(p.track as usize) else {
             return Ok(());
         };
         if let Some(c) = &p.config {
-            if c.extradata != t.track.codec.extradata {
+            if c.extradata != t.track.codec.extradata && !same_stream(&t.track.codec, c) {
                 return Err(Error::Unsupported(format!(
                     "track {}: the codec configuration changes mid-stream, which one fragmented mp4 cannot declare (HLS output starts a new initialization segment)",
                     p.track
                 )));
             }
+        }
+        // An empty packet (ffmpeg ends FLAC in FLV with one, carrying only the final
+        // STREAMINFO) has nothing to present, and a 0-byte sample in a fragment stops
+        // ffmpeg's reader: it is not written.
+        if p.data.is_empty() {
+            return Ok(());
         }
         let at = self.us(p);
         if self.fragment_start_us.is_none() {

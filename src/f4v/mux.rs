@@ -14,6 +14,7 @@
 
 use std::io::SeekFrom;
 
+use crate::codec::{ac3, flac, opus};
 use crate::error::{Error, Result};
 use crate::io::{BlockWriter, OutputSink};
 use crate::media::{Codec, CodecConfig, MediaKind, Muxer, Packet, Track};
@@ -115,25 +116,30 @@ pub(crate) fn sample_entry(track: &Track) -> Result<SampleEntry> {
             config: Some((BoxType(*config), c.extradata.clone())),
         },
     };
-    let audio = |esds: Esds| SampleEntry {
-        format: BoxType(*b"mp4a"),
-        kind: SampleEntryKind::Audio {
-            channels: u16::from(details.channels.unwrap_or(2)),
-            sample_size: 16,
-            sample_rate: details.sample_rate.unwrap_or(0),
-            esds: Some(esds),
-        },
-    };
+    let audio =
+        |format: &[u8; 4], esds: Option<Esds>, config: Option<(&[u8; 4], Vec<u8>)>| SampleEntry {
+            format: BoxType(*format),
+            kind: SampleEntryKind::Audio {
+                channels: u16::from(details.channels.unwrap_or(2)),
+                sample_size: u16::from(details.bit_depth.unwrap_or(16)),
+                sample_rate: details.sample_rate.unwrap_or(0),
+                esds,
+                config: config.map(|(t, b)| (BoxType(*t), bytes::Bytes::from(b))),
+            },
+        };
+    let mp4a = |esds: Esds| audio(b"mp4a", Some(esds), None);
     Ok(match c.codec {
         Codec::H264 if !c.extradata.is_empty() => visual(b"avc1", b"avcC"),
         Codec::Hevc if !c.extradata.is_empty() => visual(b"hvc1", b"hvcC"),
-        Codec::Aac if !c.extradata.is_empty() => audio(Esds {
+        Codec::Av1 if !c.extradata.is_empty() => visual(b"av01", b"av1C"),
+        Codec::Vp9 if !c.extradata.is_empty() => visual(b"vp09", b"vpcC"),
+        Codec::Aac if !c.extradata.is_empty() => mp4a(Esds {
             object_type: oti::MPEG4_AUDIO,
             avg_bitrate: 0,
             max_bitrate: 0,
             decoder_specific: c.extradata.clone(),
         }),
-        Codec::Mp3 => audio(Esds {
+        Codec::Mp3 => mp4a(Esds {
             object_type: if details.sample_rate.unwrap_or(44100) < 32_000 {
                 oti::MPEG2_AUDIO
             } else {
@@ -143,8 +149,87 @@ pub(crate) fn sample_entry(track: &Track) -> Result<SampleEntry> {
             max_bitrate: 0,
             decoder_specific: bytes::Bytes::new(),
         }),
+        // Opus in ISO BMFF: the sample entry says 48 kHz whatever the input rate was.
+        Codec::Opus if !c.extradata.is_empty() => {
+            let head = opus::OpusHead::parse(&c.extradata).map_err(|_| unsupported())?;
+            let mut e = audio(b"Opus", None, Some((b"dOps", head.to_dops())));
+            if let SampleEntryKind::Audio {
+                sample_rate,
+                sample_size,
+                channels,
+                ..
+            } = &mut e.kind
+            {
+                *sample_rate = 48_000;
+                *sample_size = 16;
+                *channels = u16::from(head.channels);
+            }
+            e
+        }
+        Codec::Flac if !c.extradata.is_empty() => {
+            flac::StreamInfo::parse(&c.extradata).map_err(|_| unsupported())?;
+            audio(
+                b"fLaC",
+                None,
+                Some((b"dfLa", flac::dfla_of_streaminfo(&c.extradata))),
+            )
+        }
+        // ETSI TS 102 366 Annex F: channel count 2 and 16 bits whatever the stream, the
+        // layout is in the record.
+        Codec::Ac3 | Codec::Eac3 if !c.extradata.is_empty() => {
+            let (format, record) = if c.codec == Codec::Ac3 {
+                (b"ac-3", b"dac3")
+            } else {
+                (b"ec-3", b"dec3")
+            };
+            let mut e = audio(format, None, Some((record, c.extradata.to_vec())));
+            if let SampleEntryKind::Audio {
+                sample_size,
+                channels,
+                ..
+            } = &mut e.kind
+            {
+                *sample_size = 16;
+                *channels = 2;
+            }
+            e
+        }
         _ => return Err(unsupported()),
     })
+}
+
+/// Codecs an MP4 file carries (ISO/IEC 14496-12/-14/-15, the AV1 and VP codec bindings, Opus
+/// and FLAC in ISO BMFF, ETSI TS 102 366 Annex F). F4V (Adobe) only the ones Flash played.
+pub(crate) fn mp4_carries(codec: Codec, brand: Mp4Brand) -> bool {
+    match brand {
+        Mp4Brand::F4v => matches!(codec, Codec::H264 | Codec::Aac | Codec::Mp3),
+        Mp4Brand::Mp4 => matches!(
+            codec,
+            Codec::H264
+                | Codec::Hevc
+                | Codec::Av1
+                | Codec::Vp9
+                | Codec::Aac
+                | Codec::Mp3
+                | Codec::Opus
+                | Codec::Flac
+                | Codec::Ac3
+                | Codec::Eac3
+        ),
+    }
+}
+
+/// A track whose record the container needs but the input never gave (AC-3 and E-AC-3 from
+/// FLV, whose sequence header is empty) takes it from its first frame.
+pub(crate) fn fill_record_from_frame(codec: &mut CodecConfig, frame: &[u8]) {
+    if matches!(codec.codec, Codec::Ac3 | Codec::Eac3) && codec.extradata.is_empty() {
+        if let Ok(h) = ac3::Ac3FrameHeader::parse(frame) {
+            codec.extradata = h.record();
+            if codec.audio.is_none() {
+                codec.audio = h.config().audio;
+            }
+        }
+    }
 }
 
 impl Mp4Plan {
@@ -186,6 +271,7 @@ impl Mp4Plan {
         if let Some(c) = &p.config {
             t.track.codec = (**c).clone();
         }
+        fill_record_from_frame(&mut t.track.codec, &p.data);
         let size = u32::try_from(p.data.len()).map_err(|_| Error::Mux {
             format: "mp4",
             track: p.track,
@@ -477,28 +563,29 @@ impl Mp4Planner {
 }
 
 /// Why MP4/F4V output cannot carry `track`, or `None`.
-pub(crate) fn mp4_refusal(track: &Track) -> Option<String> {
+pub(crate) fn mp4_refusal(track: &Track, brand: Mp4Brand) -> Option<String> {
     let codec = track.codec.codec;
     if track.kind == MediaKind::Data {
         return Some(format!("mp4 output has no track type for {codec}"));
     }
-    (!matches!(codec, Codec::H264 | Codec::Hevc | Codec::Aac | Codec::Mp3))
-        .then(|| format!("mp4 output cannot carry {codec} yet"))
+    (!mp4_carries(codec, brand)).then(|| match brand {
+        Mp4Brand::F4v => {
+            format!("f4v output carries only h264, aac and mp3, not {codec}: write .mp4")
+        }
+        Mp4Brand::Mp4 => format!("mp4 output cannot carry {codec}"),
+    })
 }
 
 impl Muxer for Mp4Planner {
     fn refusal(&self, track: &Track) -> Option<String> {
-        mp4_refusal(track)
+        mp4_refusal(track, self.plan.brand)
     }
 
     fn add_track(&mut self, track: &Track) -> Result<()> {
         self.plan.add_track(track)?;
         if track.kind != MediaKind::Data {
             // Refuse codecs MP4 cannot carry now, not after a whole pass.
-            if !matches!(
-                track.codec.codec,
-                Codec::H264 | Codec::Hevc | Codec::Aac | Codec::Mp3
-            ) {
+            if !mp4_carries(track.codec.codec, self.plan.brand) {
                 return Err(F4vError::UnsupportedCodec {
                     track: track.id,
                     codec: track.codec.codec.name().to_owned(),
@@ -580,7 +667,13 @@ impl<W: OutputSink> Mp4Writer<W> {
 
 impl<W: OutputSink> Muxer for Mp4Writer<W> {
     fn refusal(&self, track: &Track) -> Option<String> {
-        mp4_refusal(track)
+        let brand = self
+            .planned
+            .as_ref()
+            .map(|(p, _)| p.brand)
+            .or(self.streaming.as_ref().map(|p| p.brand))
+            .unwrap_or_default();
+        mp4_refusal(track, brand)
     }
 
     fn add_track(&mut self, track: &Track) -> Result<()> {

@@ -379,6 +379,7 @@ impl SampleCursor {
 /// The raw configuration of an entry (for the codec config).
 pub(crate) fn entry_config(e: &SampleEntry) -> Bytes {
     use super::boxes::sample_entry::SampleEntryKind;
+    use crate::codec::{flac, opus};
     match &e.kind {
         SampleEntryKind::Visual {
             config: Some((_, b)),
@@ -387,6 +388,20 @@ pub(crate) fn entry_config(e: &SampleEntry) -> Bytes {
         SampleEntryKind::Audio {
             esds: Some(esds), ..
         } => esds.decoder_specific.clone(),
+        // The records in the form the packet model (and Enhanced FLV) keeps: OpusHead for
+        // Opus, the STREAMINFO body for FLAC, dac3/dec3 as they are. One that does not
+        // parse is kept raw.
+        SampleEntryKind::Audio {
+            config: Some((t, b)),
+            ..
+        } => match &t.0 {
+            b"dOps" => opus::OpusHead::parse_dops(b)
+                .map_or_else(|_| b.clone(), |h| Bytes::from(h.to_opus_head())),
+            b"dfLa" => {
+                flac::streaminfo_of_dfla(b).map_or_else(|_| b.clone(), Bytes::copy_from_slice)
+            }
+            _ => b.clone(),
+        },
         _ => Bytes::new(),
     }
 }

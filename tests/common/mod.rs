@@ -85,6 +85,91 @@ pub fn have_ffmpeg(test: &str) -> bool {
     ok
 }
 
+/// A current ffmpeg (9.x, which reads and writes Enhanced FLV): `MUXKIT_FFMPEG9`, or the binary
+/// of the pinned `imageio-ffmpeg` wheel (`pip install imageio-ffmpeg==0.8.1`). `None` (and a
+/// SKIPPED line) when there is none, a failure when `MUXKIT_REQUIRE_FFMPEG9` is set (CI).
+#[allow(dead_code)]
+pub fn ffmpeg9(test: &str) -> Option<PathBuf> {
+    let found = std::env::var_os("MUXKIT_FFMPEG9")
+        .map(PathBuf::from)
+        .or_else(|| {
+            let o = Command::new("python3")
+                .args([
+                    "-c",
+                    "import imageio_ffmpeg; print(imageio_ffmpeg.get_ffmpeg_exe())",
+                ])
+                .output()
+                .ok()?;
+            o.status
+                .success()
+                .then(|| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()))
+        })
+        .filter(|p| p.is_file());
+    if found.is_none() {
+        if std::env::var_os("MUXKIT_REQUIRE_FFMPEG9").is_some() {
+            panic!("{test}: ffmpeg 9 not found but MUXKIT_REQUIRE_FFMPEG9 is set");
+        }
+        eprintln!("SKIPPED {test}: no ffmpeg 9 (pip install imageio-ffmpeg==0.8.1)");
+    }
+    found
+}
+
+/// Decoded frames as (size, hash) with the given ffmpeg, sorted: the content of every stream
+/// whatever its index (two ffmpeg versions may number an FLV's streams differently).
+#[allow(dead_code)]
+pub fn decoded_content(ffmpeg: &Path, file: &Path) -> Vec<String> {
+    let out = Command::new(ffmpeg)
+        .args(["-nostdin", "-v", "error", "-i"])
+        .arg(file)
+        .args(["-map", "0", "-f", "framemd5", "-"])
+        .output()
+        .expect("run ffmpeg");
+    assert!(
+        out.status.success(),
+        "{} framemd5 failed on {}: {}",
+        ffmpeg.display(),
+        file.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut lines: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').map(str::trim).collect();
+            format!("{} {}", f[4], f[5])
+        })
+        .collect();
+    lines.sort();
+    lines
+}
+
+/// `ffmpeg -i FILE -map 0 -c copy -f framemd5 -` as (stream, size, hash): the packets
+/// themselves, in each stream's order.
+#[allow(dead_code)]
+pub fn packet_hashes(file: &Path) -> Vec<String> {
+    let out = Command::new("ffmpeg")
+        .args(["-nostdin", "-v", "error", "-i"])
+        .arg(file)
+        .args(["-map", "0", "-c", "copy", "-f", "framemd5", "-"])
+        .output()
+        .expect("run ffmpeg");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut lines = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').map(str::trim).collect();
+            format!("{} {} {}", f[0], f[4], f[5])
+        })
+        .collect::<Vec<_>>();
+    lines.sort_by_key(|l| l.split(' ').next().and_then(|s| s.parse::<u32>().ok()));
+    lines
+}
+
 /// `ffmpeg -i FILE -map 0 -f framemd5 -`, reduced to (stream, size, hash) per decoded frame:
 /// the decoded content without timestamps, grouped by stream (in decode order within each), since
 /// how two streams interleave is the container's business, not the content's.

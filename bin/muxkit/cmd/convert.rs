@@ -189,6 +189,9 @@ pub fn run(args: ConvertArgs) -> muxkit::Result<()> {
     for w in &stats.warnings {
         eprintln!("muxkit: warning: {w}");
     }
+    for n in &stats.notes {
+        eprintln!("muxkit: note: {n}");
+    }
     if stats.interrupted {
         eprintln!("muxkit: interrupted: the output holds what was read before the signal");
         return Err(muxkit::Error::Cancelled);

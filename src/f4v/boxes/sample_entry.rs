@@ -10,16 +10,16 @@ use crate::f4v::error::F4vError;
 /// What a sample entry describes.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SampleEntryKind {
-    /// Video: `avc1`, `avc3`, `hvc1`, `hev1`, ...
+    /// Video: `avc1`, `avc3`, `hvc1`, `hev1`, `av01`, `vp09`, ...
     Visual {
         /// Width in pixels.
         width: u16,
         /// Height in pixels.
         height: u16,
-        /// The configuration box (`avcC` or `hvcC`) and its body.
+        /// The configuration box (`avcC`, `hvcC`, `av1C`, `vpcC`) and its body.
         config: Option<(BoxType, Bytes)>,
     },
-    /// Audio: `mp4a`, `.mp3`, ...
+    /// Audio: `mp4a`, `.mp3`, `Opus`, `fLaC`, `ac-3`, `ec-3`, ...
     Audio {
         /// Channel count.
         channels: u16,
@@ -29,6 +29,8 @@ pub enum SampleEntryKind {
         sample_rate: u32,
         /// The `esds` of an `mp4a`.
         esds: Option<Esds>,
+        /// The codec's own configuration box (`dOps`, `dfLa`, `dac3`, `dec3`) and its body.
+        config: Option<(BoxType, Bytes)>,
     },
     /// Anything else, kept raw (after the 8-byte SampleEntry header).
     Other(Bytes),
@@ -43,8 +45,21 @@ pub struct SampleEntry {
     pub kind: SampleEntryKind,
 }
 
-const VISUAL: &[&[u8; 4]] = &[b"avc1", b"avc3", b"hvc1", b"hev1"];
-const AUDIO: &[&[u8; 4]] = &[b"mp4a", b".mp3", b"ms\x00\x55"];
+const VISUAL: &[&[u8; 4]] = &[b"avc1", b"avc3", b"hvc1", b"hev1", b"av01", b"vp09"];
+const AUDIO: &[&[u8; 4]] = &[
+    b"mp4a",
+    b".mp3",
+    b"ms\x00\x55",
+    b"Opus",
+    b"fLaC",
+    b"ac-3",
+    b"ec-3",
+];
+
+/// Configuration boxes kept from a visual sample entry.
+const VISUAL_CONFIG: &[&[u8; 4]] = &[b"avcC", b"hvcC", b"av1C", b"vpcC"];
+/// Configuration boxes kept from an audio sample entry (besides `esds`).
+const AUDIO_CONFIG: &[&[u8; 4]] = &[b"dOps", b"dfLa", b"dac3", b"dec3"];
 
 /// Reads an `stsd` body: its sample entries.
 pub fn parse_stsd(body: &[u8], offset: u64) -> Result<Vec<SampleEntry>, F4vError> {
@@ -84,7 +99,7 @@ fn parse_entry(format: BoxType, body: &[u8], offset: u64) -> Result<SampleEntry,
         let mut config = None;
         for c in children(body, at, body.len(), offset + 8)? {
             let b = &body[(c.body_start() - offset - 8) as usize..(c.end() - offset - 8) as usize];
-            if matches!(&c.box_type.0, b"avcC" | b"hvcC") {
+            if VISUAL_CONFIG.contains(&&c.box_type.0) {
                 config = Some((c.box_type, Bytes::copy_from_slice(b)));
             }
         }
@@ -108,12 +123,15 @@ fn parse_entry(format: BoxType, body: &[u8], offset: u64) -> Result<SampleEntry,
         };
         let at = 8 + 20 + extra;
         let mut esds = None;
+        let mut config = None;
         if at <= body.len() {
             for c in children(body, at, body.len(), offset + 8)? {
+                let b =
+                    &body[(c.body_start() - offset - 8) as usize..(c.end() - offset - 8) as usize];
                 if &c.box_type.0 == b"esds" {
-                    let b = &body
-                        [(c.body_start() - offset - 8) as usize..(c.end() - offset - 8) as usize];
                     esds = Some(Esds::parse(b, c.offset)?);
+                } else if AUDIO_CONFIG.contains(&&c.box_type.0) {
+                    config = Some((c.box_type, Bytes::copy_from_slice(b)));
                 }
             }
         }
@@ -122,6 +140,7 @@ fn parse_entry(format: BoxType, body: &[u8], offset: u64) -> Result<SampleEntry,
             sample_size,
             sample_rate,
             esds,
+            config,
         }
     } else {
         SampleEntryKind::Other(Bytes::copy_from_slice(&body[8.min(body.len())..]))
@@ -160,14 +179,25 @@ pub fn write_stsd(entry: &SampleEntry, out: &mut Vec<u8>) {
                     sample_size,
                     sample_rate,
                     esds,
+                    config,
                 } => {
                     e.extend_from_slice(&[0; 8]);
                     e.extend_from_slice(&channels.to_be_bytes());
                     e.extend_from_slice(&sample_size.to_be_bytes());
                     e.extend_from_slice(&[0; 4]);
-                    e.extend_from_slice(&(sample_rate.min(&0xFFFF) << 16).to_be_bytes());
+                    // 16.16 fixed point: a rate past 65535 Hz does not fit, and is written
+                    // as 0 (the codec's record holds the real one), as ffmpeg does.
+                    let rate = if *sample_rate > 0xFFFF {
+                        0
+                    } else {
+                        *sample_rate
+                    };
+                    e.extend_from_slice(&(rate << 16).to_be_bytes());
                     if let Some(esds) = esds {
                         esds.write_to(e);
+                    }
+                    if let Some((t, body)) = config {
+                        write_box(e, &t.0, |c| c.extend_from_slice(body));
                     }
                 }
                 SampleEntryKind::Other(raw) => e.extend_from_slice(raw),
@@ -207,6 +237,20 @@ mod tests {
                         max_bitrate: 0,
                         decoder_specific: Bytes::from_static(&[0x12, 0x10]),
                     }),
+                    config: None,
+                },
+            },
+            SampleEntry {
+                format: BoxType(*b"Opus"),
+                kind: SampleEntryKind::Audio {
+                    channels: 2,
+                    sample_size: 16,
+                    sample_rate: 48000,
+                    esds: None,
+                    config: Some((
+                        BoxType(*b"dOps"),
+                        Bytes::from_static(&[0, 2, 1, 0x38, 0, 0, 0xbb, 0x80, 0, 0, 0]),
+                    )),
                 },
             },
             SampleEntry {
