@@ -39,6 +39,13 @@ impl InputFormat {
         if head.len() >= 4 && &head[..3] == b"FLV" && head[3] == 1 {
             return Some(InputFormat::Flv);
         }
+        // Signatures at byte 0 first: the TS test allows a kilobyte of junk before the
+        // packets, and a playlist's text can happen to have 'G' every 192 bytes (a
+        // single-file fMP4 playlist did).
+        let text = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
+        if text.starts_with(b"#EXTM3U") {
+            return Some(InputFormat::HlsPlaylist);
+        }
         if looks_like_ts(head) {
             return Some(InputFormat::Ts);
         }
@@ -49,10 +56,6 @@ impl InputFormat {
             )
         {
             return Some(InputFormat::Mp4);
-        }
-        let text = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
-        if text.starts_with(b"#EXTM3U") {
-            return Some(InputFormat::HlsPlaylist);
         }
         if crate::mp3::looks_like_mpeg_audio(head) {
             return Some(InputFormat::Mp3);
@@ -239,6 +242,13 @@ mod tests {
             ts[k * 188] = 0x47;
         }
         assert_eq!(InputFormat::detect(&ts), Some(InputFormat::Ts));
+        // A playlist whose text has 'G' (0x47) every 192 bytes is still a playlist.
+        let mut pl = b"#EXTM3U\n".to_vec();
+        pl.resize(1000, b'#');
+        for k in 0..4 {
+            pl[132 + 192 * k] = b'G';
+        }
+        assert_eq!(InputFormat::detect(&pl), Some(InputFormat::HlsPlaylist));
         let mut m2ts = vec![0u8; 192 * 3];
         for k in 0..3 {
             m2ts[4 + k * 192] = 0x47;

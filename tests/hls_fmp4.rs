@@ -143,3 +143,81 @@ fn live_and_event_playlists_keep_the_map_and_the_init_segment() {
         }
     }
 }
+
+#[test]
+fn single_file_playlists_list_byte_ranges_that_tile_the_file() {
+    if !have_ffmpeg("single_file_playlists_list_byte_ranges_that_tile_the_file") {
+        return;
+    }
+    let tmp = TempDir::new("hls-single");
+    let src = testdata().join("source.flv");
+    for (kind, file, version) in [("mpegts", "index.ts", 4), ("fmp4", "index.mp4", 7)] {
+        let dir = tmp.path().join(kind);
+        let o = Command::new(muxkit_bin())
+            .arg("convert")
+            .arg(&src)
+            .arg(&dir)
+            .args([
+                "--hls-single-file",
+                "--hls-time",
+                "2",
+                "--hls-segment-type",
+                kind,
+            ])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let mut names: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["index.m3u8", file], "{kind}");
+        let playlist = dir.join("index.m3u8");
+        let text = std::fs::read_to_string(&playlist).unwrap();
+        assert!(
+            text.contains(&format!("#EXT-X-VERSION:{version}")),
+            "{text}"
+        );
+        let pl = read_media_playlist(&playlist);
+        // The ranges (after the init section, for fMP4) tile the file exactly.
+        let mut at = match &pl.segments[0].map {
+            Some(m) => {
+                let r = m.byte_range.as_ref().unwrap();
+                assert_eq!((m.uri.as_str(), r.offset), (file, Some(0)));
+                r.length
+            }
+            None => 0,
+        };
+        for s in &pl.segments {
+            assert_eq!(s.uri, file);
+            let r = s.byte_range.as_ref().unwrap();
+            assert_eq!(r.offset, Some(at), "{kind}");
+            at += r.length;
+        }
+        assert_eq!(at, std::fs::metadata(dir.join(file)).unwrap().len());
+        assert_eq!(ffprobe_complaints(&playlist), "", "{kind}");
+        assert_eq!(frame_hashes(&playlist), frame_hashes(&src), "{kind}");
+        // The one file plays by itself too.
+        assert_eq!(frame_hashes(&dir.join(file)), frame_hashes(&src), "{kind}");
+        let lint = Command::new(muxkit_bin())
+            .arg("inspect")
+            .arg(&playlist)
+            .output()
+            .unwrap();
+        assert!(
+            lint.status.success(),
+            "{}",
+            String::from_utf8_lossy(&lint.stdout)
+        );
+    }
+    // A growing playlist cannot point into a file that is not complete.
+    let o = Command::new(muxkit_bin())
+        .arg("convert")
+        .arg(&src)
+        .arg(tmp.path().join("live"))
+        .args(["--hls-single-file", "--hls-playlist-type", "live"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+}

@@ -34,18 +34,67 @@ pub trait SegmentStore {
 pub(crate) struct StoreSink<S: SegmentStore> {
     pub(crate) store: S,
     open: Option<(String, S::Writer)>,
+    /// Every segment goes into one file (`--hls-single-file`): it stays open across
+    /// segments and is committed by [`StoreSink::close_single_file`].
+    single_file: bool,
+    /// Bytes written into the open file.
+    written: u64,
+    segment_start: u64,
+    /// Byte ranges (offset, length) of the single file: the initialization segment, if any,
+    /// then each segment.
+    pub(crate) init_range: Option<(u64, u64)>,
+    pub(crate) ranges: Vec<(u64, u64)>,
 }
 
 impl<S: SegmentStore> StoreSink<S> {
     pub(crate) fn new(store: S) -> StoreSink<S> {
-        StoreSink { store, open: None }
+        StoreSink {
+            store,
+            open: None,
+            single_file: false,
+            written: 0,
+            segment_start: 0,
+            init_range: None,
+            ranges: Vec::new(),
+        }
     }
 
-    /// Starts segment `name`; what is written next goes into it.
+    /// Every segment into one file, with byte ranges.
+    pub(crate) fn single_file(mut self) -> StoreSink<S> {
+        self.single_file = true;
+        self
+    }
+
+    /// Starts segment `name`; what is written next goes into it. In single-file mode the
+    /// file is created once and the segment starts where the last one ended.
     pub(crate) fn open(&mut self, name: String) -> Result<()> {
+        if self.single_file && self.open.is_some() {
+            self.segment_start = self.written;
+            return Ok(());
+        }
         let writer = self.store.create(&name)?;
         self.open = Some((name, writer));
+        self.written = 0;
+        self.segment_start = 0;
         Ok(())
+    }
+
+    /// Writes the initialization segment at the start of the single file.
+    pub(crate) fn write_init(&mut self, init: &[u8]) -> Result<()> {
+        let at = self.written;
+        self.write_all(init).map_err(|source| Error::Io {
+            context: "writing the initialization segment",
+            source,
+        })?;
+        self.init_range = Some((at, init.len() as u64));
+        self.segment_start = self.written;
+        Ok(())
+    }
+
+    /// Commits the single file, once every segment is in it.
+    pub(crate) fn close_single_file(&mut self) -> Result<()> {
+        self.single_file = false;
+        self.close()
     }
 
     /// Drops the open segment unfinished (its temporary file goes with it).
@@ -53,8 +102,13 @@ impl<S: SegmentStore> StoreSink<S> {
         self.open = None;
     }
 
-    /// Flushes and commits the open segment.
+    /// Flushes and commits the open segment (in single-file mode: notes its byte range).
     pub(crate) fn close(&mut self) -> Result<()> {
+        if self.single_file {
+            self.ranges
+                .push((self.segment_start, self.written - self.segment_start));
+            return Ok(());
+        }
         let Some((name, mut writer)) = self.open.take() else {
             return Ok(());
         };
@@ -75,7 +129,11 @@ impl<S: SegmentStore> StoreSink<S> {
 impl<S: SegmentStore> Write for StoreSink<S> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         match &mut self.open {
-            Some((name, w)) => w.write(buf).map_err(|e| SegmentWriteError::wrap(name, e)),
+            Some((name, w)) => {
+                let n = w.write(buf).map_err(|e| SegmentWriteError::wrap(name, e))?;
+                self.written += n as u64;
+                Ok(n)
+            }
             None => Err(std::io::Error::other("no segment open")),
         }
     }

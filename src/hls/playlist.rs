@@ -37,6 +37,8 @@ pub struct PlaylistSegment {
     pub discontinuity: bool,
     /// The wall-clock time of its first frame (EXT-X-PROGRAM-DATE-TIME), when asked for.
     pub program_date_time: Option<DateTime<FixedOffset>>,
+    /// (offset, length) within the URI, when segments share one file (EXT-X-BYTERANGE).
+    pub byte_range: Option<(u64, u64)>,
 }
 
 /// The playlist being built.
@@ -58,6 +60,8 @@ pub struct Playlist {
     /// The initialization segment of fMP4 segments (EXT-X-MAP, RFC 8216 §4.3.2.5), which
     /// makes the playlist version 7 as ffmpeg writes it (EXT-X-MAP needs at least 6).
     pub map_uri: Option<String>,
+    /// (offset, length) of the initialization segment within `map_uri` (single-file fMP4).
+    pub map_byte_range: Option<(u64, u64)>,
 }
 
 /// EXTINF precision: milliseconds, enough to add up to the media's duration within a frame.
@@ -99,8 +103,20 @@ impl Playlist {
 
     /// The m3u8-rs form.
     pub fn to_m3u8(&self) -> MediaPlaylist {
+        let range = |(offset, length): (u64, u64)| m3u8_rs::ByteRange {
+            length,
+            offset: Some(offset),
+        };
+        // EXT-X-MAP: version 6 at least (ffmpeg writes 7); EXT-X-BYTERANGE: 4 (RFC 8216 §7).
+        let version = if self.map_uri.is_some() {
+            7
+        } else if self.segments.iter().any(|s| s.byte_range.is_some()) {
+            4
+        } else {
+            3
+        };
         MediaPlaylist {
-            version: Some(if self.map_uri.is_some() { 7 } else { 3 }),
+            version: Some(version),
             target_duration: self.target_duration(),
             media_sequence: self.media_sequence,
             segments: self
@@ -109,12 +125,14 @@ impl Playlist {
                 .enumerate()
                 .map(|(i, s)| MediaSegment {
                     uri: s.uri.clone(),
+                    byte_range: s.byte_range.map(range),
                     map: self
                         .map_uri
                         .as_ref()
                         .filter(|_| i == 0)
                         .map(|uri| m3u8_rs::Map {
                             uri: uri.clone(),
+                            byte_range: self.map_byte_range.map(range),
                             ..m3u8_rs::Map::default()
                         }),
                     duration: s.duration as f32,

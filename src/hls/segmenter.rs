@@ -44,6 +44,10 @@ pub struct HlsOptions {
     pub segment_type: HlsSegmentType,
     /// The initialization segment's name (fMP4; EXT-X-MAP).
     pub init_name: String,
+    /// Every segment into one file (`--hls-single-file`): `NAME.ts` or `NAME.mp4` after the
+    /// playlist's name, listed with EXT-X-BYTERANGE (VOD only). An fMP4 one holds its
+    /// initialization segment first: the file is itself a fragmented MP4.
+    pub single_file: bool,
     /// The TS muxer's choices.
     pub ts: TsMuxOptions,
     /// Bytes of TS collected before they are written to the segment file (see
@@ -63,6 +67,7 @@ impl Default for HlsOptions {
             playlist_name: "index.m3u8".into(),
             segment_type: HlsSegmentType::MpegTs,
             init_name: "init.mp4".into(),
+            single_file: false,
             ts: TsMuxOptions::default(),
             write_block_size: crate::io::BLOCK_SIZE,
         }
@@ -131,6 +136,28 @@ pub fn segment_name(pattern: &str, n: u64) -> String {
     }
 }
 
+fn sink_for<S: SegmentStore>(store: S, options: &HlsOptions) -> StoreSink<S> {
+    let sink = StoreSink::new(store);
+    if options.single_file {
+        sink.single_file()
+    } else {
+        sink
+    }
+}
+
+/// The one file of `--hls-single-file`: the playlist's stem and the segment type's extension.
+pub fn single_file_name(options: &HlsOptions) -> String {
+    let stem = options
+        .playlist_name
+        .rsplit_once('.')
+        .map_or(options.playlist_name.as_str(), |(s, _)| s);
+    let ext = match options.segment_type {
+        HlsSegmentType::MpegTs => "ts",
+        HlsSegmentType::Fmp4 => "mp4",
+    };
+    format!("{stem}.{ext}")
+}
+
 struct OpenSegment {
     name: String,
     start_us: i64,
@@ -182,6 +209,7 @@ impl HlsResume {
                 duration: f64::from(s.duration),
                 discontinuity: s.discontinuity,
                 program_date_time: s.program_date_time,
+                byte_range: None,
             })
             .collect();
         let listed_end = pl.media_sequence.saturating_add(segments.len() as u64);
@@ -279,7 +307,8 @@ pub struct HlsSegmenter<S: SegmentStore> {
 impl<S: SegmentStore> HlsSegmenter<S> {
     /// A segmenter writing into `store` on the caller's thread.
     pub fn new(store: S, options: HlsOptions) -> HlsSegmenter<S> {
-        let out = BlockWriter::new(StoreSink::new(store)).with_block_size(options.write_block_size);
+        let out =
+            BlockWriter::new(sink_for(store, &options)).with_block_size(options.write_block_size);
         HlsSegmenter::with_writer(out, options)
     }
 
@@ -292,12 +321,14 @@ impl<S: SegmentStore> HlsSegmenter<S> {
         S: Send + 'static,
         S::Writer: Send + 'static,
     {
-        let out = BlockWriter::write_behind(StoreSink::new(store))
+        let out = BlockWriter::write_behind(sink_for(store, &options))
             .with_block_size(options.write_block_size);
         HlsSegmenter::with_writer(out, options)
     }
 
-    fn with_writer(out: BlockWriter<StoreSink<S>>, options: HlsOptions) -> HlsSegmenter<S> {
+    fn with_writer(out: BlockWriter<StoreSink<S>>, mut options: HlsOptions) -> HlsSegmenter<S> {
+        // One file holds every segment only while nothing is deleted or relisted: VOD.
+        options.single_file &= !options.playlist_type.is_growing();
         let playlist = Playlist {
             kind: options.playlist_type,
             map_uri: (options.segment_type == HlsSegmentType::Fmp4)
@@ -396,7 +427,11 @@ impl<S: SegmentStore> HlsSegmenter<S> {
     }
 
     fn open_segment(&mut self, start_us: i64, discontinuity: bool) -> Result<()> {
-        let name = segment_name(&self.options.segment_pattern, self.next_index);
+        let name = if self.options.single_file {
+            single_file_name(&self.options)
+        } else {
+            segment_name(&self.options.segment_pattern, self.next_index)
+        };
         self.next_index += 1;
         let job_name = name.clone();
         self.ts
@@ -416,18 +451,25 @@ impl<S: SegmentStore> HlsSegmenter<S> {
         let Some(open) = self.open.take() else {
             return Ok(());
         };
+        if let Some(init) = self.ts.take_init() {
+            // Stored before the first segment is committed, so no playlist ever names a
+            // segment whose EXT-X-MAP is missing; in a single file, at its start.
+            let init = init?;
+            let name = self.options.init_name.clone();
+            let single = self.options.single_file;
+            self.ts
+                .run_on_sink(move |sink| {
+                    if single {
+                        sink.write_init(&init)
+                    } else {
+                        sink.store.write_playlist(&name, &init)
+                    }
+                })
+                .map_err(SegmentWriteError::name_the_file)?;
+        }
         self.ts
             .segment_ending()
             .map_err(SegmentWriteError::name_the_file)?;
-        if let Some(init) = self.ts.take_init() {
-            // Stored before the first segment is committed, so no playlist ever names a
-            // segment whose EXT-X-MAP is missing.
-            let init = init?;
-            let name = self.options.init_name.clone();
-            self.ts
-                .run_on_sink(move |sink| sink.store.write_playlist(&name, &init))
-                .map_err(SegmentWriteError::name_the_file)?;
-        }
         self.ts
             .run_on_sink(|sink: &mut StoreSink<S>| sink.close())
             .map_err(SegmentWriteError::name_the_file)?;
@@ -438,6 +480,7 @@ impl<S: SegmentStore> HlsSegmenter<S> {
             duration,
             discontinuity: open.discontinuity,
             program_date_time,
+            byte_range: None,
         });
         if !self.options.playlist_type.is_growing() {
             return Ok(());
@@ -460,6 +503,26 @@ impl<S: SegmentStore> HlsSegmenter<S> {
             self.ts
                 .run_on_sink(move |sink| sink.store.remove(&name))
                 .map_err(SegmentWriteError::name_the_file)?;
+        }
+        Ok(())
+    }
+
+    /// Commits the single file and lists each segment's byte range in it (the ranges are
+    /// known where the bytes were written: on the writer, waited for here).
+    fn finish_single_file(&mut self) -> Result<()> {
+        let sink = self
+            .ts
+            .sink_mut()
+            .map_err(SegmentWriteError::name_the_file)?;
+        sink.close_single_file()?;
+        let ranges = std::mem::take(&mut sink.ranges);
+        let init = sink.init_range;
+        for (seg, range) in self.playlist.segments.iter_mut().zip(ranges) {
+            seg.byte_range = Some(range);
+        }
+        if init.is_some() {
+            self.playlist.map_uri = Some(single_file_name(&self.options));
+            self.playlist.map_byte_range = init;
         }
         Ok(())
     }
@@ -634,6 +697,9 @@ impl<S: SegmentStore> Muxer for HlsSegmenter<S> {
         let end = self.open.as_ref().map_or(0, |o| o.end_us);
         self.playlist.ended = true;
         self.close_segment(end)?;
+        if self.options.single_file {
+            self.finish_single_file()?;
+        }
         if !self.options.playlist_type.is_growing() {
             self.write_playlist()?;
         }

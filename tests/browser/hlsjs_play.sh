@@ -47,6 +47,10 @@ node "$here/play.mjs" "$tmp/vod" index.m3u8 "muxkit vod" || status=1
 if "$muxkit" convert --help | grep -q -- '--hls-segment-type'; then
   "$muxkit" convert testdata/source.flv "$tmp/fmp4/" --force --hls-segment-type fmp4 >/dev/null
   node "$here/play.mjs" "$tmp/fmp4" index.m3u8 "muxkit fmp4 vod" || status=1
+  "$muxkit" convert testdata/source.flv "$tmp/single/" --force --hls-segment-type fmp4 --hls-single-file >/dev/null
+  node "$here/play.mjs" "$tmp/single" index.m3u8 "muxkit fmp4 single file (byte ranges)" || status=1
+  "$muxkit" convert testdata/source.flv "$tmp/single_ts/" --force --hls-single-file >/dev/null
+  node "$here/play.mjs" "$tmp/single_ts" index.m3u8 "muxkit ts single file (byte ranges)" || status=1
 fi
 
 if "$muxkit" convert --help | grep -q -- '--hls-playlist-type'; then

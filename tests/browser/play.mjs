@@ -30,7 +30,19 @@ function serve(req, res) {
   else if (p.startsWith('/hls/')) file = path.join(hlsDir, path.normalize(p.slice(5)).replace(/^(\.\.[/\\])+/, ''));
   fs.readFile(file || '', (err, data) => {
     if (err) { res.writeHead(404); res.end(); return; }
-    res.writeHead(200, { 'Content-Type': types[path.extname(file)] || 'application/octet-stream' });
+    const type = types[path.extname(file)] || 'application/octet-stream';
+    // Byte ranges (single-file playlists, EXT-X-BYTERANGE): hls.js asks with a Range header.
+    const range = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range || '');
+    if (range) {
+      const start = Number(range[1]);
+      const end = range[2] ? Number(range[2]) : data.length - 1;
+      if (start >= data.length || end < start) { res.writeHead(416); res.end(); return; }
+      res.writeHead(206, { 'Content-Type': type,
+                           'Content-Range': `bytes ${start}-${end}/${data.length}` });
+      res.end(data.subarray(start, end + 1));
+      return;
+    }
+    res.writeHead(200, { 'Content-Type': type });
     res.end(data);
   });
 }
@@ -76,6 +88,9 @@ try {
     failure = `buffer starts at ${r.startGap}s, more than ${MAX_START_GAP}s after 0`;
   else if (!failure && !(r.maxTime >= expected - 0.5))
     failure = `stopped at ${r.maxTime.toFixed(2)}s, playlist lasts ${expected.toFixed(2)}s`;
+  // Media appended twice (a byte range served whole) plays longer than the playlist.
+  else if (!failure && !(r.maxTime <= expected + 1))
+    failure = `played ${r.maxTime.toFixed(2)}s, playlist lasts ${expected.toFixed(2)}s: media appended more than once`;
 } catch (e) {
   failure = failure || `runner error: ${e.message.split('\n')[0]}`;
 } finally {

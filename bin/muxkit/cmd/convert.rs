@@ -60,6 +60,10 @@ pub struct ConvertArgs {
     /// HLS output: write into a folder that already holds files.
     #[arg(long)]
     pub force: bool,
+    /// HLS output: every segment in one file (index.ts, or index.mp4 with fmp4 segments,
+    /// which is itself a fragmented MP4), listed with EXT-X-BYTERANGE; VOD playlists only.
+    #[arg(long)]
+    pub hls_single_file: bool,
     /// MP4 output: fragmented (CMAF): an initialization part, then a fragment (moof + mdat)
     /// at each video keyframe; written in one pass, so it also works from and to a pipe.
     #[arg(long)]
@@ -135,6 +139,13 @@ fn parse_pid(s: &str) -> Result<u16, String> {
 
 /// Runs the subcommand.
 pub fn run(args: ConvertArgs) -> muxkit::Result<()> {
+    if args.hls_single_file && !matches!(args.hls_playlist_type, PlaylistTypeArg::Vod) {
+        clap::Error::raw(
+            clap::error::ErrorKind::ArgumentConflict,
+            "--hls-single-file writes a VOD playlist: event and live playlists list segments before the file is complete\n",
+        )
+        .exit();
+    }
     let cancel = Cancel::new();
     let options = ConvertOptions {
         strict: args.strict,
@@ -156,6 +167,7 @@ pub fn run(args: ConvertArgs) -> muxkit::Result<()> {
                 .segment_pattern
                 .unwrap_or_else(|| args.hls_segment_type.kind().default_pattern().to_owned()),
             segment_type: args.hls_segment_type.kind(),
+            single_file: args.hls_single_file,
             playlist_type: match args.hls_playlist_type {
                 PlaylistTypeArg::Vod => PlaylistType::Vod,
                 PlaylistTypeArg::Event => PlaylistType::Event,
