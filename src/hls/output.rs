@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use super::keys::{AES_BLOCK, SegmentCipher};
 use crate::error::{Error, Result};
 use crate::io::AtomicFile;
 
@@ -44,6 +45,8 @@ pub(crate) struct StoreSink<S: SegmentStore> {
     /// then each segment.
     pub(crate) init_range: Option<(u64, u64)>,
     pub(crate) ranges: Vec<(u64, u64)>,
+    /// AES-128 of the open segment (`--hls-key`).
+    cipher: Option<SegmentCipher>,
 }
 
 impl<S: SegmentStore> StoreSink<S> {
@@ -56,6 +59,33 @@ impl<S: SegmentStore> StoreSink<S> {
             segment_start: 0,
             init_range: None,
             ranges: Vec::new(),
+            cipher: None,
+        }
+    }
+
+    /// [`StoreSink::open`], then everything written until [`StoreSink::close`] is encrypted
+    /// (AES-128-CBC, PKCS#7) under `key` and `iv`.
+    pub(crate) fn open_encrypted(
+        &mut self,
+        name: String,
+        key: [u8; AES_BLOCK],
+        iv: [u8; AES_BLOCK],
+    ) -> Result<()> {
+        self.open(name)?;
+        self.cipher = Some(SegmentCipher::new(&key, &iv));
+        Ok(())
+    }
+
+    /// Writes to the open file as is (not through the segment's cipher).
+    fn write_raw(&mut self, data: &[u8]) -> std::io::Result<()> {
+        match &mut self.open {
+            Some((name, w)) => {
+                w.write_all(data)
+                    .map_err(|e| SegmentWriteError::wrap(name, e))?;
+                self.written += data.len() as u64;
+                Ok(())
+            }
+            None => Err(std::io::Error::other("no segment open")),
         }
     }
 
@@ -82,7 +112,7 @@ impl<S: SegmentStore> StoreSink<S> {
     /// Writes the initialization segment at the start of the single file.
     pub(crate) fn write_init(&mut self, init: &[u8]) -> Result<()> {
         let at = self.written;
-        self.write_all(init).map_err(|source| Error::Io {
+        self.write_raw(init).map_err(|source| Error::Io {
             context: "writing the initialization segment",
             source,
         })?;
@@ -100,10 +130,18 @@ impl<S: SegmentStore> StoreSink<S> {
     /// Drops the open segment unfinished (its temporary file goes with it).
     pub(crate) fn discard(&mut self) {
         self.open = None;
+        self.cipher = None;
     }
 
     /// Flushes and commits the open segment (in single-file mode: notes its byte range).
     pub(crate) fn close(&mut self) -> Result<()> {
+        if let Some(c) = self.cipher.take() {
+            let last = c.finish();
+            self.write_raw(&last).map_err(|source| Error::Io {
+                context: "writing a segment's last encrypted block",
+                source,
+            })?;
+        }
         if self.single_file {
             self.ranges
                 .push((self.segment_start, self.written - self.segment_start));
@@ -128,6 +166,12 @@ impl<S: SegmentStore> StoreSink<S> {
 
 impl<S: SegmentStore> Write for StoreSink<S> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if let Some(mut c) = self.cipher.take() {
+            let result = self.write_raw(c.update(buf));
+            c.consumed();
+            self.cipher = Some(c);
+            return result.map(|()| buf.len());
+        }
         match &mut self.open {
             Some((name, w)) => {
                 let n = w.write(buf).map_err(|e| SegmentWriteError::wrap(name, e))?;

@@ -39,6 +39,8 @@ pub struct PlaylistSegment {
     pub program_date_time: Option<DateTime<FixedOffset>>,
     /// (offset, length) within the URI, when segments share one file (EXT-X-BYTERANGE).
     pub byte_range: Option<(u64, u64)>,
+    /// AES-128: the key's URI and this segment's IV (an EXT-X-KEY before it).
+    pub key: Option<(String, [u8; 16])>,
 }
 
 /// The playlist being built.
@@ -126,6 +128,16 @@ impl Playlist {
                 .map(|(i, s)| MediaSegment {
                     uri: s.uri.clone(),
                     byte_range: s.byte_range.map(range),
+                    key: s.key.as_ref().map(|(uri, iv)| m3u8_rs::Key {
+                        method: m3u8_rs::KeyMethod::AES128,
+                        uri: Some(uri.clone()),
+                        iv: Some(format!(
+                            "0x{}",
+                            iv.iter().map(|b| format!("{b:02X}")).collect::<String>()
+                        )),
+                        keyformat: None,
+                        keyformatversions: None,
+                    }),
                     map: self
                         .map_uri
                         .as_ref()

@@ -17,6 +17,7 @@ use crate::media::{MediaKind, Muxer, Packet, Track};
 use crate::time::TimeBase;
 use crate::ts::mux::TsMuxOptions;
 
+use super::keys;
 use super::output::{SegmentStore, SegmentWriteError, StoreSink};
 use super::playlist::{Playlist, PlaylistSegment, PlaylistType};
 use super::segment_format::{HlsSegmentType, SegmentMux};
@@ -48,6 +49,8 @@ pub struct HlsOptions {
     /// playlist's name, listed with EXT-X-BYTERANGE (VOD only). An fMP4 one holds its
     /// initialization segment first: the file is itself a fragmented MP4.
     pub single_file: bool,
+    /// AES-128 encryption of every segment (`--hls-key`, `--hls-encrypt`).
+    pub encryption: Option<super::keys::HlsEncryption>,
     /// The TS muxer's choices.
     pub ts: TsMuxOptions,
     /// Bytes of TS collected before they are written to the segment file (see
@@ -68,6 +71,7 @@ impl Default for HlsOptions {
             segment_type: HlsSegmentType::MpegTs,
             init_name: "init.mp4".into(),
             single_file: false,
+            encryption: None,
             ts: TsMuxOptions::default(),
             write_block_size: crate::io::BLOCK_SIZE,
         }
@@ -160,6 +164,8 @@ pub fn single_file_name(options: &HlsOptions) -> String {
 
 struct OpenSegment {
     name: String,
+    /// The key's URI and the IV it was encrypted with.
+    key: Option<(String, [u8; 16])>,
     start_us: i64,
     /// The end of the latest frame written into this segment, in microseconds.
     end_us: i64,
@@ -210,6 +216,7 @@ impl HlsResume {
                 discontinuity: s.discontinuity,
                 program_date_time: s.program_date_time,
                 byte_range: None,
+                key: None,
             })
             .collect();
         let listed_end = pl.media_sequence.saturating_add(segments.len() as u64);
@@ -302,6 +309,8 @@ pub struct HlsSegmenter<S: SegmentStore> {
     /// The wall-clock time of the first frame and its presentation time, for
     /// PROGRAM-DATE-TIME.
     anchor: Option<(std::time::SystemTime, i64)>,
+    /// The key period in use and its key.
+    key: Option<(u64, super::keys::HlsKey)>,
 }
 
 impl<S: SegmentStore> HlsSegmenter<S> {
@@ -350,6 +359,7 @@ impl<S: SegmentStore> HlsSegmenter<S> {
             deletions: DeletionSchedule::default(),
             clock: system_clock(),
             anchor: None,
+            key: None,
         }
     }
 
@@ -433,13 +443,31 @@ impl<S: SegmentStore> HlsSegmenter<S> {
             segment_name(&self.options.segment_pattern, self.next_index)
         };
         self.next_index += 1;
+        let index = self.next_index - 1;
+        let key = match &self.options.encryption {
+            Some(enc) => {
+                let period = enc.period(index);
+                if self.key.as_ref().is_none_or(|(p, _)| *p != period) {
+                    self.key = Some((period, (enc.keys)(period)?));
+                }
+                self.key
+                    .as_ref()
+                    .map(|(_, k)| (k.clone(), keys::sequence_iv(index)))
+            }
+            None => None,
+        };
         let job_name = name.clone();
+        let listed_key = key.as_ref().map(|(k, iv)| (k.uri.clone(), *iv));
         self.ts
-            .run_on_sink(move |sink| sink.open(job_name))
+            .run_on_sink(move |sink| match key {
+                Some((k, iv)) => sink.open_encrypted(job_name, k.key, iv),
+                None => sink.open(job_name),
+            })
             .map_err(SegmentWriteError::name_the_file)?;
         self.ts.segment_started();
         self.open = Some(OpenSegment {
             name,
+            key: listed_key,
             start_us,
             end_us: start_us,
             discontinuity,
@@ -481,6 +509,7 @@ impl<S: SegmentStore> HlsSegmenter<S> {
             discontinuity: open.discontinuity,
             program_date_time,
             byte_range: None,
+            key: open.key,
         });
         if !self.options.playlist_type.is_growing() {
             return Ok(());

@@ -64,6 +64,22 @@ pub struct ConvertArgs {
     /// which is itself a fragmented MP4), listed with EXT-X-BYTERANGE; VOD playlists only.
     #[arg(long)]
     pub hls_single_file: bool,
+    /// HLS output: encrypt every segment with AES-128 under the 16-byte key in FILE (with
+    /// --hls-encrypt: a new random key written to FILE, which must not exist). With
+    /// --hls-key-rotate, FILE has a %d for the key number.
+    #[arg(long, value_name = "FILE")]
+    pub hls_key: Option<PathBuf>,
+    /// HLS output: the key's URI in the playlist (default: its file name, when the key file is
+    /// in the output folder). With --hls-key-rotate, %d is the key number.
+    #[arg(long, value_name = "URI", requires = "hls_key")]
+    pub hls_key_uri: Option<String>,
+    /// HLS output: generate the key(s) (see --hls-key) instead of reading them.
+    #[arg(long, requires = "hls_key")]
+    pub hls_encrypt: bool,
+    /// HLS output: a new key every N segments.
+    #[arg(long, value_name = "N", requires = "hls_key",
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub hls_key_rotate: Option<u64>,
     /// MP4 output: fragmented (CMAF): an initialization part, then a fragment (moof + mdat)
     /// at each video keyframe; written in one pass, so it also works from and to a pipe.
     #[arg(long)]
@@ -147,6 +163,16 @@ pub fn run(args: ConvertArgs) -> muxkit::Result<()> {
         .exit();
     }
     let cancel = Cancel::new();
+    let encryption = match &args.hls_key {
+        Some(key) => Some(super::hls_keys::encryption(
+            key,
+            args.hls_key_uri.as_deref(),
+            args.hls_encrypt,
+            args.hls_key_rotate,
+            &args.output,
+        )?),
+        None => None,
+    };
     let options = ConvertOptions {
         strict: args.strict,
         format: (args.output.as_os_str() == "-").then_some(if args.fragmented {
@@ -168,6 +194,7 @@ pub fn run(args: ConvertArgs) -> muxkit::Result<()> {
                 .unwrap_or_else(|| args.hls_segment_type.kind().default_pattern().to_owned()),
             segment_type: args.hls_segment_type.kind(),
             single_file: args.hls_single_file,
+            encryption,
             playlist_type: match args.hls_playlist_type {
                 PlaylistTypeArg::Vod => PlaylistType::Vod,
                 PlaylistTypeArg::Event => PlaylistType::Event,

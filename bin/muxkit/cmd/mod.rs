@@ -2,6 +2,7 @@
 
 pub mod batch;
 pub mod convert;
+pub mod hls_keys;
 pub mod ingest;
 pub mod inspect;
 pub mod publish;

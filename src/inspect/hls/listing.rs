@@ -15,6 +15,16 @@ pub(crate) struct ListedSegment {
     pub byte_range: Option<ByteRange>,
     /// An EXT-X-MAP that starts applying here: its URI and byte range.
     pub map: Option<(String, Option<ByteRange>)>,
+    /// The EXT-X-KEY in effect: METHOD, URI and IV as written.
+    pub key: Option<ListedKey>,
+}
+
+/// An EXT-X-KEY's attributes.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct ListedKey {
+    pub method: String,
+    pub uri: Option<String>,
+    pub iv: Option<String>,
 }
 
 /// What the lint reads from a media playlist.
@@ -65,12 +75,14 @@ pub(crate) fn attribute<'a>(list: &'a str, name: &str) -> Option<&'a str> {
 pub(crate) fn read(text: &str) -> Listing {
     let mut l = Listing::default();
     let mut next = ListedSegment::default();
+    let mut key: Option<ListedKey> = None;
     for line in text.lines().map(|l| l.trim_end_matches('\r')) {
         if line.is_empty() {
             continue;
         }
         if !line.starts_with('#') {
             next.uri = line.to_owned();
+            next.key.clone_from(&key);
             l.segments.push(std::mem::take(&mut next));
             continue;
         }
@@ -93,6 +105,14 @@ pub(crate) fn read(text: &str) -> Listing {
             }
             "#EXT-X-DISCONTINUITY" => next.discontinuity = true,
             "#EXT-X-BYTERANGE" => next.byte_range = byte_range(value),
+            "#EXT-X-KEY" => {
+                let method = attribute(value, "METHOD").unwrap_or("").to_owned();
+                key = (method != "NONE").then(|| ListedKey {
+                    method,
+                    uri: attribute(value, "URI").map(str::to_owned),
+                    iv: attribute(value, "IV").map(str::to_owned),
+                });
+            }
             "#EXT-X-MAP" => {
                 next.map = attribute(value, "URI").map(|uri| {
                     let range = attribute(value, "BYTERANGE").and_then(byte_range);

@@ -203,8 +203,24 @@ impl PlaylistCheck {
                 }
             }
             match segment::read(&res) {
-                Ok((data, size)) => {
-                    let len = range.map_or(size, |r| r.1);
+                Ok((mut data, size)) => {
+                    let mut len = range.map_or(size, |r| r.1);
+                    if let Some(key) = &s.key {
+                        let whole = data.len() as u64 == len;
+                        match segment::decrypt(dir, key, check.sequence, &mut data, whole) {
+                            Ok(()) => {
+                                if whole {
+                                    len = data.len() as u64;
+                                }
+                            }
+                            Err(f) => {
+                                check.size = Some(len);
+                                check.findings.push(f);
+                                segments.push(check);
+                                continue;
+                            }
+                        }
+                    }
                     check.size = Some(len);
                     check.read = true;
                     if map.is_some() {

@@ -83,6 +83,54 @@ pub(crate) fn read(r: &Resource) -> Result<(Vec<u8>, u64), Finding> {
     Ok((data, size))
 }
 
+/// Decrypts an AES-128 segment with its key (a local file the playlist names) and IV (given,
+/// or the media sequence number, RFC 8216 §5.2); a key that cannot be read, or another
+/// METHOD, leaves the content unchecked and says so.
+pub(crate) fn decrypt(
+    dir: &Path,
+    key: &super::listing::ListedKey,
+    sequence: u64,
+    data: &mut Vec<u8>,
+    whole: bool,
+) -> Result<(), Finding> {
+    use crate::hls::keys::{decrypt_segment, sequence_iv};
+    if key.method != "AES-128" {
+        return Err(Finding::warning(
+            "muxkit",
+            format!("encrypted with METHOD={}: content not checked", key.method),
+        ));
+    }
+    let uri = key.uri.as_deref().unwrap_or("");
+    let path = resolve(dir, uri)?;
+    let bytes = std::fs::read(&path).map_err(|e| {
+        Finding::warning(
+            "muxkit",
+            format!("key {uri}: cannot read it ({e}): content not checked"),
+        )
+    })?;
+    let k: [u8; 16] = bytes.as_slice().try_into().map_err(|_| {
+        Finding::error(
+            "RFC 8216 5.2",
+            format!("key {uri}: {} bytes, an AES-128 key is 16", bytes.len()),
+        )
+    })?;
+    let iv = match &key.iv {
+        Some(text) => {
+            let hex = text.trim_start_matches("0x").trim_start_matches("0X");
+            let v = u128::from_str_radix(hex, 16).map_err(|_| {
+                Finding::error(
+                    "RFC 8216 4.3.2.4",
+                    format!("IV {text} is not a 128-bit hex number"),
+                )
+            })?;
+            v.to_be_bytes()
+        }
+        None => sequence_iv(sequence),
+    };
+    decrypt_segment(&k, &iv, data, whole)
+        .map_err(|e| Finding::error("RFC 8216 4.3.2.4", format!("AES-128: {e}")))
+}
+
 /// A TS segment: whole packets, a PAT and a PMT (at the start, as RFC 8216 §3.2 would have
 /// it), media in it, and with `independent` a keyframe first.
 /// `len` is the segment's whole size (`data` may be its first [`MAX_CHECKED_SEGMENT_BYTES`]).
