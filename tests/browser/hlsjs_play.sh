@@ -49,6 +49,15 @@ if "$muxkit" convert --help | grep -q -- '--hls-segment-type'; then
   node "$here/play.mjs" "$tmp/fmp4" index.m3u8 "muxkit fmp4 vod" || status=1
   "$muxkit" convert testdata/source.flv "$tmp/single/" --force --hls-segment-type fmp4 --hls-single-file >/dev/null
   node "$here/play.mjs" "$tmp/single" index.m3u8 "muxkit fmp4 single file (byte ranges)" || status=1
+  "$muxkit" convert testdata/source.flv "$tmp/aes/" --force --hls-segment-type fmp4 --hls-encrypt --hls-key "$tmp/aes/stream.key" >/dev/null
+  node "$here/play.mjs" "$tmp/aes" index.m3u8 "muxkit fmp4 aes-128" || status=1
+  "$muxkit" convert testdata/source.flv "$tmp/aes_ts/" --force --hls-encrypt --hls-key "$tmp/aes_ts/key_%d.key" --hls-key-rotate 2 >/dev/null
+  node "$here/play.mjs" "$tmp/aes_ts" index.m3u8 "muxkit ts aes-128, key rotation" || status=1
+  # Codecs only fMP4 carries: AV1 + Opus and VP9 + FLAC pick fMP4 segments by themselves.
+  "$muxkit" convert testdata/mp4_av1_opus.mp4 "$tmp/av1/" --force --hls-time 1 >/dev/null 2>&1
+  node "$here/play.mjs" "$tmp/av1" index.m3u8 "muxkit av1+opus fmp4" || status=1
+  "$muxkit" convert testdata/mp4_vp9_flac.mp4 "$tmp/vp9/" --force --hls-time 1 >/dev/null 2>&1
+  node "$here/play.mjs" "$tmp/vp9" index.m3u8 "muxkit vp9+flac fmp4" || status=1
   "$muxkit" convert testdata/source.flv "$tmp/single_ts/" --force --hls-single-file >/dev/null
   node "$here/play.mjs" "$tmp/single_ts" index.m3u8 "muxkit ts single file (byte ranges)" || status=1
 fi
