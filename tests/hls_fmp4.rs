@@ -221,3 +221,57 @@ fn single_file_playlists_list_byte_ranges_that_tile_the_file() {
         .unwrap();
     assert_eq!(o.status.code(), Some(2));
 }
+
+#[test]
+fn batch_to_hls_fmp4_writes_cmaf_folders() {
+    if !have_ffmpeg("batch_to_hls_fmp4_writes_cmaf_folders") {
+        return;
+    }
+    let tmp = TempDir::new("hls-fmp4-batch");
+    let input = tmp.path().join("in");
+    std::fs::create_dir_all(&input).unwrap();
+    for n in ["source.flv", "mp4_av1_opus.mp4"] {
+        std::fs::copy(testdata().join(n), input.join(n)).unwrap();
+    }
+    let out = tmp.path().join("out");
+    let o = Command::new(muxkit_bin())
+        .arg("batch")
+        .arg(&input)
+        .arg(&out)
+        .args(["--to", "hls-fmp4"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    for (stem, src) in [
+        ("source", "source.flv"),
+        ("mp4_av1_opus", "mp4_av1_opus.mp4"),
+    ] {
+        let dir = out.join(stem);
+        assert!(dir.join("init.mp4").is_file(), "{stem}");
+        let pl = read_media_playlist(&dir.join("index.m3u8"));
+        assert!(pl.segments.iter().all(|s| s.uri.ends_with(".m4s")));
+        assert_eq!(ffprobe_complaints(&dir.join("index.m3u8")), "", "{stem}");
+        assert_eq!(
+            frame_hashes(&dir.join("index.m3u8")),
+            frame_hashes(&testdata().join(src)),
+            "{stem}"
+        );
+    }
+    // TS HLS of AV1 picks fMP4 by itself, and the report says so.
+    let out2 = tmp.path().join("out2");
+    let o = Command::new(muxkit_bin())
+        .arg("batch")
+        .arg(&input)
+        .arg(&out2)
+        .args(["--to", "hls", "--report"])
+        .arg(tmp.path().join("report.jsonl"))
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    assert!(out2.join("mp4_av1_opus/init.mp4").is_file());
+    let report = std::fs::read_to_string(tmp.path().join("report.jsonl")).unwrap();
+    assert!(
+        report.contains("note: hls: ts segments cannot carry av1"),
+        "{report}"
+    );
+}

@@ -50,6 +50,8 @@ use crate::remux::Cancel;
 pub enum BatchTarget {
     /// One folder per input: `index.m3u8` and its TS segments.
     Hls,
+    /// One folder per input: `index.m3u8`, `init.mp4` and fMP4 (CMAF) segments.
+    HlsFmp4,
     /// MPEG-TS.
     Ts,
     /// FLV.
@@ -66,8 +68,9 @@ pub enum BatchTarget {
 
 impl BatchTarget {
     /// Every target, for help texts.
-    pub const ALL: [BatchTarget; 7] = [
+    pub const ALL: [BatchTarget; 8] = [
         BatchTarget::Hls,
+        BatchTarget::HlsFmp4,
         BatchTarget::Ts,
         BatchTarget::Flv,
         BatchTarget::F4v,
@@ -80,6 +83,7 @@ impl BatchTarget {
     pub fn name(self) -> &'static str {
         match self {
             BatchTarget::Hls => "hls",
+            BatchTarget::HlsFmp4 => "hls-fmp4",
             BatchTarget::Ts => "ts",
             BatchTarget::Flv => "flv",
             BatchTarget::F4v => "f4v",
@@ -92,7 +96,7 @@ impl BatchTarget {
     /// The converter's output format.
     pub fn output_format(self) -> OutputFormat {
         match self {
-            BatchTarget::Hls => OutputFormat::Hls,
+            BatchTarget::Hls | BatchTarget::HlsFmp4 => OutputFormat::Hls,
             BatchTarget::Ts => OutputFormat::Ts,
             BatchTarget::Flv => OutputFormat::Flv,
             BatchTarget::F4v => OutputFormat::F4v,
@@ -104,7 +108,19 @@ impl BatchTarget {
 
     /// Whether the output is a folder (HLS) rather than a file.
     pub fn is_folder(self) -> bool {
-        self == BatchTarget::Hls
+        matches!(self, BatchTarget::Hls | BatchTarget::HlsFmp4)
+    }
+
+    /// Sets the conversion's format (and for `hls-fmp4` its segment type and names).
+    pub fn apply(self, options: &mut ConvertOptions) {
+        use crate::hls::HlsSegmentType;
+        options.format = Some(self.output_format());
+        if self == BatchTarget::HlsFmp4 {
+            options.hls.segment_type = HlsSegmentType::Fmp4;
+            if options.hls.segment_pattern == HlsSegmentType::MpegTs.default_pattern() {
+                options.hls.segment_pattern = HlsSegmentType::Fmp4.default_pattern().to_owned();
+            }
+        }
     }
 
     /// Where the input at `rel` goes, relative to the output folder: the same folders, the

@@ -224,6 +224,7 @@ fn convert_one(
                 .iter()
                 .map(ToString::to_string)
                 .chain(stats.warnings.iter().cloned())
+                .chain(stats.notes.iter().map(|n| format!("note: {n}")))
                 .collect();
             let report = FileReport {
                 status: FileStatus::Converted,
@@ -271,7 +272,7 @@ fn write_output(item: &BatchItem, options: &BatchOptions, cancel: &Cancel) -> Re
         })?;
     }
     let mut convert_options = options.convert.clone();
-    convert_options.format = Some(target.output_format());
+    target.apply(&mut convert_options);
     convert_options.cancel = Some(cancel.clone());
     // `--jobs N` is N busy threads: the pool is what keeps the cores busy, and a writer thread
     // per conversion would only add hand-offs (and make `--jobs 1` take a second core).
