@@ -132,17 +132,23 @@ fn source() -> PathBuf {
     testdata().join("source.flv")
 }
 
-/// Every listed segment exists and is whole TS; returns the playlist.
+/// Every listed segment exists and is whole (TS packets, or one fMP4 fragment whose boxes
+/// end with the file); returns the playlist.
 fn check_listed(index: &Path) -> m3u8_rs::MediaPlaylist {
     let pl = read_media_playlist(index);
     for s in &pl.segments {
         let data = std::fs::read(index.parent().unwrap().join(&s.uri))
             .unwrap_or_else(|e| panic!("{} listed but missing: {e}", s.uri));
-        assert!(
-            !data.is_empty() && data.len() % 188 == 0,
-            "{} is not whole",
-            s.uri
-        );
+        let whole = if s.uri.ends_with(".m4s") {
+            muxkit::f4v::tree::box_tree(&data).is_ok_and(|t| {
+                t.iter().any(|b| &b.header.box_type.0 == b"moof")
+                    && t.last()
+                        .is_some_and(|b| b.header.end() == data.len() as u64)
+            })
+        } else {
+            data.len() % 188 == 0
+        };
+        assert!(!data.is_empty() && whole, "{} is not whole", s.uri);
     }
     pl
 }
@@ -865,4 +871,77 @@ fn a_restarted_ingest_continues_the_playlist_it_finds() {
     check_listed(&index);
     assert!(!dir.join(".segment_00099.ts.4999999.tmp").exists());
     assert!(ffprobe_complaints(&index).is_empty());
+}
+
+#[test]
+fn fmp4_segments_from_a_live_publish_and_a_republish_gets_its_own_init() {
+    if !have_ffmpeg("fmp4_segments_from_a_live_publish_and_a_republish_gets_its_own_init") {
+        return;
+    }
+    let server = Server::start("rtmp-fmp4", PlaylistType::Event, |o| {
+        o.hls.segment_type = muxkit::hls::HlsSegmentType::Fmp4;
+        o.hls.segment_pattern = muxkit::hls::HlsSegmentType::Fmp4.default_pattern().into();
+    });
+    wait_ok(ffmpeg_publish(&source(), &server.url("live/f"), false));
+    server.wait_for(10, "the publish to end", |_| {
+        server.unpublished("live/f") == 1
+    });
+    let index = server.playlist("live/f");
+    let first = check_listed(&index).segments.len();
+    wait_ok(ffmpeg_publish(&source(), &server.url("live/f"), false));
+    server.wait_for(10, "the republish to end", |_| {
+        server.unpublished("live/f") == 2
+    });
+    let text = std::fs::read_to_string(&index).unwrap();
+    assert!(text.contains("#EXT-X-VERSION:7"), "{text}");
+    let pl = check_listed(&index);
+    assert!(pl.end_list && pl.segments.len() > first);
+    assert!(pl.segments[first].discontinuity);
+    // The same parameters again: the one init segment serves both publishes.
+    assert_eq!(text.matches("#EXT-X-MAP").count(), 1, "{text}");
+    let c = ffprobe_complaints(&index);
+    assert!(c.is_empty(), "{c}");
+    // Each publish's segments decode to the source's frames (one publish at a time: the
+    // second restarts its timeline after the discontinuity, which ffmpeg's HLS reader does
+    // not follow across a playlist).
+    let dir = index.parent().unwrap();
+    let want = frame_hashes(&source());
+    for (from, to) in [(0, first), (first, pl.segments.len())] {
+        let mut joined = std::fs::read(dir.join("init.mp4")).unwrap();
+        for s in &pl.segments[from..to] {
+            joined.extend_from_slice(&std::fs::read(dir.join(&s.uri)).unwrap());
+        }
+        let one = dir.join(format!("publish_{from}.mp4"));
+        std::fs::write(&one, joined).unwrap();
+        let got = frame_hashes(&one);
+        assert!(
+            got == want,
+            "publish from segment {from}: {} frames, want {}",
+            got.len(),
+            want.len()
+        );
+    }
+    // Other parameters (MP3 audio, another picture size): a new init segment of its own
+    // after the discontinuity; the first one stays under the segments that use it.
+    let before = check_listed(&index).segments.len();
+    wait_ok(ffmpeg_publish(
+        &testdata().join("h264_mp3.flv"),
+        &server.url("live/f"),
+        false,
+    ));
+    server.wait_for(10, "the third publish to end", |_| {
+        server.unpublished("live/f") == 3
+    });
+    let pl = check_listed(&index);
+    let maps: Vec<&str> = pl
+        .segments
+        .iter()
+        .filter_map(|s| s.map.as_ref().map(|m| m.uri.as_str()))
+        .collect();
+    assert_eq!(maps.len(), 2, "{pl:?}");
+    assert_ne!(maps[0], maps[1]);
+    assert!(pl.segments[before].discontinuity && pl.segments[before].map.is_some());
+    for m in &maps {
+        assert!(dir.join(m).is_file(), "{m}");
+    }
 }

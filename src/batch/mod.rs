@@ -290,7 +290,9 @@ mod tests {
             "avi"
                 .parse::<BatchTarget>()
                 .unwrap_err()
-                .contains("hls, ts")
+                .contains("hls, hls-fmp4, ts")
         );
+        assert_eq!(BatchTarget::HlsFmp4.output_rel("a/b.flv"), "a/b");
+        assert_eq!("hls-fmp4".parse::<BatchTarget>().unwrap(), BatchTarget::HlsFmp4);
     }
 }

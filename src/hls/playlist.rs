@@ -41,6 +41,9 @@ pub struct PlaylistSegment {
     pub byte_range: Option<(u64, u64)>,
     /// AES-128: the key's URI and this segment's IV (an EXT-X-KEY before it).
     pub key: Option<(String, [u8; 16])>,
+    /// fMP4: the initialization segment it needs (EXT-X-MAP, RFC 8216 §4.3.2.5), written
+    /// before the first listed segment and wherever it changes (a republished stream).
+    pub map: Option<String>,
 }
 
 /// The playlist being built.
@@ -59,10 +62,8 @@ pub struct Playlist {
     /// TARGETDURATION fixed up front (event and live playlists, RFC 8216 §6.2.1: it must not
     /// change); `None` lets a VOD playlist use its longest segment.
     pub fixed_target_duration: Option<u64>,
-    /// The initialization segment of fMP4 segments (EXT-X-MAP, RFC 8216 §4.3.2.5), which
-    /// makes the playlist version 7 as ffmpeg writes it (EXT-X-MAP needs at least 6).
-    pub map_uri: Option<String>,
-    /// (offset, length) of the initialization segment within `map_uri` (single-file fMP4).
+    /// (offset, length) of the initialization segment within the first segment's map
+    /// (single-file fMP4, where it is the file's start).
     pub map_byte_range: Option<(u64, u64)>,
 }
 
@@ -110,7 +111,7 @@ impl Playlist {
             offset: Some(offset),
         };
         // EXT-X-MAP: version 6 at least (ffmpeg writes 7); EXT-X-BYTERANGE: 4 (RFC 8216 §7).
-        let version = if self.map_uri.is_some() {
+        let version = if self.segments.iter().any(|s| s.map.is_some()) {
             7
         } else if self.segments.iter().any(|s| s.byte_range.is_some()) {
             4
@@ -138,13 +139,13 @@ impl Playlist {
                         keyformat: None,
                         keyformatversions: None,
                     }),
-                    map: self
-                        .map_uri
+                    map: s
+                        .map
                         .as_ref()
-                        .filter(|_| i == 0)
+                        .filter(|m| i == 0 || self.segments[i - 1].map.as_ref() != Some(m))
                         .map(|uri| m3u8_rs::Map {
                             uri: uri.clone(),
-                            byte_range: self.map_byte_range.map(range),
+                            byte_range: self.map_byte_range.filter(|_| i == 0).map(range),
                             ..m3u8_rs::Map::default()
                         }),
                     duration: s.duration as f32,

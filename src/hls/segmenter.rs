@@ -190,7 +190,13 @@ pub struct HlsResume {
     playlist: Playlist,
     next_index: u64,
     deletions: DeletionSchedule,
+    /// fMP4: the initialization segment the listed segments use (name and bytes), so a new
+    /// publish with the same parameters keeps it and one with others gets its own.
+    init: Option<(String, Vec<u8>)>,
 }
+
+/// Largest initialization segment read back from a folder (real ones are a few KB).
+const MAX_INIT_BYTES: u64 = 1 << 20;
 
 impl HlsResume {
     /// The state of a playlist a previous process left in `dir` (a restart after a crash):
@@ -217,6 +223,7 @@ impl HlsResume {
                 program_date_time: s.program_date_time,
                 byte_range: None,
                 key: None,
+                map: s.map.as_ref().map(|m| m.uri.clone()),
             })
             .collect();
         let listed_end = pl.media_sequence.saturating_add(segments.len() as u64);
@@ -228,10 +235,24 @@ impl HlsResume {
             fixed_target_duration: Some(pl.target_duration),
             ..Playlist::default()
         };
+        let init = playlist
+            .segments
+            .last()
+            .and_then(|s| s.map.clone())
+            .filter(|m| check_segment_pattern(m).is_ok())
+            .and_then(|m| {
+                let path = dir.join(&m);
+                let meta = std::fs::metadata(&path).ok()?;
+                (meta.is_file() && meta.len() <= MAX_INIT_BYTES)
+                    .then(|| std::fs::read(&path).ok())
+                    .flatten()
+                    .map(|bytes| (m, bytes))
+            });
         Some(HlsResume {
             playlist,
             next_index: listed_end.max(on_disk),
             deletions: DeletionSchedule::default(),
+            init,
         })
     }
 }
@@ -311,6 +332,10 @@ pub struct HlsSegmenter<S: SegmentStore> {
     anchor: Option<(std::time::SystemTime, i64)>,
     /// The key period in use and its key.
     key: Option<(u64, super::keys::HlsKey)>,
+    /// fMP4: the initialization segment of the segments being written.
+    init_name: Option<String>,
+    /// fMP4: the last initialization segment stored (name, bytes).
+    last_init: Option<(String, Vec<u8>)>,
 }
 
 impl<S: SegmentStore> HlsSegmenter<S> {
@@ -338,10 +363,10 @@ impl<S: SegmentStore> HlsSegmenter<S> {
     fn with_writer(out: BlockWriter<StoreSink<S>>, mut options: HlsOptions) -> HlsSegmenter<S> {
         // One file holds every segment only while nothing is deleted or relisted: VOD.
         options.single_file &= !options.playlist_type.is_growing();
+        let init_name = (options.segment_type == HlsSegmentType::Fmp4 && !options.single_file)
+            .then(|| options.init_name.clone());
         let playlist = Playlist {
             kind: options.playlist_type,
-            map_uri: (options.segment_type == HlsSegmentType::Fmp4)
-                .then(|| options.init_name.clone()),
             ..Playlist::default()
         };
         HlsSegmenter {
@@ -360,6 +385,8 @@ impl<S: SegmentStore> HlsSegmenter<S> {
             clock: system_clock(),
             anchor: None,
             key: None,
+            init_name,
+            last_init: None,
         }
     }
 
@@ -373,6 +400,7 @@ impl<S: SegmentStore> HlsSegmenter<S> {
         self.next_index = previous.next_index;
         self.deletions = previous.deletions;
         self.discontinuity_pending = !self.playlist.segments.is_empty();
+        self.last_init = previous.init;
     }
 
     /// What [`HlsSegmenter::resume`] needs to carry this playlist on (after [`Muxer::finish`]).
@@ -381,6 +409,7 @@ impl<S: SegmentStore> HlsSegmenter<S> {
             playlist: self.playlist.clone(),
             next_index: self.next_index,
             deletions: self.deletions.clone(),
+            init: self.last_init.clone(),
         }
     }
 
@@ -483,17 +512,38 @@ impl<S: SegmentStore> HlsSegmenter<S> {
             // Stored before the first segment is committed, so no playlist ever names a
             // segment whose EXT-X-MAP is missing; in a single file, at its start.
             let init = init?;
-            let name = self.options.init_name.clone();
             let single = self.options.single_file;
-            self.ts
-                .run_on_sink(move |sink| {
-                    if single {
-                        sink.write_init(&init)
-                    } else {
-                        sink.store.write_playlist(&name, &init)
+            match &self.last_init {
+                // A republish with the same parameters: the listed init serves it too.
+                Some((name, bytes)) if *bytes == init && !single => {
+                    self.init_name = Some(name.clone());
+                }
+                previous => {
+                    // Another init after a republish gets a name of its own: the old one
+                    // stays under the segments a player may still fetch.
+                    let name = match previous {
+                        Some(_) => {
+                            let base = &self.options.init_name;
+                            let (stem, ext) = base.rsplit_once('.').unwrap_or((base, "mp4"));
+                            format!("{stem}_{}.{ext}", self.next_index.saturating_sub(1))
+                        }
+                        None => self.options.init_name.clone(),
+                    };
+                    if !single {
+                        self.init_name = Some(name.clone());
                     }
-                })
-                .map_err(SegmentWriteError::name_the_file)?;
+                    self.last_init = Some((name.clone(), init.clone()));
+                    self.ts
+                        .run_on_sink(move |sink| {
+                            if single {
+                                sink.write_init(&init)
+                            } else {
+                                sink.store.write_playlist(&name, &init)
+                            }
+                        })
+                        .map_err(SegmentWriteError::name_the_file)?;
+                }
+            }
         }
         self.ts
             .segment_ending()
@@ -510,6 +560,7 @@ impl<S: SegmentStore> HlsSegmenter<S> {
             program_date_time,
             byte_range: None,
             key: open.key,
+            map: self.init_name.clone(),
         });
         if !self.options.playlist_type.is_growing() {
             return Ok(());
@@ -550,7 +601,10 @@ impl<S: SegmentStore> HlsSegmenter<S> {
             seg.byte_range = Some(range);
         }
         if init.is_some() {
-            self.playlist.map_uri = Some(single_file_name(&self.options));
+            let file = single_file_name(&self.options);
+            for seg in &mut self.playlist.segments {
+                seg.map = Some(file.clone());
+            }
             self.playlist.map_byte_range = init;
         }
         Ok(())

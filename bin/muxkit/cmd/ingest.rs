@@ -26,6 +26,10 @@ pub struct IngestArgs {
     /// Playlist type: live (sliding window) or event (grows; nothing deleted).
     #[arg(long, value_enum, default_value = "live")]
     pub hls_playlist_type: LiveType,
+    /// Segment format: mpegts, or fmp4 (CMAF: init.mp4 and .m4s segments; needed for AV1,
+    /// VP9, Opus and FLAC publishes, and for HEVC on Apple devices).
+    #[arg(long, value_enum, default_value = "mpegts")]
+    pub hls_segment_type: super::convert::SegmentTypeArg,
     /// Also keep each publish whole: OUT/APP/STREAM/record_TIME.flv and a VOD playlist in
     /// OUT/APP/STREAM/record_TIME/.
     #[arg(long)]
@@ -96,6 +100,8 @@ pub fn run(args: IngestArgs) -> muxkit::Result<()> {
             LiveType::Live => PlaylistType::Live,
             LiveType::Event => PlaylistType::Event,
         },
+        segment_type: args.hls_segment_type.kind(),
+        segment_pattern: args.hls_segment_type.kind().default_pattern().to_owned(),
         ..options.hls.clone()
     };
     options.record = args.record;
