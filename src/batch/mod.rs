@@ -293,6 +293,9 @@ mod tests {
                 .contains("hls, hls-fmp4, ts")
         );
         assert_eq!(BatchTarget::HlsFmp4.output_rel("a/b.flv"), "a/b");
-        assert_eq!("hls-fmp4".parse::<BatchTarget>().unwrap(), BatchTarget::HlsFmp4);
+        assert_eq!(
+            "hls-fmp4".parse::<BatchTarget>().unwrap(),
+            BatchTarget::HlsFmp4
+        );
     }
 }
