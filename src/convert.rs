@@ -6,6 +6,7 @@
 use std::path::Path;
 
 use crate::audio_es::{AudioEsFormat, AudioEsMuxer};
+use crate::dash::{CmafOptions, CmafSegmenter};
 use crate::error::{Error, Result};
 use crate::f4v::fragment_mux::{Fmp4Muxer, Fmp4Options};
 use crate::f4v::mux::{Mp4Brand, Mp4Planner, Mp4Writer};
@@ -35,6 +36,8 @@ pub enum OutputFormat {
     Mp4,
     /// Adobe F4V (the same structure, `f4v ` brand).
     F4v,
+    /// MPEG-DASH: an MPD and CMAF segments, one set per track, in the `.mpd`'s folder.
+    Dash,
 }
 
 impl OutputFormat {
@@ -58,6 +61,7 @@ impl OutputFormat {
             "mp4" | "m4v" | "m4a" => Some(OutputFormat::Mp4),
             "f4v" => Some(OutputFormat::F4v),
             "m3u8" => Some(OutputFormat::Hls),
+            "mpd" => Some(OutputFormat::Dash),
             _ => None,
         }
     }
@@ -80,6 +84,9 @@ pub struct ConvertOptions {
     pub force: bool,
     /// MP4 output: write it fragmented (CMAF), in one pass.
     pub fragmented: Option<Fmp4Options>,
+    /// HLS output with fMP4 segments: write per-track CMAF segments with a DASH MPD
+    /// (`manifest.mpd`) beside the HLS playlists, one copy of the segments serving both.
+    pub dash: bool,
     /// Stop between two packets once raised. From a file, the conversion fails with
     /// [`crate::Error::Cancelled`] and nothing is committed; from stdin (a live input, whose
     /// only end is being stopped) and into HLS (whose finished segments are worth keeping),
@@ -124,7 +131,7 @@ pub fn convert(
         .or_else(|| OutputFormat::from_path(output))
         .ok_or_else(|| {
             Error::Unsupported(format!(
-                "cannot tell the output format from {:?}: use a known extension (.flv, .ts, .mp4, .f4v, .mp3, .aac, .m3u8) or a folder",
+                "cannot tell the output format from {:?}: use a known extension (.flv, .ts, .mp4, .f4v, .mp3, .aac, .m3u8, .mpd) or a folder",
                 output
             ))
         })?;
@@ -134,7 +141,8 @@ pub fn convert(
     let remux_options = RemuxOptions {
         cancel: options.cancel.clone(),
         strict: options.strict,
-        finish_on_cancel: input == InputPath::Stdin || format == OutputFormat::Hls,
+        finish_on_cancel: input == InputPath::Stdin
+            || matches!(format, OutputFormat::Hls | OutputFormat::Dash),
         ..RemuxOptions::default()
     };
     let probed = probe(input.clone())?;
@@ -174,6 +182,32 @@ pub fn convert(
                 m.into_inner()?.commit()?;
                 Ok(stats)
             }
+        }
+        OutputFormat::Dash => {
+            let dir = output
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+                .unwrap_or(Path::new("."))
+                .to_owned();
+            let name = output
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "manifest.mpd".into());
+            let cmaf = CmafOptions {
+                target_duration: options.hls.target_duration,
+                mpd_name: Some(name),
+                hls_name: None,
+            };
+            convert_cmaf(&mut *demuxer, &dir, options, cmaf, remux_options.clone())
+        }
+        OutputFormat::Hls if options.dash => {
+            let (dir, name) = hls_folder(output, options);
+            let cmaf = CmafOptions {
+                target_duration: options.hls.target_duration,
+                mpd_name: Some("manifest.mpd".into()),
+                hls_name: Some(name),
+            };
+            convert_cmaf(&mut *demuxer, &dir, options, cmaf, remux_options.clone())
         }
         OutputFormat::Hls => {
             let is_playlist = output
@@ -316,6 +350,49 @@ fn convert_mp4(
     let stats = remux(&mut *demuxer, &mut m)?;
     m.into_inner()?.commit()?;
     Ok(stats)
+}
+
+/// The folder and playlist name of an HLS output path (a folder, or a `.m3u8` in one).
+fn hls_folder(output: &Path, options: &ConvertOptions) -> (std::path::PathBuf, String) {
+    if output
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("m3u8"))
+    {
+        let dir = output
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let name = output
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        (dir.to_owned(), name)
+    } else {
+        (output.to_owned(), options.hls.playlist_name.clone())
+    }
+}
+
+/// DASH (and with it, HLS) over per-track CMAF segments; on failure the folder is left as it
+/// was when this run created it.
+fn convert_cmaf(
+    demuxer: &mut dyn Demuxer,
+    dir: &Path,
+    options: &ConvertOptions,
+    cmaf: CmafOptions,
+    remux_options: RemuxOptions,
+) -> Result<RemuxStats> {
+    let existed = dir.is_dir();
+    let store = DirectoryStore::prepare(dir, options.force)?;
+    let mut m = CmafSegmenter::new(store, cmaf);
+    match remux_with(demuxer, &mut m, remux_options) {
+        Ok(stats) => Ok(stats),
+        Err(e) => {
+            if !existed {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+            Err(e)
+        }
+    }
 }
 
 /// TS segments cannot carry AV1, VP9, Opus or FLAC (no stream type for them that players

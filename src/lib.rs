@@ -42,6 +42,7 @@ pub mod audio_es;
 pub mod batch;
 pub mod codec;
 pub mod convert;
+pub mod dash;
 mod demux_tracks;
 pub mod error;
 pub mod f4v;

@@ -96,6 +96,9 @@ pub struct Fmp4Muxer<W: Write> {
     /// Reused per fragment: the samples of one track, and the `moof`.
     samples: Vec<TrunSample>,
     moof: Vec<u8>,
+    /// The last fragment's first track: its base decode time and the sum of its durations
+    /// (media timescale), for a DASH SegmentTimeline.
+    last_fragment: Option<(u64, u64)>,
 }
 
 impl<W: Write> Fmp4Muxer<W> {
@@ -115,7 +118,29 @@ impl<W: Write> Fmp4Muxer<W> {
             finished: false,
             samples: Vec::new(),
             moof: Vec::new(),
+            last_fragment: None,
         }
+    }
+
+    /// Decode time 0 of the output, in `time_base` ticks of the input: several writers of one
+    /// presentation (a DASH track each) share it, so their `tfdt`s share a timeline. Without
+    /// it the earliest decode time of the first fragment is 0.
+    pub fn set_origin(&mut self, dts: i64, time_base: TimeBase) {
+        self.origin.get_or_insert((dts, time_base));
+    }
+
+    /// The base decode time and duration (media timescale) of the last fragment written, of
+    /// its first track.
+    pub fn last_fragment(&self) -> Option<(u64, u64)> {
+        self.last_fragment
+    }
+
+    /// The media timescale the track with input id `track` is written in.
+    pub fn timescale(&self, track: u32) -> Option<u32> {
+        self.tracks
+            .get(track as usize)?
+            .as_ref()
+            .map(|t| t.timescale)
     }
 
     /// A writer of media segments (HLS, DASH): no initialization part in `out`, and a
@@ -261,6 +286,7 @@ impl<W: Write> Fmp4Muxer<W> {
                 });
         }
         self.sequence += 1;
+        self.last_fragment = None;
         self.moof.clear();
         let moof_start = 0usize;
         let mut data_len = 0u64;
@@ -333,6 +359,14 @@ impl<W: Write> Fmp4Muxer<W> {
                 dts: first_dts,
                 reason: "a decode time before the first fragment's start".into(),
             })?;
+            if self.last_fragment.is_none() {
+                let total: u64 = self
+                    .samples
+                    .iter()
+                    .map(|s| u64::from(s.duration.unwrap_or(0)))
+                    .sum();
+                self.last_fragment = Some((base, total));
+            }
             let default_flags = if kind == MediaKind::Video {
                 SampleFlags::NON_SYNC.0
             } else {

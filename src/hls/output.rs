@@ -248,7 +248,7 @@ impl std::error::Error for SegmentWriteError {}
 
 /// Segments and playlist as files in one folder, each written under a temporary name and
 /// renamed into place.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct DirectoryStore {
     dir: PathBuf,
 }

@@ -60,6 +60,11 @@ pub struct ConvertArgs {
     /// HLS output: write into a folder that already holds files.
     #[arg(long)]
     pub force: bool,
+    /// HLS output with --hls-segment-type fmp4: one set of CMAF segments per track, listed by
+    /// HLS playlists (index.m3u8 over video.m3u8 and an audio rendition group) and by a DASH
+    /// manifest.mpd beside them (VOD). An output path ending in .mpd writes DASH alone.
+    #[arg(long)]
+    pub dash: bool,
     /// HLS output: every segment in one file (index.ts, or index.mp4 with fmp4 segments,
     /// which is itself a fragmented MP4), listed with EXT-X-BYTERANGE; VOD playlists only.
     #[arg(long)]
@@ -155,6 +160,18 @@ fn parse_pid(s: &str) -> Result<u16, String> {
 
 /// Runs the subcommand.
 pub fn run(args: ConvertArgs) -> muxkit::Result<()> {
+    if args.dash
+        && (!matches!(args.hls_segment_type, SegmentTypeArg::Fmp4)
+            || !matches!(args.hls_playlist_type, PlaylistTypeArg::Vod)
+            || args.hls_single_file
+            || args.hls_key.is_some())
+    {
+        clap::Error::raw(
+            clap::error::ErrorKind::ArgumentConflict,
+            "--dash shares CMAF segments with HLS: it needs --hls-segment-type fmp4, a VOD playlist, and no --hls-single-file or --hls-key\n",
+        )
+        .exit();
+    }
     if args.hls_single_file && !matches!(args.hls_playlist_type, PlaylistTypeArg::Vod) {
         clap::Error::raw(
             clap::error::ErrorKind::ArgumentConflict,
@@ -205,6 +222,7 @@ pub fn run(args: ConvertArgs) -> muxkit::Result<()> {
             ..HlsOptions::default()
         },
         force: args.force,
+        dash: args.dash,
         fragmented: args
             .fragmented
             .then(|| muxkit::f4v::fragment_mux::Fmp4Options {
