@@ -10,6 +10,8 @@
 #              ffmpeg -c copy -f hls -hls_segment_type fmp4 -hls_time 6 -hls_list_size 0
 #   fMP4 file: muxkit convert FILE out.mp4 --fragmented
 #              ffmpeg -c copy -movflags frag_keyframe+empty_moov+default_base_moof
+#   DASH:      muxkit convert FILE out/manifest.mpd
+#              ffmpeg -c copy -f dash -seg_duration 6 -use_template 1 -use_timeline 1
 #   fMP4->FLV: muxkit convert frag.mp4 out.flv    ffmpeg -c copy out.flv
 #              (frag.mp4: ffmpeg's fragmented MP4 of FILE, made once)
 # Targets (issue: CMAF): muxkit at most 0.5x ffmpeg's wall-clock in each, RssAnon flat.
@@ -42,13 +44,17 @@ best "ffmpeg hls fmp4" "$FFMPEG9" -v error -y -i "$file" -map 0 -c copy -f hls -
 best "muxkit fmp4 file" "$MUXKIT" convert "$file" "$work/out/x.mp4" --fragmented
 best "ffmpeg fmp4 file" "$FFMPEG9" -v error -y -i "$file" -map 0 -c copy \
     -movflags frag_keyframe+empty_moov+default_base_moof "$work/out/x.mp4"
+best "muxkit dash" "$MUXKIT" convert "$file" "$work/out/manifest.mpd" --force
+best "ffmpeg dash" "$FFMPEG9" -v error -y -i "$file" -map 0 -c copy -f dash -seg_duration 6 \
+    -use_template 1 -use_timeline 1 "$work/out/manifest.mpd"
 best "muxkit fmp4->flv" "$MUXKIT" convert "$frag" "$work/out/x.flv"
 best "ffmpeg fmp4->flv" "$FFMPEG9" -v error -y -i "$frag" -map 0 -c copy "$work/out/x.flv"
 BENCH_BEFORE=
 rm -rf "$work"
 
 print_measured "muxkit hls fmp4" "ffmpeg hls fmp4" "muxkit fmp4 file" "ffmpeg fmp4 file" \
-    "muxkit fmp4->flv" "ffmpeg fmp4->flv"
+    "muxkit dash" "ffmpeg dash" "muxkit fmp4->flv" "ffmpeg fmp4->flv"
 print_ratios "flv->hls fmp4" "ffmpeg hls fmp4" "muxkit hls fmp4"
 print_ratios "flv->fmp4" "ffmpeg fmp4 file" "muxkit fmp4 file"
+print_ratios "flv->dash" "ffmpeg dash" "muxkit dash"
 print_ratios "fmp4->flv" "ffmpeg fmp4->flv" "muxkit fmp4->flv"

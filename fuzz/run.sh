@@ -32,7 +32,7 @@ if command -v ffmpeg >/dev/null; then
 fi
 # Fragmented MP4: the first 60 KB of every layout ffmpeg writes (a whole first fragment or
 # a cut one).
-for f in ../testdata/frag_*.mp4 ../testdata/fmp4_*.mp4; do
+for f in ../testdata/frag_*.mp4 ../testdata/fmp4_*.mp4 ../testdata/mp4_*.mp4; do
     head -c 60000 "$f" > "corpus/f4v_demux/$(basename "$f").head"
     head -c 60000 "$f" > "corpus/fmp4_demux/$(basename "$f").head"
 done
