@@ -53,9 +53,13 @@ try {
     .toString().match(/[\d.]+/)[0];
 } catch { /* reported as '?' */ }
 
-// The playlist's own length (sum of #EXTINF); playback must get this far.
-const expected = [...fs.readFileSync(path.join(hlsDir, playlist), 'utf8').matchAll(/#EXTINF:([\d.]+)/g)]
+// The playlist's own length (sum of #EXTINF); playback must get this far. A multivariant
+// playlist has none: its first variant's media playlist gives it.
+const extinfTotal = (file) => [...fs.readFileSync(path.join(hlsDir, file), 'utf8').matchAll(/#EXTINF:([\d.]+)/g)]
   .reduce((sum, m) => sum + Number(m[1]), 0);
+const playlistText = fs.readFileSync(path.join(hlsDir, playlist), 'utf8');
+const firstVariant = /#EXT-X-STREAM-INF:[^\n]*\n([^#\n][^\n]*)/.exec(playlistText);
+const expected = firstVariant ? extinfTotal(firstVariant[1].trim()) : extinfTotal(playlist);
 
 const started = Date.now();
 const server = http.createServer(serve);
