@@ -197,6 +197,7 @@ pub fn convert(
                 target_duration: options.hls.target_duration,
                 mpd_name: Some(name),
                 hls_name: None,
+                live_window: None,
             };
             convert_cmaf(&mut *demuxer, &dir, options, cmaf, remux_options.clone())
         }
@@ -206,6 +207,7 @@ pub fn convert(
                 target_duration: options.hls.target_duration,
                 mpd_name: Some("manifest.mpd".into()),
                 hls_name: Some(name),
+                live_window: None,
             };
             convert_cmaf(&mut *demuxer, &dir, options, cmaf, remux_options.clone())
         }

@@ -945,3 +945,75 @@ fn fmp4_segments_from_a_live_publish_and_a_republish_gets_its_own_init() {
         assert!(dir.join(m).is_file(), "{m}");
     }
 }
+
+#[test]
+fn dash_of_a_live_publish_is_dynamic_while_it_lasts_and_static_at_the_end() {
+    if !have_ffmpeg("dash_of_a_live_publish_is_dynamic_while_it_lasts_and_static_at_the_end") {
+        return;
+    }
+    let server = Server::start("rtmp-dash", PlaylistType::Live, |o| {
+        o.dash = true;
+        o.hls.target_duration = 2.0;
+        o.hls.list_size = 3;
+    });
+    let mut child = ffmpeg_publish(&source(), &server.url("live/d"), true);
+    let dir = server.playlist("live/d").parent().unwrap().join("dash");
+    let mpd = dir.join("manifest.mpd");
+    let validate = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/dash-schema/validate.sh");
+    // While live: a dynamic MPD whose every listed segment is on disk.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut seen_dynamic = 0;
+    while child.try_wait().unwrap().is_none() {
+        assert!(Instant::now() < deadline, "publish too slow");
+        if let Ok(text) = std::fs::read_to_string(&mpd) {
+            if text.contains("type=\"dynamic\"") {
+                seen_dynamic += 1;
+                assert!(
+                    text.contains("availabilityStartTime=")
+                        && text.contains("timeShiftBufferDepth=\"PT6.000S\""),
+                    "{text}"
+                );
+                for (id, start) in [("video", "video_"), ("audio", "audio_")] {
+                    let first: u64 = text
+                        .split(&format!("media=\"{start}$Number%05d$.m4s\" startNumber=\""))
+                        .nth(1)
+                        .and_then(|r| r.split('"').next())
+                        .and_then(|n| n.parse().ok())
+                        .unwrap_or_else(|| panic!("{id}: {text}"));
+                    assert!(
+                        dir.join(format!("{start}{first:05}.m4s")).exists(),
+                        "{id} {first}"
+                    );
+                }
+                if seen_dynamic == 1 && validate.exists() {
+                    let copy = dir.join("snapshot.mpd");
+                    std::fs::write(&copy, &text).unwrap();
+                    let o = Command::new("bash")
+                        .arg(&validate)
+                        .arg(&copy)
+                        .output()
+                        .unwrap();
+                    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
+                    std::fs::remove_file(&copy).unwrap();
+                }
+            }
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert!(child.wait().unwrap().success());
+    server.wait_for(10, "the publish to end", |_| {
+        server.unpublished("live/d") == 1
+    });
+    assert!(
+        seen_dynamic >= 2,
+        "the MPD was rewritten while live ({seen_dynamic})"
+    );
+    let text = std::fs::read_to_string(&mpd).unwrap();
+    assert!(
+        text.contains("type=\"static\"") && text.contains("mediaPresentationDuration"),
+        "{text}"
+    );
+    let abs = std::path::absolute(&mpd).unwrap();
+    let c = ffprobe_complaints(&abs);
+    assert!(c.is_empty(), "{c}");
+}

@@ -16,6 +16,7 @@ use crate::media::{MediaKind, Muxer, Packet, Track};
 use crate::time::TimeBase;
 
 use super::mpd::{AdaptationSet, Mpd};
+use crate::hls::window::{Clock, DeletionSchedule, system_clock};
 
 /// What to write over the segments.
 #[derive(Clone, Debug)]
@@ -27,6 +28,10 @@ pub struct CmafOptions {
     /// The multivariant playlist's file name, when HLS is wanted (each track also gets
     /// `NAME.m3u8`).
     pub hls_name: Option<String>,
+    /// A live presentation: a dynamic MPD rewritten after every segment, listing a window of
+    /// this many segments per track (older ones deleted after their grace period;
+    /// `usize::MAX`: all, as an event playlist); at the end, a static MPD over the window.
+    pub live_window: Option<usize>,
 }
 
 impl Default for CmafOptions {
@@ -35,6 +40,7 @@ impl Default for CmafOptions {
             target_duration: 6.0,
             mpd_name: Some("manifest.mpd".into()),
             hls_name: None,
+            live_window: None,
         }
     }
 }
@@ -51,8 +57,10 @@ struct TrackOut<S: SegmentStore> {
     /// The index in `cuts` of the cut that ends the open segment.
     next_cut: usize,
     open: bool,
-    /// (start, duration) per finished segment, media timescale.
+    /// (start, duration) per finished segment, media timescale; in a live window, the
+    /// listed ones, the first being segment number `first_listed`.
     timeline: Vec<(u64, u64)>,
+    first_listed: u64,
     bytes: u64,
     init_written: bool,
 }
@@ -70,6 +78,10 @@ pub struct CmafSegmenter<S: SegmentStore + Clone> {
     origin: Option<(i64, TimeBase)>,
     first_dts: Vec<(i64, TimeBase, i64)>,
     finished: bool,
+    /// Live: the wall-clock time of media time 0 (the origin), and what waits to be deleted.
+    live_start: Option<std::time::SystemTime>,
+    deletions: DeletionSchedule,
+    clock: Clock,
 }
 
 fn name_for(kind: MediaKind, taken: &[String]) -> String {
@@ -100,7 +112,67 @@ impl<S: SegmentStore + Clone> CmafSegmenter<S> {
             origin: None,
             first_dts: Vec::new(),
             finished: false,
+            live_start: None,
+            deletions: DeletionSchedule::default(),
+            clock: system_clock(),
         }
+    }
+
+    /// Replaces the wall clock that times live deletions (tests).
+    pub fn set_clock(&mut self, clock: Clock) {
+        self.clock = clock;
+    }
+
+    /// Live: after a segment of the cutting track, the window slides (what left it is
+    /// deleted once its grace period is over) and the dynamic MPD is rewritten.
+    fn after_live_segment(&mut self) -> Result<()> {
+        let Some(window) = self.options.live_window else {
+            return Ok(());
+        };
+        let now = (self.clock)();
+        let target = self.options.target_duration;
+        for t in self.tracks.iter_mut().flatten() {
+            let ts = f64::from(t.timescale.max(1));
+            while t.timeline.len() > window.max(1) {
+                let (_, d) = t.timeline.remove(0);
+                let name = Self::segment_name(&t.name, t.first_listed);
+                t.first_listed += 1;
+                self.deletions.schedule(name, d as f64 / ts, now);
+            }
+        }
+        if window != usize::MAX {
+            self.deletions.note_playlist(target * window as f64);
+        }
+        self.write_mpd(false)?;
+        for name in self.deletions.take_due(now) {
+            self.store.remove(&name)?;
+        }
+        Ok(())
+    }
+
+    fn write_mpd(&mut self, last: bool) -> Result<()> {
+        let Some(name) = self.options.mpd_name.clone() else {
+            return Ok(());
+        };
+        let mut mpd = self.mpd();
+        if let (Some(window), false) = (self.options.live_window, last) {
+            let start = *self
+                .live_start
+                .get_or_insert_with(std::time::SystemTime::now);
+            let rfc3339 = |t: std::time::SystemTime| {
+                chrono::DateTime::<chrono::Utc>::from(t)
+                    .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+            };
+            mpd.dynamic = Some(super::mpd::DynamicTimes {
+                availability_start: rfc3339(start),
+                publish_time: rfc3339(std::time::SystemTime::now()),
+                minimum_update_secs: self.options.target_duration,
+                time_shift_secs: (window != usize::MAX)
+                    .then_some(self.options.target_duration * window as f64),
+            });
+        }
+        let xml = mpd.to_xml();
+        self.store.write_playlist(&name, xml.as_bytes())
     }
 
     fn segment_name(name: &str, number: u64) -> String {
@@ -148,6 +220,18 @@ impl<S: SegmentStore + Clone> CmafSegmenter<S> {
             .map_err(SegmentWriteError::name_the_file)?;
         t.open = false;
         t.number += 1;
+        if Some(ti as u32) == self.cut_track {
+            if self.live_start.is_none() && self.options.live_window.is_some() {
+                // Media time 0 (the origin) was this long before now.
+                let first = t.timeline.first().map_or(0, |f| f.0);
+                let ago = first as f64 / f64::from(t.timescale.max(1));
+                let done: f64 = t.timeline.iter().map(|f| f.1).sum::<u64>() as f64
+                    / f64::from(t.timescale.max(1));
+                self.live_start = std::time::SystemTime::now()
+                    .checked_sub(std::time::Duration::from_secs_f64((ago + done).max(0.0)));
+            }
+            self.after_live_segment()?;
+        }
         Ok(())
     }
 
@@ -200,7 +284,7 @@ impl<S: SegmentStore + Clone> CmafSegmenter<S> {
                 timescale: t.timescale,
                 initialization: Self::init_name(&t.name),
                 media: format!("{}_$Number%05d$.m4s", t.name),
-                start_number: 0,
+                start_number: t.first_listed,
                 timeline,
             });
         }
@@ -360,6 +444,7 @@ impl<S: SegmentStore + Clone> Muxer for CmafSegmenter<S> {
             next_cut: 0,
             open: false,
             timeline: Vec::new(),
+            first_listed: 0,
             bytes: 0,
             init_written: false,
         });
@@ -433,10 +518,8 @@ impl<S: SegmentStore + Clone> Muxer for CmafSegmenter<S> {
                 self.store.write_playlist(&file, &bytes)?;
             }
         }
-        if let Some(name) = self.options.mpd_name.clone() {
-            let xml = self.mpd().to_xml();
-            self.store.write_playlist(&name, xml.as_bytes())?;
-        }
+        // The end: a static MPD (a live one becomes on demand over its window).
+        self.write_mpd(true)?;
         Ok(())
     }
 }

@@ -28,8 +28,8 @@ pub struct DynamicTimes {
     pub publish_time: String,
     /// `minimumUpdatePeriod`, seconds.
     pub minimum_update_secs: f64,
-    /// `timeShiftBufferDepth`, seconds (the window kept).
-    pub time_shift_secs: f64,
+    /// `timeShiftBufferDepth`, seconds (the window kept); `None`: everything stays.
+    pub time_shift_secs: Option<f64>,
 }
 
 /// One track as an AdaptationSet with one Representation.
@@ -129,12 +129,14 @@ impl Mpd {
             Some(d) => {
                 let _ = write!(
                     s,
-                    " type=\"dynamic\" availabilityStartTime=\"{}\" publishTime=\"{}\" minimumUpdatePeriod=\"{}\" timeShiftBufferDepth=\"{}\"",
+                    " type=\"dynamic\" availabilityStartTime=\"{}\" publishTime=\"{}\" minimumUpdatePeriod=\"{}\"",
                     attr(&d.availability_start),
                     attr(&d.publish_time),
                     iso_duration(d.minimum_update_secs),
-                    iso_duration(d.time_shift_secs)
                 );
+                if let Some(depth) = d.time_shift_secs {
+                    let _ = write!(s, " timeShiftBufferDepth=\"{}\"", iso_duration(depth));
+                }
             }
         }
         let _ = writeln!(

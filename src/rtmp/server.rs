@@ -16,6 +16,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use crate::dash::{CmafOptions, CmafSegmenter};
 use crate::error::{Error, Result};
 use crate::flv::{FlvMuxOptions, FlvMuxer};
 use crate::hls::{DirectoryStore, HlsOptions, HlsResume, HlsSegmenter, PlaylistType};
@@ -56,6 +57,9 @@ pub struct IngestOptions {
     pub hls: HlsOptions,
     /// Also keep every publish as an FLV and a VOD playlist.
     pub record: bool,
+    /// Also write a live DASH presentation of every publish (`OUT/APP/STREAM/dash/`,
+    /// a dynamic `manifest.mpd` over per-track CMAF segments, the live window of the HLS).
+    pub dash: bool,
     /// Session choices: message size limit, publish key.
     pub session: SessionConfig,
     /// Most connections at once; more are closed on accept.
@@ -79,6 +83,7 @@ impl IngestOptions {
                 ..HlsOptions::default()
             },
             record: false,
+            dash: false,
             session: SessionConfig::default(),
             max_connections: DEFAULT_MAX_CONNECTIONS,
             handshake_timeout: HANDSHAKE_TIMEOUT,
@@ -367,6 +372,8 @@ impl PublishGate for NameGate<'_> {
 struct Publish {
     name: String,
     live: HlsSegmenter<DirectoryStore>,
+    /// The live DASH presentation, with `--dash`.
+    dash: Option<CmafSegmenter<DirectoryStore>>,
     record: Option<(FlvMuxer<AtomicFile>, HlsSegmenter<DirectoryStore>)>,
     declared: usize,
     /// Per declared track: written into the live HLS (the others were named when declared).
@@ -546,6 +553,30 @@ impl Connection {
         } else {
             None
         };
+        let dash = if self.shared.options.dash {
+            let dash_dir = dir.join("dash");
+            std::fs::create_dir_all(&dash_dir).map_err(|source| Error::File {
+                path: dash_dir.clone(),
+                source,
+            })?;
+            crate::io::remove_stale_temporaries(&dash_dir, None);
+            let hls = &self.shared.options.hls;
+            Some(CmafSegmenter::new(
+                DirectoryStore::new(&dash_dir),
+                CmafOptions {
+                    target_duration: hls.target_duration,
+                    mpd_name: Some("manifest.mpd".into()),
+                    hls_name: None,
+                    live_window: Some(if hls.playlist_type == PlaylistType::Live {
+                        hls.list_size
+                    } else {
+                        usize::MAX
+                    }),
+                },
+            ))
+        } else {
+            None
+        };
         let playlist = dir.join(&self.shared.options.hls.playlist_name);
         self.emit(IngestEventKind::Publishing {
             name: name.clone(),
@@ -555,6 +586,7 @@ impl Connection {
         self.publish = Some(Publish {
             name,
             live,
+            dash,
             record,
             declared: 0,
             live_carried: Vec::new(),
@@ -614,6 +646,15 @@ impl Connection {
                         p.live_carried.push(true);
                     }
                 }
+                if let Some(dash) = p.dash.as_mut() {
+                    match dash.refusal(t) {
+                        Some(reason) => not_carried.push(format!(
+                            "track {}: {} {} not carried in the live dash: {reason}",
+                            t.id, t.kind, t.codec.codec
+                        )),
+                        None => dash.add_track(t)?,
+                    }
+                }
                 if let Some((flv, vod)) = p.record.as_mut() {
                     flv.add_track(t)?;
                     // The recording's HLS has the live one's rules.
@@ -626,6 +667,9 @@ impl Connection {
             let carried = p.live_carried.get(packet.track as usize) == Some(&true);
             if carried {
                 p.live.write_packet(&packet)?;
+            }
+            if let Some(dash) = p.dash.as_mut() {
+                dash.write_packet(&packet)?;
             }
             if let Some((flv, vod)) = p.record.as_mut() {
                 flv.write_packet(&packet)?;
@@ -650,6 +694,11 @@ impl Connection {
         let mut outcome = reason.to_owned();
         if let Err(e) = p.live.finish() {
             outcome = format!("{reason}; finishing the playlist failed: {e}");
+        }
+        if let Some(mut dash) = p.dash.take() {
+            if let Err(e) = dash.finish() {
+                outcome = format!("{outcome}; finishing the dash presentation failed: {e}");
+            }
         }
         if let Some((mut flv, mut vod)) = p.record.take() {
             let done = flv

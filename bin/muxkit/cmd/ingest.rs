@@ -30,6 +30,10 @@ pub struct IngestArgs {
     /// VP9, Opus and FLAC publishes, and for HEVC on Apple devices).
     #[arg(long, value_enum, default_value = "mpegts")]
     pub hls_segment_type: super::convert::SegmentTypeArg,
+    /// Also write each publish as live DASH: OUT/APP/STREAM/dash/manifest.mpd (dynamic while
+    /// live, static at the end) over per-track CMAF segments, with the HLS window.
+    #[arg(long)]
+    pub dash: bool,
     /// Also keep each publish whole: OUT/APP/STREAM/record_TIME.flv and a VOD playlist in
     /// OUT/APP/STREAM/record_TIME/.
     #[arg(long)]
@@ -105,6 +109,7 @@ pub fn run(args: IngestArgs) -> muxkit::Result<()> {
         ..options.hls.clone()
     };
     options.record = args.record;
+    options.dash = args.dash;
     options.max_connections = args.max_connections;
     options.session = SessionConfig {
         max_message_size: args.max_message_size,
