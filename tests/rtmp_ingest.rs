@@ -1017,3 +1017,45 @@ fn dash_of_a_live_publish_is_dynamic_while_it_lasts_and_static_at_the_end() {
     let c = ffprobe_complaints(&abs);
     assert!(c.is_empty(), "{c}");
 }
+
+#[test]
+fn an_av1_opus_publish_picks_fmp4_segments_by_itself() {
+    let Some(ff9) = common::ffmpeg9("an_av1_opus_publish_picks_fmp4_segments_by_itself") else {
+        return;
+    };
+    if !have_ffmpeg("an_av1_opus_publish_picks_fmp4_segments_by_itself") {
+        return;
+    }
+    let server = Server::start("rtmp-av1", PlaylistType::Event, |o| {
+        o.hls.target_duration = 1.0
+    });
+    let src = testdata().join("eflv_av1_opus.flv");
+    let st = Command::new(&ff9)
+        .args(["-nostdin", "-v", "error", "-i"])
+        .arg(&src)
+        .args(["-c", "copy", "-f", "flv"])
+        .arg(server.url("live/av1"))
+        .status()
+        .unwrap();
+    assert!(st.success());
+    server.wait_for(10, "the publish to end", |_| {
+        server.unpublished("live/av1") == 1
+    });
+    let index = server.playlist("live/av1");
+    let text = std::fs::read_to_string(&index).unwrap();
+    assert!(
+        text.contains("#EXT-X-MAP:URI=\"init.mp4\"") && text.contains(".m4s"),
+        "{text}"
+    );
+    assert!(server.events().iter().any(|e| matches!(
+        e,
+        IngestEventKind::Warning { message } if message.contains("ts segments cannot carry av1")
+    )));
+    let c = ffprobe_complaints(&index);
+    assert!(c.is_empty(), "{c}");
+    // The source's frames, as ffmpeg 9 decodes both.
+    assert_eq!(
+        common::decoded_content(&ff9, &index),
+        common::decoded_content(&ff9, &src)
+    );
+}

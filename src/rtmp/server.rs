@@ -374,10 +374,52 @@ struct Publish {
     live: HlsSegmenter<DirectoryStore>,
     /// The live DASH presentation, with `--dash`.
     dash: Option<CmafSegmenter<DirectoryStore>>,
+    /// The stream's folder.
+    dir: PathBuf,
+    /// Packets written into the live HLS so far (its segment format can still change
+    /// while there are none).
+    live_written: u64,
     record: Option<(FlvMuxer<AtomicFile>, HlsSegmenter<DirectoryStore>)>,
     declared: usize,
     /// Per declared track: written into the live HLS (the others were named when declared).
     live_carried: Vec<bool>,
+}
+
+/// Replaces the live TS segmenter of `p` (nothing written yet) by an fMP4 one when `t` is a
+/// codec only fMP4 carries, re-declaring the tracks declared so far; the note to log.
+fn switch_to_fmp4(
+    p: &mut Publish,
+    hls: &HlsOptions,
+    t: &crate::media::Track,
+    tracks: &[crate::media::Track],
+) -> Result<Option<String>> {
+    use crate::hls::HlsSegmentType;
+    use crate::media::Codec;
+    if hls.segment_type != HlsSegmentType::MpegTs
+        || !matches!(
+            t.codec.codec,
+            Codec::Av1 | Codec::Vp9 | Codec::Opus | Codec::Flac
+        )
+    {
+        return Ok(None);
+    }
+    let mut options = hls.clone();
+    options.segment_type = HlsSegmentType::Fmp4;
+    if options.segment_pattern == HlsSegmentType::MpegTs.default_pattern() {
+        options.segment_pattern = HlsSegmentType::Fmp4.default_pattern().to_owned();
+    }
+    let mut live = HlsSegmenter::new(DirectoryStore::new(&p.dir), options);
+    live.resume(p.live.resume_state());
+    for (i, carried) in p.live_carried.iter().enumerate() {
+        if *carried {
+            live.add_track(&tracks[i])?;
+        }
+    }
+    p.live = live;
+    Ok(Some(format!(
+        "track {}: ts segments cannot carry {}: this publish writes fmp4 segments (init.mp4 and .m4s)",
+        t.id, t.codec.codec
+    )))
 }
 
 struct Connection {
@@ -587,6 +629,8 @@ impl Connection {
             name,
             live,
             dash,
+            dir: dir.clone(),
+            live_written: 0,
             record,
             declared: 0,
             live_carried: Vec::new(),
@@ -631,6 +675,13 @@ impl Connection {
             let tracks = session.tracks();
             while p.declared < tracks.len() && p.declared <= packet.track as usize {
                 let t = &tracks[p.declared];
+                // AV1, VP9, Opus and FLAC have no TS carriage players read: a publish that
+                // brings one before any packet was written switches to fMP4 segments.
+                if p.live_written == 0 && p.live.refusal(t).is_some() {
+                    if let Some(note) = switch_to_fmp4(p, &self.shared.options.hls, t, tracks)? {
+                        not_carried.push(note);
+                    }
+                }
                 // What the live TS segments cannot carry (script data, a codec TS has no
                 // stream type for) is named once, as convert names it, and left out.
                 match p.live.refusal(t) {
@@ -667,6 +718,7 @@ impl Connection {
             let carried = p.live_carried.get(packet.track as usize) == Some(&true);
             if carried {
                 p.live.write_packet(&packet)?;
+                p.live_written += 1;
             }
             if let Some(dash) = p.dash.as_mut() {
                 dash.write_packet(&packet)?;
