@@ -149,6 +149,7 @@ codec_fixtures() {
     echo "codecs: mp4_*.mp4, eflv_*.flv"
     local v a name
     for spec in "av1_opus:libaom-av1 -cpu-used 8:libopus" "vp9_flac:libvpx-vp9 -deadline realtime:flac" \
+        "vp9_opus:libvpx-vp9 -deadline realtime:libopus" \
         "h264_ac3:libx264:ac3" "h264_eac3:libx264:eac3"; do
         IFS=: read -r name v a <<<"$spec"
         # shellcheck disable=SC2086

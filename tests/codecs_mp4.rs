@@ -17,7 +17,7 @@ use common::{
 use muxkit::inspect::mp4::Mp4Summary;
 use muxkit::io::{InputSource, map_file};
 
-const PAIRS: [&str; 4] = ["av1_opus", "vp9_flac", "h264_ac3", "h264_eac3"];
+const PAIRS: [&str; 5] = ["av1_opus", "vp9_flac", "vp9_opus", "h264_ac3", "h264_eac3"];
 
 fn convert(src: &Path, out: &Path, extra: &[&str]) -> String {
     let o = Command::new(muxkit_bin())

@@ -17,7 +17,7 @@ tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 status=0
 
-for src in source.flv mp4_av1_opus.mp4 mp4_vp9_flac.mp4; do
+for src in source.flv mp4_av1_opus.mp4 mp4_vp9_flac.mp4 mp4_vp9_opus.mp4; do
   name=${src%.*}
   "$muxkit" convert "testdata/$src" "$tmp/$name/manifest.mpd" --hls-time 2 >/dev/null
   bash "$root/tests/dash-schema/validate.sh" "$tmp/$name/manifest.mpd" || status=1

@@ -58,6 +58,8 @@ if "$muxkit" convert --help | grep -q -- '--hls-segment-type'; then
   node "$here/play.mjs" "$tmp/av1" index.m3u8 "muxkit av1+opus fmp4" || status=1
   "$muxkit" convert testdata/mp4_vp9_flac.mp4 "$tmp/vp9/" --force --hls-time 1 >/dev/null 2>&1
   node "$here/play.mjs" "$tmp/vp9" index.m3u8 "muxkit vp9+flac fmp4" || status=1
+  "$muxkit" convert testdata/mp4_vp9_opus.mp4 "$tmp/vp9o/" --force --hls-time 1 >/dev/null 2>&1
+  node "$here/play.mjs" "$tmp/vp9o" index.m3u8 "muxkit vp9+opus fmp4" || status=1
   if "$muxkit" convert --help | grep -q -- '--dash'; then
     # Per-track segments shared with DASH: a multivariant playlist with an audio group.
     "$muxkit" convert testdata/source.flv "$tmp/shared/" --force --hls-segment-type fmp4 --dash >/dev/null
