@@ -275,3 +275,37 @@ fn batch_to_hls_fmp4_writes_cmaf_folders() {
         "{report}"
     );
 }
+
+#[test]
+fn hevc_goes_into_fmp4_as_hvc1_with_its_parameter_sets_in_hvcc() {
+    if !have_ffmpeg("hevc_goes_into_fmp4_as_hvc1_with_its_parameter_sets_in_hvcc") {
+        return;
+    }
+    let tmp = TempDir::new("hls-fmp4-hevc");
+    let dir = tmp.path().join("hevc");
+    convert(&testdata().join("hevc_enhanced.flv"), &dir, &[]);
+    let init = std::fs::read(dir.join("init.mp4")).unwrap();
+    // Apple's rule: hvc1 (parameter sets only in the sample entry), never hev1.
+    assert!(init.windows(4).any(|w| w == b"hvc1") && init.windows(4).any(|w| w == b"hvcC"));
+    assert!(!init.windows(4).any(|w| w == b"hev1"));
+    let playlist = dir.join("index.m3u8");
+    assert_eq!(ffprobe_complaints(&playlist), "");
+    // The video decodes to the frames of the HEVC stream the fixture was made from.
+    let video = |file: &Path, map: &[&str]| -> Vec<String> {
+        let out = Command::new("ffmpeg")
+            .args(["-nostdin", "-v", "error", "-i"])
+            .arg(file)
+            .args(map)
+            .args(["-f", "framemd5", "-"])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .map(|l| l.rsplit(',').next().unwrap().trim().to_owned())
+            .collect()
+    };
+    let got = video(&playlist, &["-map", "0:v"]);
+    assert!(!got.is_empty());
+    assert_eq!(got, video(&testdata().join("hevc.h265"), &[]));
+}
