@@ -466,3 +466,16 @@ fn a_media_segment_alone_asks_for_its_init_segment() {
         .to_string();
     assert!(e.contains("without its initialization segment"), "{e}");
 }
+
+#[test]
+fn a_moof_describing_more_samples_than_the_limit_is_refused_whatever_their_size() {
+    // A trun with no per-sample fields (every value from the defaults) claims 2^21 samples:
+    // refused before any is walked, as many tiny truns or a skipped track's would be.
+    let mut d = base();
+    let m = moofs(&d)[0];
+    let trun = find(&d, b"trun", m);
+    // flags: data_offset only; sample_count 2^21.
+    d[trun + 9..trun + 12].copy_from_slice(&[0, 0, 1]);
+    put_u32(&mut d, trun + 12, 1 << 21);
+    damaged(d, "exceeds the limit");
+}

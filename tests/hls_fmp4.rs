@@ -309,3 +309,47 @@ fn hevc_goes_into_fmp4_as_hvc1_with_its_parameter_sets_in_hvcc() {
     assert!(!got.is_empty());
     assert_eq!(got, video(&testdata().join("hevc.h265"), &[]));
 }
+
+#[test]
+fn a_single_file_of_one_segment_starts_with_its_init() {
+    if !have_ffmpeg("a_single_file_of_one_segment_starts_with_its_init") {
+        return;
+    }
+    let tmp = TempDir::new("hls-single-one");
+    let dir = tmp.path().join("one");
+    convert(
+        &testdata().join("mp4_av1_opus.mp4"),
+        &dir,
+        &["--hls-single-file"],
+    );
+    let file = std::fs::read(dir.join("index.mp4")).unwrap();
+    assert_eq!(&file[4..8], b"ftyp");
+    let pl = read_media_playlist(&dir.join("index.m3u8"));
+    assert_eq!(pl.segments.len(), 1);
+    let init = pl.segments[0]
+        .map
+        .as_ref()
+        .unwrap()
+        .byte_range
+        .as_ref()
+        .unwrap();
+    let seg = pl.segments[0].byte_range.as_ref().unwrap();
+    assert_eq!(init.offset, Some(0));
+    assert_eq!(seg.offset, Some(init.length));
+    assert_eq!(init.length + seg.length, file.len() as u64);
+    assert_eq!(ffprobe_complaints(&dir.join("index.m3u8")), "");
+}
+
+#[test]
+fn a_playlist_read_back_keeps_its_map_on_every_segment() {
+    let tmp = TempDir::new("hls-resume-map");
+    let dir = tmp.path();
+    std::fs::write(
+        dir.join("index.m3u8"),
+        "#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-TARGETDURATION:2\n#EXT-X-MAP:URI=\"init.mp4\"\n#EXTINF:2,\nsegment_00000.m4s\n#EXTINF:2,\nsegment_00001.m4s\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("init.mp4"), b"init").unwrap();
+    let r = muxkit::hls::HlsResume::from_folder(dir, "index.m3u8", "segment_%05d.m4s").unwrap();
+    assert!(r.uses_fmp4(), "the map applies to the last segment too");
+}

@@ -1027,7 +1027,9 @@ fn an_av1_opus_publish_picks_fmp4_segments_by_itself() {
         return;
     }
     let server = Server::start("rtmp-av1", PlaylistType::Event, |o| {
-        o.hls.target_duration = 1.0
+        o.hls.target_duration = 1.0;
+        // The recording's TS HLS cannot carry AV1/Opus: named, and the publish goes on.
+        o.record = true;
     });
     let src = testdata().join("eflv_av1_opus.flv");
     let st = Command::new(&ff9)
@@ -1050,6 +1052,18 @@ fn an_av1_opus_publish_picks_fmp4_segments_by_itself() {
     assert!(server.events().iter().any(|e| matches!(
         e,
         IngestEventKind::Warning { message } if message.contains("ts segments cannot carry av1")
+    )));
+    assert!(
+        server.events().iter().any(|e| matches!(
+            e,
+            IngestEventKind::Warning { message } if message.contains("not carried in the recording's hls")
+        )),
+        "{:?}",
+        server.events()
+    );
+    assert!(server.events().iter().any(|e| matches!(
+        e,
+        IngestEventKind::Unpublished { reason, .. } if !reason.contains("failed")
     )));
     let c = ffprobe_complaints(&index);
     assert!(c.is_empty(), "{c}");

@@ -41,6 +41,8 @@ fuzz_target!(|data: &[u8]| {
         while let Some(_) = again.next_packet().expect("muxkit's own fMP4 packets read") {
             n += 1;
         }
-        assert_eq!(n, packets.len(), "packets lost in the fMP4 round trip");
+        // The writer leaves out empty packets (nothing to present).
+        let want = packets.iter().filter(|p| !p.data.is_empty()).count();
+        assert_eq!(n, want, "packets lost in the fMP4 round trip");
     }
 });

@@ -19,6 +19,18 @@ pub struct StreamInfo {
     pub bits_per_sample: u8,
 }
 
+/// The STREAMINFO body of a FLAC record in any of its usual forms: the 34-byte body itself
+/// (Enhanced FLV, what the packet model keeps), or a stream header with its `fLaC` marker and
+/// block header (ffmpeg's extradata in some containers).
+pub fn streaminfo_body(record: &[u8]) -> &[u8] {
+    match record.strip_prefix(b"fLaC") {
+        Some(rest) if rest.len() >= 4 + STREAMINFO_LEN && rest[0] & 0x7F == 0 => {
+            &rest[4..4 + STREAMINFO_LEN]
+        }
+        _ => record.get(..STREAMINFO_LEN).unwrap_or(record),
+    }
+}
+
 impl StreamInfo {
     /// Reads a STREAMINFO body.
     pub fn parse(data: &[u8]) -> Result<StreamInfo, CodecError> {

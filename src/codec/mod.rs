@@ -213,7 +213,7 @@ impl CodecConfig {
             Codec::Flac => {
                 d.codec_string = Some("fLaC".to_owned());
                 if !self.extradata.is_empty() {
-                    let s = flac::StreamInfo::parse(&self.extradata)?;
+                    let s = flac::StreamInfo::parse(flac::streaminfo_body(&self.extradata))?;
                     d.sample_rate = Some(s.sample_rate);
                     d.channels = Some(s.channels);
                     d.bit_depth = Some(s.bits_per_sample);

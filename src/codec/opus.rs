@@ -45,7 +45,12 @@ impl OpusHead {
             input_sample_rate: u32::from_le_bytes([b[12], b[13], b[14], b[15]]),
             output_gain: i16::from_le_bytes([b[16], b[17]]),
             mapping_family: b[18],
-            mapping: data[19..].iter().copied().take(2 + 255).collect(),
+            // Stream count, coupled count, one byte per channel (RFC 7845 5.1.1).
+            mapping: data[19..]
+                .iter()
+                .copied()
+                .take(2 + usize::from(b[9]))
+                .collect(),
         })
     }
 
@@ -58,7 +63,11 @@ impl OpusHead {
             input_sample_rate: u32::from_be_bytes([b[4], b[5], b[6], b[7]]),
             output_gain: i16::from_be_bytes([b[8], b[9]]),
             mapping_family: b[10],
-            mapping: data[11..].iter().copied().take(2 + 255).collect(),
+            mapping: data[11..]
+                .iter()
+                .copied()
+                .take(2 + usize::from(b[1]))
+                .collect(),
         })
     }
 

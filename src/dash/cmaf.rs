@@ -212,13 +212,21 @@ impl<S: SegmentStore + Clone> CmafSegmenter<S> {
                 .map_err(SegmentWriteError::name_the_file)?;
         }
         t.mux.cut().map_err(SegmentWriteError::name_the_file)?;
-        if let Some(f) = t.mux.last_fragment() {
-            t.timeline.push(f);
-        }
+        t.open = false;
+        let Some(f) = t.mux.last_fragment() else {
+            // Nothing in it (its only packets were empty): no file, no number taken.
+            t.mux
+                .run_on_sink(|sink| {
+                    sink.discard();
+                    Ok(())
+                })
+                .map_err(SegmentWriteError::name_the_file)?;
+            return Ok(());
+        };
+        t.timeline.push(f);
         t.mux
             .run_on_sink(|sink| sink.close())
             .map_err(SegmentWriteError::name_the_file)?;
-        t.open = false;
         t.number += 1;
         if Some(ti as u32) == self.cut_track {
             if self.live_start.is_none() && self.options.live_window.is_some() {

@@ -162,15 +162,22 @@ impl F4vDemuxer {
             warnings,
             fragments: None,
         };
-        let trex: Vec<Trex> = match moov.child(b"mvex") {
-            Some(mvex) => mvex
+        // A trex that does not parse leaves its track without defaults (each trun must then
+        // give its own values), with a warning; strict reading refuses the file.
+        let mut trex: Vec<Trex> = Vec::new();
+        if let Some(mvex) = moov.child(b"mvex") {
+            for n in mvex
                 .children
                 .iter()
                 .filter(|n| &n.header.box_type.0 == b"trex")
-                .map(|n| Trex::parse(n.body(&d.data), n.header.offset))
-                .collect::<Result<_, _>>()?,
-            None => Vec::new(),
-        };
+            {
+                match Trex::parse(n.body(&d.data), n.header.offset) {
+                    Ok(t) => trex.push(t),
+                    Err(e) if options.strict => return Err(e.into()),
+                    Err(e) => d.warnings.push(e.to_string()),
+                }
+            }
+        }
         let mut fragment_tracks = Vec::new();
         for trak in moov
             .children
@@ -384,6 +391,12 @@ impl Demuxer for F4vDemuxer {
                 offset: None,
                 message: w.clone(),
             }));
+            if f.warnings_dropped > 0 {
+                all.push(Loss::Damage {
+                    offset: None,
+                    message: format!("{} more damaged fragments not listed", f.warnings_dropped),
+                });
+            }
             let x = &f.extras;
             let events = x.events.len() + x.events_dropped;
             if events > 0 {
@@ -449,8 +462,21 @@ impl F4vDemuxer {
         let start = s.offset as usize;
         let data = self.data.slice(start..start + s.size as usize);
         let shift = self.shift[s.track];
-        let mut p = Packet::new(s.track as u32, Timestamp(s.dts + shift), data);
-        p.pts = Timestamp(s.dts + s.cts + shift);
+        // The reader keeps dts + cts within 2^62; an edit list's shift is bounded by its
+        // 64-bit fields, so this can still overflow only on a hostile one.
+        let (Some(dts), Some(pts)) = (
+            s.dts.checked_add(shift),
+            s.dts.checked_add(s.cts).and_then(|v| v.checked_add(shift)),
+        ) else {
+            return Err(F4vError::invalid(
+                "elst",
+                0,
+                "the edit list's shift overflows a fragment's timestamps",
+            )
+            .into());
+        };
+        let mut p = Packet::new(s.track as u32, Timestamp(dts), data);
+        p.pts = Timestamp(pts);
         p.duration = Some(i64::from(s.duration));
         p.flags.keyframe = s.keyframe;
         Ok(Some(p))

@@ -219,8 +219,9 @@ impl<W: Write> Fmp4Muxer<W> {
             return false;
         };
         // A fragment holds at least one instant: the packet that opened it never cuts.
-        let long_enough =
-            |min: f64| at_us > start && (at_us - start) as f64 >= min * 1_000_000.0 - 0.5;
+        let long_enough = |min: f64| {
+            at_us > start && at_us.saturating_sub(start) as f64 >= min * 1_000_000.0 - 0.5
+        };
         if self.has_video() {
             t.track.kind == MediaKind::Video
                 && p.flags.keyframe
@@ -247,6 +248,7 @@ impl<W: Write> Fmp4Muxer<W> {
 
     /// Writes the fragment made of the queued packets before the pending cut.
     fn flush(&mut self, all: bool) -> Result<()> {
+        self.last_fragment = None;
         let cut = if all { None } else { self.cut_at_us };
         // The fragment: queued packets before the cut (by each packet's own decode time,
         // and for the cutting keyframe itself and what follows it on its track).
@@ -317,14 +319,14 @@ impl<W: Write> Fmp4Muxer<W> {
             let mut last_delta = 0i64;
             let mut next_after = None;
             for (p, &inside) in mine.by_ref() {
-                let dts = tb.rescale(p.dts.0, to) - origin;
+                let dts = tb.rescale(p.dts.0, to).saturating_sub(origin);
                 if !inside {
                     next_after = Some(dts);
                     break;
                 }
-                let pts = tb.rescale(p.pts.0, to) - origin;
+                let pts = tb.rescale(p.pts.0, to).saturating_sub(origin);
                 if let Some((pd, _)) = prev {
-                    let d = dts - pd;
+                    let d = dts.saturating_sub(pd);
                     if let Some(last) = self.samples.last_mut() {
                         last.duration = Some(d.clamp(0, i64::from(u32::MAX)) as u32);
                     }
@@ -348,7 +350,7 @@ impl<W: Write> Fmp4Muxer<W> {
             let Some(first_dts) = first_dts else { continue };
             if let (Some(last), Some((pd, _))) = (self.samples.last_mut(), prev) {
                 let d = match next_after {
-                    Some(n) => n - pd,
+                    Some(n) => n.saturating_sub(pd),
                     None => last_delta,
                 };
                 last.duration = Some(d.clamp(0, i64::from(u32::MAX)) as u32);
@@ -570,6 +572,17 @@ fn init_segment(tracks: &[&OutTrack], out: &mut Vec<u8>) -> Result<()> {
 
 impl<W: Write> Muxer for Fmp4Muxer<W> {
     fn refusal(&self, track: &Track) -> Option<String> {
+        if self.init_written
+            && self
+                .tracks
+                .get(track.id as usize)
+                .is_none_or(Option::is_none)
+        {
+            return Some(format!(
+                "track {} appeared after the initialization segment was written",
+                track.id
+            ));
+        }
         mp4_refusal(track, Mp4Brand::Mp4)
     }
 
@@ -621,7 +634,7 @@ impl<W: Write> Muxer for Fmp4Muxer<W> {
         if let Some(c) = &p.config {
             if c.extradata != t.track.codec.extradata && !same_stream(&t.track.codec, c) {
                 return Err(Error::Unsupported(format!(
-                    "track {}: the codec configuration changes mid-stream, which one fragmented mp4 cannot declare (HLS output starts a new initialization segment)",
+                    "track {}: the codec configuration changes mid-stream, which one fragmented mp4 (or one fMP4 HLS/DASH presentation) cannot declare yet: convert each part on its own, or use TS segments",
                     p.track
                 )));
             }
@@ -650,7 +663,9 @@ impl<W: Write> Muxer for Fmp4Muxer<W> {
         if let Some(cut) = self.cut_at_us {
             // Every track has reached the cut, or one has stopped (ended, or a long gap): a
             // fragment never waits more than MAX_CUT_WAIT_US for it.
-            if self.tracks.iter().flatten().all(|t| t.past_cut) || at - cut > MAX_CUT_WAIT_US {
+            if self.tracks.iter().flatten().all(|t| t.past_cut)
+                || at.saturating_sub(cut) > MAX_CUT_WAIT_US
+            {
                 self.flush(false)?;
             }
         }

@@ -36,6 +36,10 @@ pub const MAX_FRAGMENT_SAMPLES: usize = 1 << 20;
 /// Most `emsg` events kept for `inspect` and the loss report; later ones are counted.
 pub const MAX_EVENTS: usize = 10_000;
 
+/// Most warnings kept (as the FLV reader keeps): a file of thousands of damaged fragments
+/// must not become gigabytes of messages; the rest are counted.
+pub const MAX_KEPT_WARNINGS: usize = 1000;
+
 /// What the fragment reader knows of a track declared in `moov`.
 #[derive(Clone, Debug)]
 pub struct FragmentTrack {
@@ -126,6 +130,8 @@ pub struct FragmentReader {
     pub fragments: usize,
     /// A fragment already reported the file's cut end (its mdat runs past it).
     cut_reported: bool,
+    /// Warnings past [`MAX_KEPT_WARNINGS`].
+    pub warnings_dropped: usize,
 }
 
 fn box_at(data: &[u8], pos: u64) -> Result<BoxHeader, F4vError> {
@@ -161,6 +167,7 @@ impl FragmentReader {
             summaries: None,
             fragments: 0,
             cut_reported: false,
+            warnings_dropped: 0,
         }
     }
 
@@ -180,8 +187,16 @@ impl FragmentReader {
         if self.strict {
             return Err(e);
         }
-        self.warnings.push(e.to_string());
+        self.warn(e.to_string());
         Ok(())
+    }
+
+    fn warn(&mut self, message: String) {
+        if self.warnings.len() < MAX_KEPT_WARNINGS {
+            self.warnings.push(message);
+        } else {
+            self.warnings_dropped += 1;
+        }
     }
 
     /// Walks top-level boxes to the next `moof` and queues its samples; `false` at the end.
@@ -236,7 +251,14 @@ impl FragmentReader {
                     Err(e) => self.damage(e)?,
                 },
                 b"mfra" => {
-                    for c in children(&body, 0, body.len(), h.body_start())? {
+                    let kids = match children(&body, 0, body.len(), h.body_start()) {
+                        Ok(k) => k,
+                        Err(e) => {
+                            self.damage(e)?;
+                            Vec::new()
+                        }
+                    };
+                    for c in kids {
                         if &c.box_type.0 == b"tfra" {
                             let at = (c.body_start() - h.body_start()) as usize;
                             let b = &body[at..(c.end() - h.body_start()) as usize];
@@ -257,7 +279,7 @@ impl FragmentReader {
 
     /// The `mdat` that follows the `moof` ending at `from` (boxes such as `free` may sit
     /// between): the byte range of its body as declared, and where the file really ends it.
-    fn following_mdat(&self, data: &[u8], from: u64) -> Option<(u64, u64)> {
+    fn following_mdat(&self, data: &[u8], from: u64) -> Option<(u64, u64, u64)> {
         let len = data.len() as u64;
         let mut pos = from;
         while len.saturating_sub(pos) >= 8 {
@@ -276,7 +298,7 @@ impl FragmentReader {
                 return None;
             }
             if t == b"mdat" {
-                return Some((pos + header, pos.saturating_add(size)));
+                return Some((pos, pos + header, pos.saturating_add(size)));
             }
             if t == b"moof" {
                 return None;
@@ -295,7 +317,7 @@ impl FragmentReader {
             Some(h) => Mfhd::parse(slice(h), h.offset)?.sequence_number,
             None => return Err(F4vError::invalid("moof", moof.offset, "no mfhd")),
         };
-        let Some((mdat_start, mdat_end)) = self.following_mdat(data, moof.end()) else {
+        let Some((mdat_at, mdat_start, mdat_end)) = self.following_mdat(data, moof.end()) else {
             return Err(F4vError::invalid(
                 "moof",
                 moof.offset,
@@ -307,6 +329,10 @@ impl FragmentReader {
         let mut previous_traf_end = moof.offset;
         let mut first_traf = true;
         let mut cut = 0usize;
+        // Samples the moof describes, queued or not (a skipped track's, a cut file's), and
+        // where the last of them ends.
+        let mut described = 0usize;
+        let mut data_end = 0u64;
         if let Some(inner) = kids.iter().find(|k| &k.box_type.0 == b"moof") {
             return Err(F4vError::invalid(
                 "moof",
@@ -374,12 +400,13 @@ impl FragmentReader {
             for run_h in parts.iter().filter(|p| &p.box_type.0 == b"trun") {
                 let run_body = part(run_h);
                 let trun = Trun::parse(run_body, run_h.offset)?;
-                if self.queue.len() + trun.sample_count as usize > MAX_FRAGMENT_SAMPLES {
+                described = described.saturating_add(trun.sample_count as usize);
+                if described > MAX_FRAGMENT_SAMPLES {
                     return Err(F4vError::TooLarge {
                         what: "moof".into(),
                         field: "samples",
                         offset: moof.offset,
-                        value: (self.queue.len() + trun.sample_count as usize) as u64,
+                        value: described as u64,
                         limit: MAX_FRAGMENT_SAMPLES as u64,
                     });
                 }
@@ -420,6 +447,7 @@ impl FragmentReader {
                             ),
                         ));
                     }
+                    data_end = data_end.max(end);
                     let cts = s.composition_offset.unwrap_or(0);
                     if dts.checked_add(cts).is_none() {
                         return Err(F4vError::invalid(
@@ -460,19 +488,34 @@ impl FragmentReader {
                 .cts_shift
                 .get_or_insert_with(|| run.iter().map(|s| s.cts).min().map_or(0, |m| (-m).max(0)));
             let mut early = 0usize;
+            let mut overflow = false;
             for s in run.iter_mut() {
                 s.cts = s.cts.saturating_add(shift);
                 if s.cts < 0 {
                     early += 1;
                     s.cts = 0;
                 }
+                // Presentation times (and the edit list's shift on top) stay far from i64's
+                // ends: 2^62 ticks is 1.6 million years at 90 kHz.
+                overflow |= s
+                    .dts
+                    .checked_add(s.cts)
+                    .is_none_or(|v| v.unsigned_abs() > 1 << 62);
+            }
+            if overflow {
+                return Err(F4vError::invalid(
+                    "traf",
+                    traf.offset,
+                    "presentation times overflow (decode time plus composition offset past 2^62)",
+                ));
             }
             if early > 0 {
                 let track_id = t.track_id;
-                self.warnings.push(format!(
+                let message = format!(
                     "mp4 traf at byte {}: track {track_id}: {early} samples would be presented before they are decoded (composition offsets below the first fragment's): presented at their decode time",
                     traf.offset
-                ));
+                );
+                self.warn(message);
             }
             let t = &mut self.tracks[ti];
             if last_sample_dts.is_some() {
@@ -492,22 +535,17 @@ impl FragmentReader {
                 format!("cut short: {cut} samples of this fragment lie past the end of the file"),
             ))?;
         }
-        if size_zero(data, mdat_start - 8) {
+        if size_zero(data, mdat_at) {
             // An mdat of size 0 runs to the end of the file; if more fragments follow the
             // data this one uses, it was a writer's placeholder never patched: read on there.
-            let used = self
-                .queue
-                .iter()
-                .map(|s| s.offset + u64::from(s.size))
-                .max()
-                .unwrap_or(mdat_start);
+            let used = data_end.max(mdat_start);
             if let Ok(next) = box_at(data, used) {
                 if plausible_top_level(&next.box_type.0) && used < data.len() as u64 {
-                    self.warnings.push(format!(
-                        "mp4 mdat at byte {}: size 0 (to the end of the file), but a {} box follows its fragment's data at byte {used}: read on from there",
-                        mdat_start - 8,
+                    let message = format!(
+                        "mp4 mdat at byte {mdat_at}: size 0 (to the end of the file), but a {} box follows its fragment's data at byte {used}: read on from there",
                         next.box_type
-                    ));
+                    );
+                    self.warn(message);
                     self.pos = used;
                 }
             }

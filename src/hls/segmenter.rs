@@ -195,6 +195,17 @@ pub struct HlsResume {
     init: Option<(String, Vec<u8>)>,
 }
 
+impl HlsResume {
+    /// Whether the playlist's latest segments are fMP4 (an EXT-X-MAP applies to them): a
+    /// stream carried on must keep fMP4 segments, since a map applies until the next one.
+    pub fn uses_fmp4(&self) -> bool {
+        self.playlist
+            .segments
+            .last()
+            .is_some_and(|s| s.map.is_some())
+    }
+}
+
 /// Largest initialization segment read back from a folder (real ones are a few KB).
 const MAX_INIT_BYTES: u64 = 1 << 20;
 
@@ -213,6 +224,9 @@ impl HlsResume {
         let m3u8_rs::Playlist::MediaPlaylist(pl) = m3u8_rs::parse_playlist_res(&text).ok()? else {
             return None;
         };
+        // m3u8-rs attaches EXT-X-MAP to the segment right after the tag: it applies to every
+        // segment until the next one.
+        let mut map: Option<String> = None;
         let segments: Vec<crate::hls::playlist::PlaylistSegment> = pl
             .segments
             .iter()
@@ -223,7 +237,12 @@ impl HlsResume {
                 program_date_time: s.program_date_time,
                 byte_range: None,
                 key: None,
-                map: s.map.as_ref().map(|m| m.uri.clone()),
+                map: {
+                    if let Some(m) = &s.map {
+                        map = Some(m.uri.clone());
+                    }
+                    map.clone()
+                },
             })
             .collect();
         let listed_end = pl.media_sequence.saturating_add(segments.len() as u64);
@@ -508,43 +527,7 @@ impl<S: SegmentStore> HlsSegmenter<S> {
         let Some(open) = self.open.take() else {
             return Ok(());
         };
-        if let Some(init) = self.ts.take_init() {
-            // Stored before the first segment is committed, so no playlist ever names a
-            // segment whose EXT-X-MAP is missing; in a single file, at its start.
-            let init = init?;
-            let single = self.options.single_file;
-            match &self.last_init {
-                // A republish with the same parameters: the listed init serves it too.
-                Some((name, bytes)) if *bytes == init && !single => {
-                    self.init_name = Some(name.clone());
-                }
-                previous => {
-                    // Another init after a republish gets a name of its own: the old one
-                    // stays under the segments a player may still fetch.
-                    let name = match previous {
-                        Some(_) => {
-                            let base = &self.options.init_name;
-                            let (stem, ext) = base.rsplit_once('.').unwrap_or((base, "mp4"));
-                            format!("{stem}_{}.{ext}", self.next_index.saturating_sub(1))
-                        }
-                        None => self.options.init_name.clone(),
-                    };
-                    if !single {
-                        self.init_name = Some(name.clone());
-                    }
-                    self.last_init = Some((name.clone(), init.clone()));
-                    self.ts
-                        .run_on_sink(move |sink| {
-                            if single {
-                                sink.write_init(&init)
-                            } else {
-                                sink.store.write_playlist(&name, &init)
-                            }
-                        })
-                        .map_err(SegmentWriteError::name_the_file)?;
-                }
-            }
-        }
+        self.store_init()?;
         self.ts
             .segment_ending()
             .map_err(SegmentWriteError::name_the_file)?;
@@ -583,6 +566,49 @@ impl<S: SegmentStore> HlsSegmenter<S> {
             self.ts
                 .run_on_sink(move |sink| sink.store.remove(&name))
                 .map_err(SegmentWriteError::name_the_file)?;
+        }
+        Ok(())
+    }
+
+    /// fMP4: stores the initialization segment the first time a segment ends (every track is
+    /// known by then), before that segment is committed; in a single file, at its start.
+    fn store_init(&mut self) -> Result<()> {
+        if let Some(init) = self.ts.take_init() {
+            // Stored before the first segment is committed, so no playlist ever names a
+            // segment whose EXT-X-MAP is missing; in a single file, at its start.
+            let init = init?;
+            let single = self.options.single_file;
+            match &self.last_init {
+                // A republish with the same parameters: the listed init serves it too.
+                Some((name, bytes)) if *bytes == init && !single => {
+                    self.init_name = Some(name.clone());
+                }
+                previous => {
+                    // Another init after a republish gets a name of its own: the old one
+                    // stays under the segments a player may still fetch.
+                    let name = match previous {
+                        Some(_) => {
+                            let base = &self.options.init_name;
+                            let (stem, ext) = base.rsplit_once('.').unwrap_or((base, "mp4"));
+                            format!("{stem}_{}.{ext}", self.next_index.saturating_sub(1))
+                        }
+                        None => self.options.init_name.clone(),
+                    };
+                    if !single {
+                        self.init_name = Some(name.clone());
+                    }
+                    self.last_init = Some((name.clone(), init.clone()));
+                    self.ts
+                        .run_on_sink(move |sink| {
+                            if single {
+                                sink.write_init(&init)
+                            } else {
+                                sink.store.write_playlist(&name, &init)
+                            }
+                        })
+                        .map_err(SegmentWriteError::name_the_file)?;
+                }
+            }
         }
         Ok(())
     }
@@ -776,6 +802,9 @@ impl<S: SegmentStore> Muxer for HlsSegmenter<S> {
             // No packet at all: one empty segment, so the playlist is still valid.
             self.open_segment(0, false)?;
         }
+        // The init goes first: finishing writes the last fragment (a single file must hold
+        // its init before it).
+        self.store_init()?;
         self.ts.finish().map_err(SegmentWriteError::name_the_file)?;
         let end = self.open.as_ref().map_or(0, |o| o.end_us);
         self.playlist.ended = true;

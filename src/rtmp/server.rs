@@ -383,6 +383,8 @@ struct Publish {
     declared: usize,
     /// Per declared track: written into the live HLS (the others were named when declared).
     live_carried: Vec<bool>,
+    /// Per declared track: written into the recording's HLS.
+    record_carried: Vec<bool>,
 }
 
 /// Replaces the live TS segmenter of `p` (nothing written yet) by an fMP4 one when `t` is a
@@ -404,10 +406,7 @@ fn switch_to_fmp4(
         return Ok(None);
     }
     let mut options = hls.clone();
-    options.segment_type = HlsSegmentType::Fmp4;
-    if options.segment_pattern == HlsSegmentType::MpegTs.default_pattern() {
-        options.segment_pattern = HlsSegmentType::Fmp4.default_pattern().to_owned();
-    }
+    fmp4_options(&mut options);
     let mut live = HlsSegmenter::new(DirectoryStore::new(&p.dir), options);
     live.resume(p.live.resume_state());
     for (i, carried) in p.live_carried.iter().enumerate() {
@@ -420,6 +419,15 @@ fn switch_to_fmp4(
         "track {}: ts segments cannot carry {}: this publish writes fmp4 segments (init.mp4 and .m4s)",
         t.id, t.codec.codec
     )))
+}
+
+/// `hls` with fMP4 segments (and their default names).
+fn fmp4_options(hls: &mut HlsOptions) {
+    use crate::hls::HlsSegmentType;
+    hls.segment_type = HlsSegmentType::Fmp4;
+    if hls.segment_pattern == HlsSegmentType::MpegTs.default_pattern() {
+        hls.segment_pattern = HlsSegmentType::Fmp4.default_pattern().to_owned();
+    }
 }
 
 struct Connection {
@@ -572,8 +580,6 @@ impl Connection {
         })?;
         // Segments a killed process was writing when it died.
         crate::io::remove_stale_temporaries(&dir, None);
-        let mut live =
-            HlsSegmenter::new(DirectoryStore::new(&dir), self.shared.options.hls.clone());
         // This process's own record of the name, or what a previous process (a crash, a
         // restart) left in the folder: either way the playlist carries on.
         let previous = self
@@ -587,6 +593,13 @@ impl Connection {
                 HlsResume::from_folder(&dir, &hls.playlist_name, &hls.segment_pattern)
             });
         let republish = previous.is_some();
+        let mut hls = self.shared.options.hls.clone();
+        if previous.as_ref().is_some_and(HlsResume::uses_fmp4) {
+            // An EXT-X-MAP applies until the next one: a playlist of fMP4 segments goes on
+            // in fMP4.
+            fmp4_options(&mut hls);
+        }
+        let mut live = HlsSegmenter::new(DirectoryStore::new(&dir), hls);
         if let Some(p) = previous {
             live.resume(p);
         }
@@ -634,6 +647,7 @@ impl Connection {
             record,
             declared: 0,
             live_carried: Vec::new(),
+            record_carried: Vec::new(),
         });
         Ok(())
     }
@@ -708,10 +722,22 @@ impl Connection {
                 }
                 if let Some((flv, vod)) = p.record.as_mut() {
                     flv.add_track(t)?;
-                    // The recording's HLS has the live one's rules.
+                    // The recording's HLS has the live one's rules (its TS segments may not
+                    // carry what a switched live HLS does: named, left out of it).
+                    let mut recorded = false;
                     if p.live_carried.last() == Some(&true) {
-                        vod.add_track(t)?;
+                        match vod.refusal(t) {
+                            None => {
+                                vod.add_track(t)?;
+                                recorded = true;
+                            }
+                            Some(reason) => not_carried.push(format!(
+                                "track {}: {} {} not carried in the recording's hls: {reason}",
+                                t.id, t.kind, t.codec.codec
+                            )),
+                        }
                     }
+                    p.record_carried.push(recorded);
                 }
                 p.declared += 1;
             }
@@ -721,11 +747,16 @@ impl Connection {
                 p.live_written += 1;
             }
             if let Some(dash) = p.dash.as_mut() {
-                dash.write_packet(&packet)?;
+                // The DASH presentation failing (a mid-stream codec change) ends it, not the
+                // publish or its HLS.
+                if let Err(e) = dash.write_packet(&packet) {
+                    not_carried.push(format!("the live dash presentation stopped: {e}"));
+                    p.dash = None;
+                }
             }
             if let Some((flv, vod)) = p.record.as_mut() {
                 flv.write_packet(&packet)?;
-                if carried {
+                if p.record_carried.get(packet.track as usize) == Some(&true) {
                     vod.write_packet(&packet)?;
                 }
             }
