@@ -353,3 +353,84 @@ fn a_playlist_read_back_keeps_its_map_on_every_segment() {
     let r = muxkit::hls::HlsResume::from_folder(dir, "index.m3u8", "segment_%05d.m4s").unwrap();
     assert!(r.uses_fmp4(), "the map applies to the last segment too");
 }
+
+#[test]
+fn a_codec_change_at_a_cut_starts_a_new_init_segment() {
+    if !have_ffmpeg("a_codec_change_at_a_cut_starts_a_new_init_segment") {
+        return;
+    }
+    use muxkit::flv::{FlvDemuxer, FlvMuxOptions, FlvMuxer};
+    use muxkit::{MediaKind, Muxer};
+    // video_only.flv's video, then h264_mp3.flv's (another SPS: a config change).
+    let video = |name: &str| {
+        let mut d =
+            FlvDemuxer::from_bytes(muxkit::io::map_file(&testdata().join(name)).unwrap()).unwrap();
+        let (tracks, packets) = drain(&mut d);
+        let t = tracks
+            .into_iter()
+            .find(|t| t.kind == MediaKind::Video)
+            .unwrap();
+        let ps: Vec<_> = packets.into_iter().filter(|p| p.track == t.id).collect();
+        (t, ps)
+    };
+    let (mut first, a) = video("video_only.flv");
+    let (second, b) = video("h264_mp3.flv");
+    first.id = 0;
+    let offset = a.last().unwrap().dts.0 + 40;
+    let mut packets: Vec<_> = a
+        .into_iter()
+        .map(|p| muxkit::Packet { track: 0, ..p })
+        .collect();
+    for (i, p) in b.into_iter().enumerate() {
+        let mut p = muxkit::Packet {
+            track: 0,
+            dts: p.dts + offset,
+            pts: p.pts + offset,
+            ..p
+        };
+        if i == 0 {
+            p.flags.config_changed = true;
+            p.config = Some(std::sync::Arc::new(second.codec.clone()));
+        }
+        packets.push(p);
+    }
+    let mut m = FlvMuxer::new(std::io::Cursor::new(Vec::new()), FlvMuxOptions::default());
+    m.add_track(&first).unwrap();
+    for p in &packets {
+        m.write_packet(p).unwrap();
+    }
+    m.finish().unwrap();
+    let tmp = TempDir::new("hls-fmp4-splice");
+    let spliced = tmp.path().join("spliced.flv");
+    std::fs::write(&spliced, m.into_inner().unwrap().into_inner()).unwrap();
+    let dir = tmp.path().join("out");
+    convert(&spliced, &dir, &["--hls-time", "2"]);
+    let pl = read_media_playlist(&dir.join("index.m3u8"));
+    let maps: Vec<(usize, String)> = pl
+        .segments
+        .iter()
+        .enumerate()
+        .filter_map(|(i, s)| s.map.as_ref().map(|m| (i, m.uri.clone())))
+        .collect();
+    assert_eq!(maps.len(), 2, "{maps:?}");
+    let (at, ref second_init) = maps[1];
+    assert!(pl.segments[at].discontinuity);
+    // Each part, joined to its own init, decodes to its source's frames.
+    for (range, init, src) in [
+        (0..at, maps[0].1.clone(), "video_only.flv"),
+        (at..pl.segments.len(), second_init.clone(), "h264_mp3.flv"),
+    ] {
+        let mut all = std::fs::read(dir.join(&init)).unwrap();
+        for s in &pl.segments[range] {
+            all.extend_from_slice(&std::fs::read(dir.join(&s.uri)).unwrap());
+        }
+        let part = tmp.path().join(format!("{src}.mp4"));
+        std::fs::write(&part, all).unwrap();
+        assert_eq!(ffprobe_complaints(&part), "", "{src}");
+        let want: Vec<String> = frame_hashes(&testdata().join(src))
+            .into_iter()
+            .filter(|l| l.starts_with("0 "))
+            .collect();
+        assert_eq!(frame_hashes(&part), want, "{src}");
+    }
+}

@@ -92,6 +92,9 @@ pub struct Fmp4Muxer<W: Write> {
     /// HLS/DASH segments: the caller decides where fragments end ([`Fmp4Muxer::cut`]) and
     /// stores the initialization part itself ([`Fmp4Muxer::init_segment`]).
     external_cuts: bool,
+    /// A configuration change at a segment start makes a new initialization segment
+    /// ([`Fmp4Muxer::allow_new_init`]).
+    new_init_allowed: bool,
     finished: bool,
     /// Reused per fragment: the samples of one track, and the `moof`.
     samples: Vec<TrunSample>,
@@ -115,6 +118,7 @@ impl<W: Write> Fmp4Muxer<W> {
             sequence: 0,
             init_written: false,
             external_cuts: false,
+            new_init_allowed: false,
             finished: false,
             samples: Vec::new(),
             moof: Vec::new(),
@@ -155,6 +159,14 @@ impl<W: Write> Fmp4Muxer<W> {
     /// The sink, after [`Muxer::finish`].
     pub fn into_inner(self) -> Result<W> {
         self.out.into_inner()
+    }
+
+    /// Lets a codec configuration change at a segment start (no packet of that track queued)
+    /// take effect: the track takes the new configuration and [`Fmp4Muxer::init_taken`] turns
+    /// false, so the caller stores a new initialization segment for the segments that follow
+    /// (HLS: a new EXT-X-MAP after the discontinuity). Decode times run on.
+    pub fn allow_new_init(&mut self) {
+        self.new_init_allowed = true;
     }
 
     /// Writes every packet queued so far as one fragment (a segment boundary).
@@ -633,10 +645,20 @@ impl<W: Write> Muxer for Fmp4Muxer<W> {
         };
         if let Some(c) = &p.config {
             if c.extradata != t.track.codec.extradata && !same_stream(&t.track.codec, c) {
-                return Err(Error::Unsupported(format!(
-                    "track {}: the codec configuration changes mid-stream, which one fragmented mp4 (or one fMP4 HLS/DASH presentation) cannot declare yet: convert each part on its own, or use TS segments",
-                    p.track
-                )));
+                // Segments (HLS) may start a new initialization segment, once this track has
+                // nothing queued under the old one (the segment opened at this packet).
+                let fresh = !self.queue.iter().any(|q| q.track == p.track);
+                if !(self.new_init_allowed && fresh) {
+                    return Err(Error::Unsupported(format!(
+                        "track {}: the codec configuration changes mid-stream, which one fragmented mp4 (or a DASH presentation) cannot declare, and fMP4 HLS only at a segment start: convert each part on its own, or use TS segments",
+                        p.track
+                    )));
+                }
+                if let Some(Some(t)) = self.tracks.get_mut(p.track as usize) {
+                    t.track.codec = (**c).clone();
+                    sample_entry(&t.track)?;
+                }
+                self.init_written = false;
             }
         }
         // An empty packet (ffmpeg ends FLAC in FLV with one, carrying only the final

@@ -46,7 +46,11 @@ impl<S: SegmentStore> SegmentMux<S> {
     ) -> SegmentMux<S> {
         match kind {
             HlsSegmentType::MpegTs => SegmentMux::Ts(TsMuxer::with_writer(out, ts)),
-            HlsSegmentType::Fmp4 => SegmentMux::Fmp4(Fmp4Muxer::for_segments(out)),
+            HlsSegmentType::Fmp4 => {
+                let mut m = Fmp4Muxer::for_segments(out);
+                m.allow_new_init();
+                SegmentMux::Fmp4(m)
+            }
         }
     }
 
