@@ -434,3 +434,52 @@ fn a_codec_change_at_a_cut_starts_a_new_init_segment() {
         assert_eq!(frame_hashes(&part), want, "{src}");
     }
 }
+
+#[test]
+fn a_jump_back_in_time_is_a_discontinuity_with_decode_times_running_on() {
+    if !have_ffmpeg("a_jump_back_in_time_is_a_discontinuity_with_decode_times_running_on") {
+        return;
+    }
+    // The same recording twice, its times starting over halfway (an encoder restart).
+    use muxkit::Muxer;
+    use muxkit::flv::{FlvDemuxer, FlvMuxOptions, FlvMuxer};
+    let tmp = TempDir::new("hls-fmp4-jump");
+    let src = testdata().join("video_only.flv");
+    let mut d = FlvDemuxer::from_bytes(muxkit::io::map_file(&src).unwrap()).unwrap();
+    let (tracks, packets) = drain(&mut d);
+    let mut m = FlvMuxer::new(std::io::Cursor::new(Vec::new()), FlvMuxOptions::default());
+    for t in &tracks {
+        m.add_track(t).unwrap();
+    }
+    for p in packets.iter().chain(&packets) {
+        m.write_packet(p).unwrap();
+    }
+    m.finish().unwrap();
+    let twice = tmp.path().join("twice.flv");
+    std::fs::write(&twice, m.into_inner().unwrap().into_inner()).unwrap();
+    let dir = tmp.path().join("out");
+    convert(&twice, &dir, &["--hls-time", "2"]);
+    let pl = read_media_playlist(&dir.join("index.m3u8"));
+    assert_eq!(pl.segments.iter().filter(|s| s.discontinuity).count(), 1);
+    // Every segment's decode times come after the one before (tfdt never goes back).
+    let mut all = std::fs::read(dir.join("init.mp4")).unwrap();
+    for s in &pl.segments {
+        all.extend_from_slice(&std::fs::read(dir.join(&s.uri)).unwrap());
+    }
+    let mut d = F4vDemuxer::from_bytes(all.into()).unwrap();
+    let (tracks, packets) = drain(&mut d);
+    for t in &tracks {
+        let dts: Vec<i64> = packets
+            .iter()
+            .filter(|p| p.track == t.id)
+            .map(|p| p.dts.0)
+            .collect();
+        assert!(dts.windows(2).all(|w| w[0] < w[1]), "track {}", t.id);
+    }
+    // And it decodes to the source's frames, twice.
+    let abs = std::path::absolute(dir.join("index.m3u8")).unwrap();
+    let mut want = common::decoded_content(Path::new("ffmpeg"), &src);
+    want.extend(want.clone());
+    want.sort();
+    assert_eq!(common::decoded_content(Path::new("ffmpeg"), &abs), want);
+}

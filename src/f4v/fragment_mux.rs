@@ -102,6 +102,10 @@ pub struct Fmp4Muxer<W: Write> {
     /// The last fragment's first track: its base decode time and the sum of its durations
     /// (media timescale), for a DASH SegmentTimeline.
     last_fragment: Option<(u64, u64)>,
+    /// Where the latest fragment ends on the output timeline (µs), and whether the next
+    /// fragment starts there whatever its input times say.
+    end_us: i64,
+    rebase: bool,
 }
 
 impl<W: Write> Fmp4Muxer<W> {
@@ -123,7 +127,15 @@ impl<W: Write> Fmp4Muxer<W> {
             samples: Vec::new(),
             moof: Vec::new(),
             last_fragment: None,
+            end_us: 0,
+            rebase: false,
         }
+    }
+
+    /// The next fragment starts where the last one ended (a discontinuity in HLS: the input's
+    /// times may jump back, decode times here must not).
+    pub fn rebase_at_next_fragment(&mut self) {
+        self.rebase = self.origin.is_some();
     }
 
     /// Decode time 0 of the output, in `time_base` ticks of the input: several writers of one
@@ -287,6 +299,19 @@ impl<W: Write> Fmp4Muxer<W> {
         if !self.init_written && !self.external_cuts {
             self.write_init()?;
         }
+        if std::mem::take(&mut self.rebase) {
+            // The earliest packet of this fragment maps to the previous fragment's end.
+            if let Some(first) = self
+                .queue
+                .iter()
+                .zip(&in_fragment)
+                .filter(|(_, b)| **b)
+                .map(|(p, _)| self.us(p))
+                .min()
+            {
+                self.origin = Some((first.saturating_sub(self.end_us), TimeBase::MICROS));
+            }
+        }
         if self.origin.is_none() {
             self.origin = self
                 .queue
@@ -373,6 +398,16 @@ impl<W: Write> Fmp4Muxer<W> {
                 dts: first_dts,
                 reason: "a decode time before the first fragment's start".into(),
             })?;
+            let span: u64 = self
+                .samples
+                .iter()
+                .map(|s| u64::from(s.duration.unwrap_or(0)))
+                .sum();
+            let end = to.rescale(
+                i64::try_from(base.saturating_add(span)).unwrap_or(i64::MAX),
+                TimeBase::MICROS,
+            );
+            self.end_us = self.end_us.max(end);
             if self.last_fragment.is_none() {
                 let total: u64 = self
                     .samples

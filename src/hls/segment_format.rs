@@ -55,9 +55,14 @@ impl<S: SegmentStore> SegmentMux<S> {
     }
 
     /// A segment opens: TS repeats PAT and PMT at its start.
-    pub(crate) fn segment_started(&mut self) {
-        if let SegmentMux::Ts(ts) = self {
-            ts.force_psi();
+    /// A segment opens: TS repeats PAT and PMT at its start; after a discontinuity fMP4
+    /// decode times carry on from the previous segment's end, whatever the input's did (a
+    /// splice may go back in time, and `tfdt` cannot go below 0).
+    pub(crate) fn segment_started(&mut self, discontinuity: bool) {
+        match self {
+            SegmentMux::Ts(ts) => ts.force_psi(),
+            SegmentMux::Fmp4(f) if discontinuity => f.rebase_at_next_fragment(),
+            SegmentMux::Fmp4(_) => {}
         }
     }
 

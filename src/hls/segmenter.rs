@@ -512,7 +512,7 @@ impl<S: SegmentStore> HlsSegmenter<S> {
                 None => sink.open(job_name),
             })
             .map_err(SegmentWriteError::name_the_file)?;
-        self.ts.segment_started();
+        self.ts.segment_started(discontinuity);
         self.open = Some(OpenSegment {
             name,
             key: listed_key,
