@@ -9,9 +9,9 @@ use std::path::PathBuf;
 
 use crate::amf::AmfError;
 use crate::codec::CodecError;
-use crate::f4v::F4vError;
 use crate::flv::FlvError;
 use crate::id3::Id3Error;
+use crate::mp4::F4vError;
 use crate::rtmp::RtmpError;
 use crate::ts::TsError;
 

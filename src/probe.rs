@@ -6,11 +6,11 @@ use std::path::Path;
 use bytes::Bytes;
 
 use crate::error::{Error, Result};
-use crate::f4v::{F4vDemuxer, F4vReadOptions};
 use crate::flv::{FlvDemuxer, FlvReadOptions};
 use crate::io::InputSource;
 use crate::media::Demuxer;
 use crate::mp3::{Mp3Demuxer, Mp3ReadOptions};
+use crate::mp4::{F4vDemuxer, F4vReadOptions};
 use crate::ts::demux::{TsDemuxer, TsReadOptions};
 
 /// A container muxkit can read.

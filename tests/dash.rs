@@ -14,7 +14,7 @@ use std::process::Command;
 use common::{
     TempDir, decoded_content, drain, ffprobe_complaints, have_ffmpeg, muxkit_bin, testdata,
 };
-use muxkit::f4v::F4vDemuxer;
+use muxkit::mp4::F4vDemuxer;
 
 fn convert(src: &Path, out: &Path, extra: &[&str]) -> std::process::Output {
     Command::new(muxkit_bin())

@@ -8,9 +8,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use common::*;
-use muxkit::f4v::F4vDemuxer;
 use muxkit::inspect::mp4::Mp4Summary;
 use muxkit::io::{InputSource, map_file};
+use muxkit::mp4::F4vDemuxer;
 use muxkit::{Codec, Demuxer};
 
 fn ffmpeg_made() -> Vec<PathBuf> {
@@ -286,9 +286,9 @@ fn fuzz_regressions_never_panic() {
                 packets.push(p);
             }
             // What reads is written back as MP4, and that copy reads to the same packets.
-            let mut w = muxkit::f4v::mux::Mp4Writer::streaming(
+            let mut w = muxkit::mp4::mux::Mp4Writer::streaming(
                 muxkit::io::BlockWriter::new(std::io::Cursor::new(Vec::new())),
-                muxkit::f4v::mux::Mp4Brand::Mp4,
+                muxkit::mp4::mux::Mp4Brand::Mp4,
             );
             let written = (|| -> muxkit::Result<Vec<u8>> {
                 for t in d.tracks() {

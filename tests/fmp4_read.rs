@@ -11,10 +11,10 @@ use std::process::Command;
 
 use bytes::Bytes;
 use common::{TempDir, frame_hashes, have_ffmpeg, muxkit_bin, testdata};
-use muxkit::f4v::{F4vDemuxer, F4vReadOptions};
 use muxkit::inspect::mp4::Mp4Summary;
 use muxkit::io::{InputSource, map_file};
 use muxkit::media::Demuxer;
+use muxkit::mp4::{F4vDemuxer, F4vReadOptions};
 
 /// Every ffmpeg-made fragmented fixture (the AV1/Opus one needs ffmpeg 9, see its own test).
 fn fixtures() -> Vec<std::path::PathBuf> {

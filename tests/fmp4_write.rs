@@ -11,10 +11,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use common::{TempDir, drain, ffprobe_complaints, frame_hashes, have_ffmpeg, muxkit_bin, testdata};
-use muxkit::f4v::F4vDemuxer;
 use muxkit::inspect::mp4::Mp4Summary;
 use muxkit::io::{InputSource, map_file};
 use muxkit::media::{Packet, Track};
+use muxkit::mp4::F4vDemuxer;
 use muxkit::probe::{InputPath, OpenOptions, open_demuxer, probe};
 use muxkit::time::TimeBase;
 

@@ -14,7 +14,7 @@ use common::{
     TempDir, drain, ffprobe_complaints, frame_hashes, have_ffmpeg, muxkit_bin, read_media_playlist,
     testdata,
 };
-use muxkit::f4v::F4vDemuxer;
+use muxkit::mp4::F4vDemuxer;
 
 fn convert(src: &Path, out: &Path, extra: &[&str]) {
     let o = Command::new(muxkit_bin())

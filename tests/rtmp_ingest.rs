@@ -140,7 +140,7 @@ fn check_listed(index: &Path) -> m3u8_rs::MediaPlaylist {
         let data = std::fs::read(index.parent().unwrap().join(&s.uri))
             .unwrap_or_else(|e| panic!("{} listed but missing: {e}", s.uri));
         let whole = if s.uri.ends_with(".m4s") {
-            muxkit::f4v::tree::box_tree(&data).is_ok_and(|t| {
+            muxkit::mp4::tree::box_tree(&data).is_ok_and(|t| {
                 t.iter().any(|b| &b.header.box_type.0 == b"moof")
                     && t.last()
                         .is_some_and(|b| b.header.end() == data.len() as u64)

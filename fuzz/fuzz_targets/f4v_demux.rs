@@ -5,8 +5,8 @@
 use std::io::Cursor;
 
 use libfuzzer_sys::fuzz_target;
-use muxkit::f4v::F4vDemuxer;
-use muxkit::f4v::mux::{Mp4Brand, Mp4Writer};
+use muxkit::mp4::F4vDemuxer;
+use muxkit::mp4::mux::{Mp4Brand, Mp4Writer};
 use muxkit::inspect::mp4::Mp4Summary;
 use muxkit::io::{BlockWriter, InputSource};
 use muxkit::{Demuxer, Muxer};

@@ -6,8 +6,8 @@
 use std::io::Cursor;
 
 use libfuzzer_sys::fuzz_target;
-use muxkit::f4v::fragment_mux::{Fmp4Muxer, Fmp4Options};
-use muxkit::f4v::{F4vDemuxer, F4vReadOptions};
+use muxkit::mp4::fragment_mux::{Fmp4Muxer, Fmp4Options};
+use muxkit::mp4::{F4vDemuxer, F4vReadOptions};
 use muxkit::io::BlockWriter;
 use muxkit::{Demuxer, Muxer};
 

@@ -9,10 +9,10 @@
 //! so the SegmentTimelines of every AdaptationSet share the Period's timeline.
 
 use crate::error::{Error, Result};
-use crate::f4v::fragment_mux::Fmp4Muxer;
 use crate::hls::output::{SegmentStore, SegmentWriteError, StoreSink};
 use crate::io::BlockWriter;
 use crate::media::{MediaKind, Muxer, Packet, Track};
+use crate::mp4::fragment_mux::Fmp4Muxer;
 use crate::time::TimeBase;
 
 use super::mpd::{AdaptationSet, Mpd};

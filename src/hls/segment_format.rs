@@ -3,9 +3,9 @@
 //! segmenter decides where segments start and end; this writes their bytes.
 
 use crate::error::Result;
-use crate::f4v::fragment_mux::Fmp4Muxer;
 use crate::io::BlockWriter;
 use crate::media::{Muxer, Packet, Track};
+use crate::mp4::fragment_mux::Fmp4Muxer;
 use crate::ts::mux::{TsMuxOptions, TsMuxer};
 
 use super::output::{SegmentStore, StoreSink};

@@ -6,11 +6,11 @@ use std::fmt::Write as _;
 use serde_json::{Value, json};
 
 use crate::error::Result;
-use crate::f4v::F4vDemuxer;
-use crate::f4v::boxes::adobe::AdobeBox;
-use crate::f4v::fragmented::{FragmentSummary, FragmentedExtras};
-use crate::f4v::tree::BoxNode;
 use crate::io::InputSource;
+use crate::mp4::F4vDemuxer;
+use crate::mp4::boxes::adobe::AdobeBox;
+use crate::mp4::fragmented::{FragmentSummary, FragmentedExtras};
+use crate::mp4::tree::BoxNode;
 
 use super::{TrackSummary, bit_rate, round_ms, span_secs, summarize_tracks};
 

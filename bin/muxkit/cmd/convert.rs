@@ -225,7 +225,7 @@ pub fn run(args: ConvertArgs) -> muxkit::Result<()> {
         dash: args.dash,
         fragmented: args
             .fragmented
-            .then(|| muxkit::f4v::fragment_mux::Fmp4Options {
+            .then(|| muxkit::mp4::fragment_mux::Fmp4Options {
                 min_fragment: args.frag_duration.unwrap_or(0.0),
             }),
         cancel: Some(cancel.clone()),

@@ -5,9 +5,9 @@
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Component, Path, PathBuf};
 
-use crate::f4v::tree::box_tree;
 use crate::io::InputSource;
 use crate::media::{Demuxer, MediaKind};
+use crate::mp4::tree::box_tree;
 use crate::ts::demux::{TsDemuxer, TsReadOptions};
 use crate::ts::{TS_PACKET_SIZE, TsPacket};
 

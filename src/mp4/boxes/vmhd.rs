@@ -3,7 +3,7 @@
 //! checked for shape and written as every muxer writes them.
 
 use super::{full_box, write_box, write_full_box};
-use crate::f4v::error::F4vError;
+use crate::mp4::error::F4vError;
 
 /// Writes `vmhd` (graphics mode copy, flags 1 as the spec requires).
 pub fn write_vmhd(out: &mut Vec<u8>) {

@@ -4,7 +4,7 @@
 use bytes::Bytes;
 
 use super::{Reader, full_box, write_full_box};
-use crate::f4v::error::F4vError;
+use crate::mp4::error::F4vError;
 
 /// Object type indications muxkit writes and reads.
 pub mod oti {

@@ -2,7 +2,7 @@
 //! data offsets count from, and the defaults its `trun`s fall back on before `trex`'s.
 
 use super::{Reader, full_box, write_full_box};
-use crate::f4v::error::F4vError;
+use crate::mp4::error::F4vError;
 
 /// `tf_flags` bits.
 pub mod flags {

@@ -2,7 +2,7 @@
 //! field present per sample or taken from the defaults (`tfhd`, then `trex`).
 
 use super::{Reader, full_box, write_full_box};
-use crate::f4v::error::F4vError;
+use crate::mp4::error::F4vError;
 
 /// `tr_flags` bits.
 pub mod flags {

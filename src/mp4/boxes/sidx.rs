@@ -2,7 +2,7 @@
 //! subsegment (DASH on-demand profiles and single-file HLS put one before the fragments).
 
 use super::{Reader, full_box};
-use crate::f4v::error::F4vError;
+use crate::mp4::error::F4vError;
 
 /// One reference of a segment index.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

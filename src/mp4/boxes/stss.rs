@@ -2,7 +2,7 @@
 //! every sample is one.
 
 use super::{Reader, full_box, write_full_box};
-use crate::f4v::error::F4vError;
+use crate::mp4::error::F4vError;
 
 /// Sync samples, 1-based, increasing.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]

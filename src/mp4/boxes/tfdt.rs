@@ -2,7 +2,7 @@
 //! fragment can be decoded (and placed on the timeline) without the ones before it.
 
 use super::{Reader, full_box, write_full_box};
-use crate::f4v::error::F4vError;
+use crate::mp4::error::F4vError;
 
 /// Track fragment decode time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

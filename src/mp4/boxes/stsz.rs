@@ -1,7 +1,7 @@
 //! `stsz` and `stz2` (ISO/IEC 14496-12 §8.7.3): sample sizes.
 
 use super::{Reader, full_box, write_full_box};
-use crate::f4v::error::F4vError;
+use crate::mp4::error::F4vError;
 
 /// Sample sizes: one for all, or one each.
 #[derive(Clone, Debug, PartialEq, Eq)]

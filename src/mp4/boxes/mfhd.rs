@@ -1,7 +1,7 @@
 //! `mfhd` (ISO/IEC 14496-12 §8.8.5): a movie fragment's sequence number.
 
 use super::{Reader, full_box, write_full_box};
-use crate::f4v::error::F4vError;
+use crate::mp4::error::F4vError;
 
 /// Movie fragment header.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -2,7 +2,7 @@
 //! duration, and `trex`, each track's default sample values for its fragments.
 
 use super::{Reader, full_box, write_full_box};
-use crate::f4v::error::F4vError;
+use crate::mp4::error::F4vError;
 
 /// Track extends: what a `trun` sample without its own value takes (after `tfhd`'s defaults).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]

@@ -2,7 +2,7 @@
 //! media.
 
 use super::{Reader, full_box, write_full_box};
-use crate::f4v::error::F4vError;
+use crate::mp4::error::F4vError;
 
 /// One edit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

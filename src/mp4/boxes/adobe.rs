@@ -4,7 +4,7 @@
 //! the media itself is read from `moov`/`mdat` as in any MP4.
 
 use super::{Reader, full_box};
-use crate::f4v::error::F4vError;
+use crate::mp4::error::F4vError;
 
 /// What one Adobe box says, for `inspect`.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -5,7 +5,7 @@ use bytes::Bytes;
 
 use super::esds::Esds;
 use super::{BoxType, Reader, children, full_box, write_box, write_full_box};
-use crate::f4v::error::F4vError;
+use crate::mp4::error::F4vError;
 
 /// What a sample entry describes.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -209,7 +209,7 @@ pub fn write_stsd(entry: &SampleEntry, out: &mut Vec<u8>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::f4v::boxes::esds::oti;
+    use crate::mp4::boxes::esds::oti;
 
     #[test]
     fn round_trip_visual_audio_and_other() {

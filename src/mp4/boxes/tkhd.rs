@@ -2,7 +2,7 @@
 
 use super::mvhd::UNITY_MATRIX;
 use super::{Reader, full_box, write_full_box};
-use crate::f4v::error::F4vError;
+use crate::mp4::error::F4vError;
 
 /// The track header.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -1,7 +1,7 @@
 //! `ftyp` (ISO/IEC 14496-12 §4.3): the file's brands.
 
 use super::{BoxType, Reader, write_box};
-use crate::f4v::error::F4vError;
+use crate::mp4::error::F4vError;
 
 /// The file type box.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -1,7 +1,7 @@
 //! `stts` (ISO/IEC 14496-12 §8.6.1.2): sample durations, run-length coded.
 
 use super::{Reader, full_box, write_full_box};
-use crate::f4v::error::F4vError;
+use crate::mp4::error::F4vError;
 
 /// Decoding time to sample: runs of (count, delta).
 #[derive(Clone, Debug, PartialEq, Eq, Default)]

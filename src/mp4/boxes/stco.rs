@@ -1,7 +1,7 @@
 //! `stco` and `co64` (ISO/IEC 14496-12 §8.7.5): chunk offsets, 32- or 64-bit.
 
 use super::{Reader, full_box, write_full_box};
-use crate::f4v::error::F4vError;
+use crate::mp4::error::F4vError;
 
 /// Chunk offsets in the file.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]

@@ -1,7 +1,7 @@
 //! `mdhd` (ISO/IEC 14496-12 §8.4.2): a track's media timescale, duration and language.
 
 use super::{Reader, full_box, header_times, write_full_box};
-use crate::f4v::error::F4vError;
+use crate::mp4::error::F4vError;
 
 /// The media header.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -1,7 +1,7 @@
 //! `mvhd` (ISO/IEC 14496-12 §8.2.2): the movie's timescale and duration.
 
 use super::{Reader, full_box, header_times, write_full_box};
-use crate::f4v::error::F4vError;
+use crate::mp4::error::F4vError;
 
 /// The 3x3 identity matrix in 16.16/2.30 fixed point, as every writer puts it.
 pub(crate) const UNITY_MATRIX: [u32; 9] = [0x0001_0000, 0, 0, 0, 0x0001_0000, 0, 0, 0, 0x4000_0000];

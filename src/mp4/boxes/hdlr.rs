@@ -1,7 +1,7 @@
 //! `hdlr` (ISO/IEC 14496-12 §8.4.3): what kind of media a track holds.
 
 use super::{BoxType, Reader, full_box, write_full_box};
-use crate::f4v::error::F4vError;
+use crate::mp4::error::F4vError;
 
 /// The handler reference.
 #[derive(Clone, Debug, PartialEq, Eq)]

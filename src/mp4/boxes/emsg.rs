@@ -4,7 +4,7 @@
 use bytes::Bytes;
 
 use super::{Reader, full_box};
-use crate::f4v::error::F4vError;
+use crate::mp4::error::F4vError;
 
 /// Longest scheme or value string read (bytes up to the terminating zero). The spec sets no
 /// limit; real schemes are URNs of a few dozen bytes.

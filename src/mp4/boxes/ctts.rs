@@ -2,7 +2,7 @@
 //! version 1 signed.
 
 use super::{Reader, full_box, write_full_box};
-use crate::f4v::error::F4vError;
+use crate::mp4::error::F4vError;
 
 /// Composition time to sample: runs of (count, offset).
 #[derive(Clone, Debug, PartialEq, Eq, Default)]

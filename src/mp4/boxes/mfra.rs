@@ -3,7 +3,7 @@
 //! the file's last 16 bytes).
 
 use super::{Reader, full_box};
-use crate::f4v::error::F4vError;
+use crate::mp4::error::F4vError;
 
 /// One random access point.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -1,7 +1,7 @@
 //! `stsc` (ISO/IEC 14496-12 §8.7.4): how samples group into chunks.
 
 use super::{Reader, full_box, write_full_box};
-use crate::f4v::error::F4vError;
+use crate::mp4::error::F4vError;
 
 /// One run of chunks with the same sample count.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
