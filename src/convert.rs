@@ -212,22 +212,7 @@ pub fn convert(
             convert_cmaf(&mut *demuxer, &dir, options, cmaf, remux_options.clone())
         }
         OutputFormat::Hls => {
-            let is_playlist = output
-                .extension()
-                .is_some_and(|e| e.eq_ignore_ascii_case("m3u8"));
-            let (dir, name) = if is_playlist {
-                let dir = output
-                    .parent()
-                    .filter(|d| !d.as_os_str().is_empty())
-                    .unwrap_or(Path::new("."));
-                let name = output
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default();
-                (dir.to_owned(), name)
-            } else {
-                (output.to_owned(), options.hls.playlist_name.clone())
-            };
+            let (dir, name) = hls_folder(output, options);
             let existed = dir.is_dir();
             let store = DirectoryStore::prepare(&dir, options.force)?;
             let mut hls = HlsOptions {

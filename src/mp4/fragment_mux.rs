@@ -23,7 +23,6 @@ use crate::media::{MediaKind, Muxer, Packet, Track};
 use crate::time::TimeBase;
 
 use super::boxes::ftyp::Ftyp;
-use super::boxes::hdlr::Hdlr;
 use super::boxes::mdhd::Mdhd;
 use super::boxes::mfhd::Mfhd;
 use super::boxes::mvex::Trex;
@@ -35,11 +34,13 @@ use super::boxes::stsz::Stsz;
 use super::boxes::stts::Stts;
 use super::boxes::tfdt::Tfdt;
 use super::boxes::tfhd::{self, Tfhd};
-use super::boxes::tkhd::Tkhd;
 use super::boxes::trun::{self, SampleFlags, Trun, TrunSample};
 use super::boxes::vmhd::{write_dinf, write_smhd, write_vmhd};
 use super::boxes::{BoxType, write_box};
-use super::mux::{Mp4Brand, fill_record_from_frame, mp4_refusal, sample_entry, timescale_of};
+use super::mux::{
+    Mp4Brand, fill_record_from_frame, handler, mp4_refusal, sample_entry, timescale_of,
+    track_header,
+};
 
 /// Choices for [`Fmp4Muxer`].
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -541,25 +542,8 @@ fn init_segment(tracks: &[&OutTrack], out: &mut Vec<u8>) -> Result<()> {
     for t in tracks {
         let entry = sample_entry(&t.track)?;
         let video = t.track.kind == MediaKind::Video;
-        let details = t.track.codec.details().unwrap_or_default();
         write_box(&mut traks, b"trak", |o| {
-            Tkhd {
-                flags: 3,
-                track_id: t.track_id,
-                duration: 0,
-                volume: if video { 0 } else { 0x0100 },
-                width: if video {
-                    details.width.unwrap_or(0) << 16
-                } else {
-                    0
-                },
-                height: if video {
-                    details.height.unwrap_or(0) << 16
-                } else {
-                    0
-                },
-            }
-            .write_to(o);
+            track_header(&t.track, t.track_id, 0).write_to(o);
             write_box(o, b"mdia", |m| {
                 Mdhd {
                     timescale: t.timescale,
@@ -567,16 +551,7 @@ fn init_segment(tracks: &[&OutTrack], out: &mut Vec<u8>) -> Result<()> {
                     language: *b"und",
                 }
                 .write_to(m);
-                Hdlr {
-                    handler_type: BoxType(if video { *b"vide" } else { *b"soun" }),
-                    name: if video {
-                        "VideoHandler"
-                    } else {
-                        "SoundHandler"
-                    }
-                    .into(),
-                }
-                .write_to(m);
+                handler(video).write_to(m);
                 write_box(m, b"minf", |i| {
                     if video {
                         write_vmhd(i);

@@ -198,6 +198,34 @@ pub(crate) fn sample_entry(track: &Track) -> Result<SampleEntry> {
     })
 }
 
+/// A track's `tkhd`: enabled and in the movie, its size for video, full volume for audio.
+pub(crate) fn track_header(track: &Track, track_id: u32, duration: u64) -> Tkhd {
+    let video = track.kind == MediaKind::Video;
+    let details = track.codec.details().unwrap_or_default();
+    let size = |v: Option<u32>| if video { v.unwrap_or(0) << 16 } else { 0 };
+    Tkhd {
+        flags: 3,
+        track_id,
+        duration,
+        volume: if video { 0 } else { 0x0100 },
+        width: size(details.width),
+        height: size(details.height),
+    }
+}
+
+/// The `hdlr` of a video or sound track, named as ffmpeg names them.
+pub(crate) fn handler(video: bool) -> Hdlr {
+    Hdlr {
+        handler_type: BoxType(if video { *b"vide" } else { *b"soun" }),
+        name: if video {
+            "VideoHandler"
+        } else {
+            "SoundHandler"
+        }
+        .into(),
+    }
+}
+
 /// Codecs an MP4 file carries (ISO/IEC 14496-12/-14/-15, the AV1 and VP codec bindings, Opus
 /// and FLAC in ISO BMFF, ETSI TS 102 366 Annex F). F4V (Adobe) only the ones Flash played.
 pub(crate) fn mp4_carries(codec: Codec, brand: Mp4Brand) -> bool {
@@ -418,37 +446,13 @@ impl Mp4Plan {
             let track_duration = segment + delay.max(0) as u64;
             movie_duration = movie_duration.max(track_duration);
             let video = t.track.kind == MediaKind::Video;
-            let details = t.track.codec.details().unwrap_or_default();
-            let tkhd = Tkhd {
-                flags: 3,
-                track_id,
-                duration: track_duration,
-                volume: if video { 0 } else { 0x0100 },
-                width: if video {
-                    details.width.unwrap_or(0) << 16
-                } else {
-                    0
-                },
-                height: if video {
-                    details.height.unwrap_or(0) << 16
-                } else {
-                    0
-                },
-            };
+            let tkhd = track_header(&t.track, track_id, track_duration);
             let mdhd = Mdhd {
                 timescale: t.timescale,
                 duration: media_duration,
                 language: *b"und",
             };
-            let hdlr = Hdlr {
-                handler_type: BoxType(if video { *b"vide" } else { *b"soun" }),
-                name: if video {
-                    "VideoHandler"
-                } else {
-                    "SoundHandler"
-                }
-                .into(),
-            };
+            let hdlr = handler(video);
             let stts = Stts::from_durations(durations.iter().copied());
             let ctts = cts
                 .iter()
