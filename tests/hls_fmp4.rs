@@ -433,6 +433,16 @@ fn a_codec_change_at_a_cut_starts_a_new_init_segment() {
             .collect();
         assert_eq!(frame_hashes(&part), want, "{src}");
     }
+    // One file holds one init section: there the change is refused, not written wrong.
+    let o = Command::new(muxkit_bin())
+        .arg("convert")
+        .arg(&spliced)
+        .arg(tmp.path().join("single"))
+        .args(["--hls-segment-type", "fmp4", "--hls-single-file"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("codec configuration changes"));
 }
 
 #[test]

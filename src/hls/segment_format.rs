@@ -39,30 +39,33 @@ pub(crate) enum SegmentMux<S: SegmentStore> {
 }
 
 impl<S: SegmentStore> SegmentMux<S> {
+    /// `single_file`: one file holds one init section at its start, so a codec change cannot
+    /// take a new one there.
     pub(crate) fn new(
         kind: HlsSegmentType,
         out: BlockWriter<StoreSink<S>>,
         ts: TsMuxOptions,
+        single_file: bool,
     ) -> SegmentMux<S> {
         match kind {
             HlsSegmentType::MpegTs => SegmentMux::Ts(TsMuxer::with_writer(out, ts)),
             HlsSegmentType::Fmp4 => {
                 let mut m = Fmp4Muxer::for_segments(out);
-                m.allow_new_init();
+                if !single_file {
+                    m.allow_new_init();
+                }
                 SegmentMux::Fmp4(m)
             }
         }
     }
 
-    /// A segment opens: TS repeats PAT and PMT at its start.
     /// A segment opens: TS repeats PAT and PMT at its start; after a discontinuity fMP4
     /// decode times carry on from the previous segment's end, whatever the input's did (a
     /// splice may go back in time, and `tfdt` cannot go below 0).
     pub(crate) fn segment_started(&mut self, discontinuity: bool) {
         match self {
             SegmentMux::Ts(ts) => ts.force_psi(),
-            SegmentMux::Fmp4(f) if discontinuity => f.rebase_at_next_fragment(),
-            SegmentMux::Fmp4(_) => {}
+            SegmentMux::Fmp4(f) => f.segment_started(discontinuity),
         }
     }
 

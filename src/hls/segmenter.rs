@@ -389,7 +389,12 @@ impl<S: SegmentStore> HlsSegmenter<S> {
             ..Playlist::default()
         };
         HlsSegmenter {
-            ts: SegmentMux::new(options.segment_type, out, options.ts.clone()),
+            ts: SegmentMux::new(
+                options.segment_type,
+                out,
+                options.ts.clone(),
+                options.single_file,
+            ),
             options,
             playlist,
             tracks: Vec::new(),

@@ -96,6 +96,12 @@ pub struct Fmp4Muxer<W: Write> {
     /// A configuration change at a segment start makes a new initialization segment
     /// ([`Fmp4Muxer::allow_new_init`]).
     new_init_allowed: bool,
+    /// The open segment started at a discontinuity: only there may a new init begin (RFC
+    /// 8216 4.3.2.3: a change of encoding parameters needs one).
+    at_discontinuity: bool,
+    /// The set of tracks is fixed once an initialization segment was taken (a new init for a
+    /// codec change does not admit tracks that appeared since).
+    tracks_frozen: bool,
     finished: bool,
     /// Reused per fragment: the samples of one track, and the `moof`.
     samples: Vec<TrunSample>,
@@ -124,6 +130,8 @@ impl<W: Write> Fmp4Muxer<W> {
             init_written: false,
             external_cuts: false,
             new_init_allowed: false,
+            at_discontinuity: false,
+            tracks_frozen: false,
             finished: false,
             samples: Vec::new(),
             moof: Vec::new(),
@@ -137,6 +145,16 @@ impl<W: Write> Fmp4Muxer<W> {
     /// times may jump back, decode times here must not).
     pub fn rebase_at_next_fragment(&mut self) {
         self.rebase = self.origin.is_some();
+    }
+
+    /// A segment opens (external cuts): after a discontinuity its decode times run on from
+    /// the last fragment's end, and (with [`Fmp4Muxer::allow_new_init`]) a codec change may
+    /// start a new init in it.
+    pub fn segment_started(&mut self, discontinuity: bool) {
+        self.at_discontinuity = discontinuity;
+        if discontinuity {
+            self.rebase_at_next_fragment();
+        }
     }
 
     /// Decode time 0 of the output, in `time_base` ticks of the input: several writers of one
@@ -194,6 +212,7 @@ impl<W: Write> Fmp4Muxer<W> {
         let mut head = Vec::new();
         init_segment(&present, &mut head)?;
         self.init_written = true;
+        self.tracks_frozen = true;
         Ok(head)
     }
 
@@ -263,6 +282,7 @@ impl<W: Write> Fmp4Muxer<W> {
 
     /// The initialization part: `ftyp` and `moov`.
     fn write_init(&mut self) -> Result<()> {
+        self.tracks_frozen = true;
         let present: Vec<&OutTrack> = self.tracks.iter().flatten().collect();
         let mut head = Vec::new();
         init_segment(&present, &mut head)?;
@@ -302,15 +322,20 @@ impl<W: Write> Fmp4Muxer<W> {
         }
         if std::mem::take(&mut self.rebase) {
             // The earliest packet of this fragment maps to the previous fragment's end.
-            if let Some(first) = self
+            // Kept in that packet's own time base, so its track's times stay exact.
+            let first = self
                 .queue
                 .iter()
                 .zip(&in_fragment)
                 .filter(|(_, b)| **b)
-                .map(|(p, _)| self.us(p))
-                .min()
-            {
-                self.origin = Some((first.saturating_sub(self.end_us), TimeBase::MICROS));
+                .min_by_key(|(p, _)| self.us(p))
+                .and_then(|(p, _)| {
+                    let tb = self.tracks[p.track as usize].as_ref()?.track.time_base;
+                    Some((p.dts.0, tb))
+                });
+            if let Some((dts, tb)) = first {
+                let end = TimeBase::MICROS.rescale(self.end_us, tb);
+                self.origin = Some((dts.saturating_sub(end), tb));
             }
         }
         if self.origin.is_none() {
@@ -594,7 +619,7 @@ fn init_segment(tracks: &[&OutTrack], out: &mut Vec<u8>) -> Result<()> {
 
 impl<W: Write> Muxer for Fmp4Muxer<W> {
     fn refusal(&self, track: &Track) -> Option<String> {
-        if self.init_written
+        if self.tracks_frozen
             && self
                 .tracks
                 .get(track.id as usize)
@@ -621,7 +646,7 @@ impl<W: Write> Muxer for Fmp4Muxer<W> {
                 track.codec.codec,
                 crate::media::Codec::Ac3 | crate::media::Codec::Eac3
             );
-        if self.init_written {
+        if self.tracks_frozen {
             return Err(Error::Unsupported(format!(
                 "track {} appeared after the fragmented mp4 header was written: a fragmented file declares every track up front",
                 track.id
@@ -658,15 +683,17 @@ impl<W: Write> Muxer for Fmp4Muxer<W> {
                 // Segments (HLS) may start a new initialization segment, once this track has
                 // nothing queued under the old one (the segment opened at this packet).
                 let fresh = !self.queue.iter().any(|q| q.track == p.track);
-                if !(self.new_init_allowed && fresh) {
+                if !(self.new_init_allowed && self.at_discontinuity && fresh) {
                     return Err(Error::Unsupported(format!(
                         "track {}: the codec configuration changes mid-stream, which one fragmented mp4 (or a DASH presentation) cannot declare, and fMP4 HLS only at a segment start: convert each part on its own, or use TS segments",
                         p.track
                     )));
                 }
                 if let Some(Some(t)) = self.tracks.get_mut(p.track as usize) {
-                    t.track.codec = (**c).clone();
-                    sample_entry(&t.track)?;
+                    let mut changed = t.track.clone();
+                    changed.codec = (**c).clone();
+                    sample_entry(&changed)?;
+                    t.track = changed;
                 }
                 self.init_written = false;
             }
