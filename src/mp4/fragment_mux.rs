@@ -27,7 +27,6 @@ use super::boxes::mdhd::Mdhd;
 use super::boxes::mfhd::Mfhd;
 use super::boxes::mvex::Trex;
 use super::boxes::mvhd::Mvhd;
-use super::boxes::sample_entry::write_stsd;
 use super::boxes::stco::Stco;
 use super::boxes::stsc::Stsc;
 use super::boxes::stsz::Stsz;
@@ -35,11 +34,10 @@ use super::boxes::stts::Stts;
 use super::boxes::tfdt::Tfdt;
 use super::boxes::tfhd::{self, Tfhd};
 use super::boxes::trun::{self, SampleFlags, Trun, TrunSample};
-use super::boxes::vmhd::{write_dinf, write_smhd, write_vmhd};
 use super::boxes::{BoxType, write_box};
 use super::mux::{
     Mp4Brand, fill_record_from_frame, handler, mp4_refusal, sample_entry, timescale_of,
-    track_header,
+    track_header, write_mdia,
 };
 
 /// Choices for [`Fmp4Muxer`].
@@ -569,29 +567,16 @@ fn init_segment(tracks: &[&OutTrack], out: &mut Vec<u8>) -> Result<()> {
         let video = t.track.kind == MediaKind::Video;
         write_box(&mut traks, b"trak", |o| {
             track_header(&t.track, t.track_id, 0).write_to(o);
-            write_box(o, b"mdia", |m| {
-                Mdhd {
-                    timescale: t.timescale,
-                    duration: 0,
-                    language: *b"und",
-                }
-                .write_to(m);
-                handler(video).write_to(m);
-                write_box(m, b"minf", |i| {
-                    if video {
-                        write_vmhd(i);
-                    } else {
-                        write_smhd(i);
-                    }
-                    write_dinf(i);
-                    write_box(i, b"stbl", |s| {
-                        write_stsd(&entry, s);
-                        Stts::default().write_to(s);
-                        Stsc::default().write_to(s);
-                        Stsz::Each(Vec::new()).write_to(s);
-                        Stco::default().write_to(s);
-                    });
-                });
+            let mdhd = Mdhd {
+                timescale: t.timescale,
+                duration: 0,
+                language: *b"und",
+            };
+            write_mdia(o, &mdhd, &handler(video), &entry, |s| {
+                Stts::default().write_to(s);
+                Stsc::default().write_to(s);
+                Stsz::Each(Vec::new()).write_to(s);
+                Stco::default().write_to(s);
             });
         });
     }

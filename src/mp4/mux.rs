@@ -213,6 +213,35 @@ pub(crate) fn track_header(track: &Track, track_id: u32, duration: u64) -> Tkhd 
     }
 }
 
+/// `mdia`: the media header, the handler, and `minf` with the handler's media header box,
+/// `dinf`, and an `stbl` of `stsd` followed by what `tables` writes (empty tables for a
+/// fragmented file, the sample tables for a progressive one).
+pub(crate) fn write_mdia(
+    out: &mut Vec<u8>,
+    mdhd: &Mdhd,
+    hdlr: &Hdlr,
+    entry: &SampleEntry,
+    tables: impl FnOnce(&mut Vec<u8>),
+) {
+    let video = &hdlr.handler_type.0 == b"vide";
+    write_box(out, b"mdia", |m| {
+        mdhd.write_to(m);
+        hdlr.write_to(m);
+        write_box(m, b"minf", |i| {
+            if video {
+                write_vmhd(i);
+            } else {
+                write_smhd(i);
+            }
+            write_dinf(i);
+            write_box(i, b"stbl", |s| {
+                write_stsd(entry, s);
+                tables(s);
+            });
+        });
+    });
+}
+
 /// The `hdlr` of a video or sound track, named as ffmpeg names them.
 pub(crate) fn handler(video: bool) -> Hdlr {
     Hdlr {
@@ -494,30 +523,17 @@ impl Mp4Plan {
             write_box(&mut traks, b"trak", |o| {
                 tkhd.write_to(o);
                 write_box(o, b"edts", |e| Elst { edits }.write_to(e));
-                write_box(o, b"mdia", |m| {
-                    mdhd.write_to(m);
-                    hdlr.write_to(m);
-                    write_box(m, b"minf", |i| {
-                        if video {
-                            write_vmhd(i);
-                        } else {
-                            write_smhd(i);
-                        }
-                        write_dinf(i);
-                        write_box(i, b"stbl", |s| {
-                            write_stsd(&entry, s);
-                            stts.write_to(s);
-                            if let Some(c) = &ctts {
-                                c.write_to(s);
-                            }
-                            if let Some(k) = &stss {
-                                k.write_to(s);
-                            }
-                            stsc.write_to(s);
-                            stsz.write_to(s);
-                            stco.write_to(s);
-                        });
-                    });
+                write_mdia(o, &mdhd, &hdlr, &entry, |s| {
+                    stts.write_to(s);
+                    if let Some(c) = &ctts {
+                        c.write_to(s);
+                    }
+                    if let Some(k) = &stss {
+                        k.write_to(s);
+                    }
+                    stsc.write_to(s);
+                    stsz.write_to(s);
+                    stco.write_to(s);
                 });
             });
         }
