@@ -113,14 +113,15 @@ pub fn ffmpeg9(test: &str) -> Option<PathBuf> {
     found
 }
 
-/// Decoded frames as (size, hash) with the given ffmpeg, sorted: the content of every stream
-/// whatever its index (two ffmpeg versions may number an FLV's streams differently).
-#[allow(dead_code)]
-pub fn decoded_content(ffmpeg: &Path, file: &Path) -> Vec<String> {
+/// `FFMPEG -i FILE -map 0 [EXTRA] -f framemd5 -` as (stream, size, hash) per frame or packet,
+/// in output order.
+fn framemd5(ffmpeg: &Path, file: &Path, extra: &[&str]) -> Vec<(u32, String)> {
     let out = Command::new(ffmpeg)
         .args(["-nostdin", "-v", "error", "-i"])
         .arg(file)
-        .args(["-map", "0", "-f", "framemd5", "-"])
+        .args(["-map", "0"])
+        .args(extra)
+        .args(["-f", "framemd5", "-"])
         .output()
         .expect("run ffmpeg");
     assert!(
@@ -130,13 +131,29 @@ pub fn decoded_content(ffmpeg: &Path, file: &Path) -> Vec<String> {
         file.display(),
         String::from_utf8_lossy(&out.stderr)
     );
-    let mut lines: Vec<String> = String::from_utf8_lossy(&out.stdout)
+    String::from_utf8_lossy(&out.stdout)
         .lines()
         .filter(|l| !l.starts_with('#'))
         .map(|l| {
             let f: Vec<&str> = l.split(',').map(str::trim).collect();
-            format!("{} {}", f[4], f[5])
+            (f[0].parse().unwrap_or(0), format!("{} {}", f[4], f[5]))
         })
+        .collect()
+}
+
+/// (stream, size, hash) lines grouped by stream: a stable sort keeps each stream's order.
+fn by_stream(mut v: Vec<(u32, String)>) -> Vec<String> {
+    v.sort_by_key(|(s, _)| *s);
+    v.into_iter().map(|(s, l)| format!("{s} {l}")).collect()
+}
+
+/// Decoded frames as (size, hash) with the given ffmpeg, sorted: the content of every stream
+/// whatever its index (two ffmpeg versions may number an FLV's streams differently).
+#[allow(dead_code)]
+pub fn decoded_content(ffmpeg: &Path, file: &Path) -> Vec<String> {
+    let mut lines: Vec<String> = framemd5(ffmpeg, file, &[])
+        .into_iter()
+        .map(|(_, l)| l)
         .collect();
     lines.sort();
     lines
@@ -146,56 +163,14 @@ pub fn decoded_content(ffmpeg: &Path, file: &Path) -> Vec<String> {
 /// themselves, in each stream's order.
 #[allow(dead_code)]
 pub fn packet_hashes(file: &Path) -> Vec<String> {
-    let out = Command::new("ffmpeg")
-        .args(["-nostdin", "-v", "error", "-i"])
-        .arg(file)
-        .args(["-map", "0", "-c", "copy", "-f", "framemd5", "-"])
-        .output()
-        .expect("run ffmpeg");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let mut lines = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter(|l| !l.starts_with('#'))
-        .map(|l| {
-            let f: Vec<&str> = l.split(',').map(str::trim).collect();
-            format!("{} {} {}", f[0], f[4], f[5])
-        })
-        .collect::<Vec<_>>();
-    lines.sort_by_key(|l| l.split(' ').next().and_then(|s| s.parse::<u32>().ok()));
-    lines
+    by_stream(framemd5(Path::new("ffmpeg"), file, &["-c", "copy"]))
 }
 
 /// `ffmpeg -i FILE -map 0 -f framemd5 -`, reduced to (stream, size, hash) per decoded frame:
 /// the decoded content without timestamps, grouped by stream (in decode order within each), since
 /// how two streams interleave is the container's business, not the content's.
 pub fn frame_hashes(file: &Path) -> Vec<String> {
-    let out = Command::new("ffmpeg")
-        .args(["-nostdin", "-v", "error", "-i"])
-        .arg(file)
-        .args(["-map", "0", "-f", "framemd5", "-"])
-        .output()
-        .expect("run ffmpeg");
-    assert!(
-        out.status.success(),
-        "ffmpeg framemd5 failed on {}: {}",
-        file.display(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let mut lines = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter(|l| !l.starts_with('#'))
-        .map(|l| {
-            let f: Vec<&str> = l.split(',').map(str::trim).collect();
-            format!("{} {} {}", f[0], f[4], f[5])
-        })
-        .collect::<Vec<_>>();
-    // A stable sort by stream index keeps each stream's frames in order.
-    lines.sort_by_key(|l| l.split(' ').next().and_then(|s| s.parse::<u32>().ok()));
-    lines
+    by_stream(framemd5(Path::new("ffmpeg"), file, &[]))
 }
 
 /// Everything ffprobe prints at `-v warning` while reading every packet and frame header: empty
