@@ -154,6 +154,12 @@ impl<S: SegmentStore + Clone> CmafSegmenter<S> {
         let Some(name) = self.options.mpd_name.clone() else {
             return Ok(());
         };
+        // A live MPD lists every track from its first segment on: until each track has one
+        // (audio ends its first segment at its first packet past the cut, a moment after
+        // the video), there is nothing complete to announce.
+        if !last && self.tracks.iter().flatten().any(|t| t.timeline.is_empty()) {
+            return Ok(());
+        }
         let mut mpd = self.mpd();
         if let (Some(window), false) = (self.options.live_window, last) {
             let start = *self
