@@ -21,15 +21,46 @@ use muxkit::rtmp::{
     RtmpMessage,
 };
 
+/// The tests of this file share one process, so a test that measures the process's memory
+/// runs alone: every other server holds this shared, that one exclusively.
+static MEMORY_MEASURED: std::sync::RwLock<()> = std::sync::RwLock::new(());
+
+#[allow(dead_code)]
+enum Turn {
+    Shared(std::sync::RwLockReadGuard<'static, ()>),
+    Alone(std::sync::RwLockWriteGuard<'static, ()>),
+}
+
 struct Server {
     handle: Option<IngestHandle>,
     events: Arc<Mutex<Vec<IngestEvent>>>,
     out: PathBuf,
     _tmp: TempDir,
+    _turn: Turn,
 }
 
 impl Server {
     fn start(name: &str, kind: PlaylistType, tweak: impl FnOnce(&mut IngestOptions)) -> Server {
+        let turn = Turn::Shared(MEMORY_MEASURED.read().unwrap_or_else(|e| e.into_inner()));
+        Server::start_with(name, kind, tweak, turn)
+    }
+
+    /// A server no other test's server runs beside (memory measurements).
+    fn start_alone(
+        name: &str,
+        kind: PlaylistType,
+        tweak: impl FnOnce(&mut IngestOptions),
+    ) -> Server {
+        let turn = Turn::Alone(MEMORY_MEASURED.write().unwrap_or_else(|e| e.into_inner()));
+        Server::start_with(name, kind, tweak, turn)
+    }
+
+    fn start_with(
+        name: &str,
+        kind: PlaylistType,
+        tweak: impl FnOnce(&mut IngestOptions),
+        turn: Turn,
+    ) -> Server {
         let tmp = TempDir::new(name);
         let out = tmp.path().join("out");
         let mut options = IngestOptions::new(&out);
@@ -51,6 +82,7 @@ impl Server {
             events,
             out,
             _tmp: tmp,
+            _turn: turn,
         }
     }
 
@@ -413,7 +445,7 @@ fn abusive_clients_are_cut_off_and_an_honest_publisher_is_unaffected() {
     if !have_ffmpeg("abusive_clients_are_cut_off_and_an_honest_publisher_is_unaffected") {
         return;
     }
-    let server = Server::start("rtmp-abuse", PlaylistType::Event, |o| {
+    let server = Server::start_alone("rtmp-abuse", PlaylistType::Event, |o| {
         o.handshake_timeout = Duration::from_secs(2);
         o.publish_timeout = Duration::from_secs(4);
         o.idle_timeout = Duration::from_secs(2);
