@@ -57,6 +57,9 @@ pub mod mp4;
 pub mod probe;
 pub mod remux;
 pub mod rtmp;
+#[cfg(feature = "server")]
+#[cfg_attr(docsrs, doc(cfg(feature = "server")))]
+pub mod server;
 #[cfg(test)]
 mod test_rng;
 pub mod time;

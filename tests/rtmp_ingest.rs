@@ -16,10 +16,8 @@ use common::*;
 use muxkit::hls::{HlsOptions, PlaylistType};
 use muxkit::rtmp::chunk::ChunkEncoder;
 use muxkit::rtmp::handshake::{ClientHandshake, HandshakeStatus};
-use muxkit::rtmp::{
-    IngestEvent, IngestEventKind, IngestHandle, IngestOptions, IngestServer, MessageType,
-    RtmpMessage,
-};
+use muxkit::rtmp::{MessageType, RtmpMessage};
+use muxkit::server::{IngestEvent, IngestEventKind, IngestHandle, IngestOptions, IngestServer};
 
 /// The tests of this file share one process, so a test that measures the process's memory
 /// runs alone: every other server holds this shared, that one exclusively.

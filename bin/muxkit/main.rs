@@ -23,7 +23,8 @@ enum Command {
     Convert(cmd::convert::ConvertArgs),
     /// Remux a whole folder tree in parallel, resumably (HLS, TS, FLV, F4V, MP4, MP3).
     Batch(cmd::batch::BatchArgs),
-    /// Take live RTMP publishes (ffmpeg, OBS) and write them as live HLS.
+    /// A live origin: RTMP/RTMPS publishes (ffmpeg, OBS) to live HLS and DASH, served over
+    /// HTTP (HLS, HTTP-FLV, /metrics) and RTMP play, with hooks and relays.
     Ingest(cmd::ingest::IngestArgs),
     /// Push a file to an RTMP server in real time (or as fast as possible).
     Publish(cmd::publish::PublishArgs),

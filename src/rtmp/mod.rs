@@ -2,7 +2,8 @@
 //!
 //! The protocol core is sans-IO: [`handshake`], [`chunk`] and [`session`] take bytes and
 //! return bytes, messages and events, so tests and fuzzers drive exactly the code a socket
-//! does. Only `server.rs` (the listening side) and `publisher.rs` (the pushing side) own sockets.
+//! does. Only [`crate::server`] (the listening side) and `publisher.rs` (the pushing side) own
+//! sockets.
 //!
 //! | file | job |
 //! |---|---|
@@ -10,8 +11,7 @@
 //! | chunk.rs | chunk stream decoder and encoder, with named limits |
 //! | message.rs | message types, protocol and user control messages |
 //! | command.rs | AMF commands and data messages |
-//! | session.rs | the server-side state machine: connect, publish, media into packets |
-//! | server.rs | `muxkit ingest`: sockets, deadlines, a live HLS segmenter per publish |
+//! | session.rs | the server-side state machine: connect, publish or play, media into packets |
 //! | client.rs | the publishing side, sans-IO |
 //! | publisher.rs | `muxkit publish`: an input pushed to a server, paced by its timestamps |
 
@@ -22,14 +22,9 @@ mod error;
 pub mod handshake;
 pub mod message;
 mod publisher;
-mod server;
 pub mod session;
 
 pub use error::RtmpError;
 pub use message::{MessageType, RtmpMessage};
 pub use publisher::{PUBLISH_HANDSHAKE_TIMEOUT, PublishStats, publish};
-pub use server::{
-    DEFAULT_MAX_CONNECTIONS, HANDSHAKE_TIMEOUT, IDLE_TIMEOUT, IngestEvent, IngestEventKind,
-    IngestHandle, IngestOptions, IngestServer, IngestStopper, PUBLISH_TIMEOUT, SHUTDOWN_GRACE,
-};
 pub use session::{PublishGate, ServerSession, SessionConfig, SessionEvent};

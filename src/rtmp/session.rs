@@ -7,8 +7,17 @@
 //! `publish` (Stream Begin and `onStatus` NetStream.Publish.Start, or `onStatus`
 //! NetStream.Publish.BadName); then `@setDataFrame onMetaData`, audio and video messages,
 //! whose bodies are FLV tag bodies and go through the same [`FlvPacketizer`] as FLV files;
-//! `FCUnpublish`, `deleteStream` or `closeStream` end it. `play` and unknown commands get
-//! `_error` and the connection carries on.
+//! `FCUnpublish`, `deleteStream` or `closeStream` end it.
+//!
+//! A viewer's: handshake, `connect`, `createStream`, `play` (Stream Begin, `onStatus`
+//! NetStream.Play.Reset and Play.Start, `|RtmpSampleAccess`; or NetStream.Play.Failed); then
+//! the server sends media with [`ServerSession::send_media`] or writes messages it encoded once
+//! for every viewer ([`play_message`]). Unknown commands get `_error` and the connection
+//! carries on.
+//!
+//! `publish` and `play` are decisions the server may need time for (an HTTP hook): the session
+//! names the request ([`SessionEvent::Requested`]), reads no further message until
+//! [`ServerSession::answer`] is called, and then goes on with what it holds.
 
 use std::collections::VecDeque;
 
@@ -34,7 +43,56 @@ pub const SERVER_CHUNK_SIZE: u32 = 4096;
 pub const WINDOW_ACK_SIZE: u32 = 2_500_000;
 
 /// The stream id `createStream` answers (one stream per connection).
-const STREAM_ID: u32 = 1;
+pub const STREAM_ID: u32 = 1;
+
+/// Chunk streams of the media a server sends to a viewer (as nginx-rtmp and SRS use them).
+pub mod play_csid {
+    /// Script data (`onMetaData`).
+    pub const DATA: u32 = 5;
+    /// Audio messages.
+    pub const AUDIO: u32 = 4;
+    /// Video messages.
+    pub const VIDEO: u32 = 6;
+}
+
+/// A message for a viewer: an FLV tag body of `tag_type` (8 audio, 9 video, 18 script) on the
+/// play stream, on the chunk stream of its kind.
+pub fn play_message(tag_type: u8, timestamp: u32, body: Bytes) -> RtmpMessage {
+    let (csid, type_id) = match tag_type {
+        8 => (play_csid::AUDIO, MessageType::AUDIO),
+        9 => (play_csid::VIDEO, MessageType::VIDEO),
+        _ => (play_csid::DATA, MessageType::DATA_AMF0),
+    };
+    RtmpMessage {
+        csid,
+        timestamp,
+        type_id,
+        stream_id: STREAM_ID,
+        payload: body,
+    }
+}
+
+/// What a client asked for that the server decides.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RequestKind {
+    /// `publish`.
+    Publish,
+    /// `play`.
+    Play,
+}
+
+/// A `publish` or `play` waiting for the server's answer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StreamRequest {
+    /// Publish or play.
+    pub kind: RequestKind,
+    /// The application.
+    pub app: String,
+    /// The stream name (without its query string).
+    pub stream: String,
+    /// The query string after `?` in the stream name (keys, tokens), without the `?`.
+    pub query: String,
+}
 
 /// Choices for a session.
 #[derive(Clone, Debug)]
@@ -43,6 +101,21 @@ pub struct SessionConfig {
     pub max_message_size: u32,
     /// When set, `publish` must carry `?key=SECRET` (checked in constant time).
     pub publish_key: Option<String>,
+    /// Also hand out every media message of a publish as it came ([`ServerSession::next_tag`]),
+    /// for a server that relays it to viewers; the server must drain them.
+    pub keep_tags: bool,
+}
+
+/// A publish's media message as it came: an FLV tag body (`onMetaData` without
+/// `@setDataFrame`), for viewers and relays.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MediaTag {
+    /// 8 audio, 9 video, 18 script data.
+    pub tag_type: u8,
+    /// Milliseconds, as the publisher sent it.
+    pub timestamp: u32,
+    /// The FLV tag body.
+    pub body: Bytes,
 }
 
 impl Default for SessionConfig {
@@ -50,6 +123,7 @@ impl Default for SessionConfig {
         SessionConfig {
             max_message_size: DEFAULT_MAX_MESSAGE_SIZE,
             publish_key: None,
+            keep_tags: false,
         }
     }
 }
@@ -65,6 +139,21 @@ pub enum SessionEvent {
         app: String,
         /// The URL the client says it connected to.
         tc_url: Option<String>,
+    },
+    /// A `publish` or `play` that passed the session's own checks (safe names, the publish
+    /// key) and waits for [`ServerSession::answer`].
+    Requested(StreamRequest),
+    /// `play` was accepted: the server may send media.
+    Playing {
+        /// The application.
+        app: String,
+        /// The stream name.
+        stream: String,
+    },
+    /// `play` was refused (bad name, the server said no).
+    PlayRefused {
+        /// Why.
+        reason: String,
     },
     /// `publish` was accepted: packets follow.
     Publishing {
@@ -92,6 +181,13 @@ pub enum SessionEvent {
 pub trait PublishGate {
     /// `Ok` to accept `app/stream`; `Err(reason)` refuses it with NetStream.Publish.BadName.
     fn claim(&mut self, app: &str, stream: &str) -> Result<(), String>;
+
+    /// `Ok` to let a viewer play `app/stream`; `Err(reason)` refuses with
+    /// NetStream.Play.Failed. By default nothing is played.
+    fn play(&mut self, app: &str, stream: &str) -> Result<(), String> {
+        let _ = (app, stream);
+        Err("this server only takes publishes".into())
+    }
 }
 
 /// Accepts everything (tests, fuzzing).
@@ -100,6 +196,9 @@ pub struct AcceptAll;
 
 impl PublishGate for AcceptAll {
     fn claim(&mut self, _: &str, _: &str) -> Result<(), String> {
+        Ok(())
+    }
+    fn play(&mut self, _: &str, _: &str) -> Result<(), String> {
         Ok(())
     }
 }
@@ -143,11 +242,15 @@ pub struct ServerSession {
     events: VecDeque<SessionEvent>,
     app: Option<String>,
     publishing: Option<(String, String)>,
+    playing: Option<(String, String)>,
+    /// A publish or play waiting for [`ServerSession::answer`]: no message is read meanwhile.
+    pending: Option<StreamRequest>,
     /// `FCPublish` was sent: `onFCPublish` answers with the publish's own outcome, once
     /// `publish` decides it (answering Publish.Start at once told a client that was then
     /// refused that it was publishing).
     fc_publish_pending: bool,
     packetizer: FlvPacketizer,
+    tags: VecDeque<MediaTag>,
     flv_report: FlvReport,
     /// The window the peer asked us to acknowledge in, and the last count acknowledged.
     peer_window: u32,
@@ -176,8 +279,11 @@ impl ServerSession {
             events: VecDeque::new(),
             app: None,
             publishing: None,
+            playing: None,
+            pending: None,
             fc_publish_pending: false,
             packetizer: FlvPacketizer::new(false),
+            tags: VecDeque::new(),
             flv_report: FlvReport::default(),
             peer_window: 0,
             acked: 0,
@@ -200,6 +306,11 @@ impl ServerSession {
         self.packetizer.pop()
     }
 
+    /// The next media message of the publish as it came (with [`SessionConfig::keep_tags`]).
+    pub fn next_tag(&mut self) -> Option<MediaTag> {
+        self.tags.pop_front()
+    }
+
     /// The publish's tracks so far.
     pub fn tracks(&self) -> &[Track] {
         self.packetizer.tracks()
@@ -212,6 +323,21 @@ impl ServerSession {
             .map(|(a, s)| (a.as_str(), s.as_str()))
     }
 
+    /// The stream being played, as (app, stream).
+    pub fn playing(&self) -> Option<(&str, &str)> {
+        self.playing.as_ref().map(|(a, s)| (a.as_str(), s.as_str()))
+    }
+
+    /// The request waiting for [`ServerSession::answer`].
+    pub fn pending(&self) -> Option<&StreamRequest> {
+        self.pending.as_ref()
+    }
+
+    /// Bytes received so far (for the server's counters).
+    pub fn received(&self) -> u64 {
+        self.decoder.received()
+    }
+
     /// Counters of the media messages read (damaged ones, sequence headers).
     pub fn media_report(&self) -> &FlvReport {
         &self.flv_report
@@ -222,8 +348,24 @@ impl ServerSession {
         self.decoder.buffered() + self.decoder.partial_bytes()
     }
 
-    /// Takes bytes from the client and does what they ask. An error ends the connection.
+    /// Takes bytes from the client and does what they ask, answering every `publish` and
+    /// `play` at once through `gate`. An error ends the connection.
     pub fn push(&mut self, data: &[u8], gate: &mut dyn PublishGate) -> Result<(), RtmpError> {
+        self.feed(data)?;
+        while let Some(r) = self.pending.clone() {
+            let decision = match r.kind {
+                RequestKind::Publish => gate.claim(&r.app, &r.stream),
+                RequestKind::Play => gate.play(&r.app, &r.stream),
+            };
+            self.answer(decision)?;
+        }
+        Ok(())
+    }
+
+    /// Takes bytes from the client and does what they ask, up to the first `publish` or
+    /// `play` that needs a decision ([`SessionEvent::Requested`]); the rest waits for
+    /// [`ServerSession::answer`]. An error ends the connection.
+    pub fn feed(&mut self, data: &[u8]) -> Result<(), RtmpError> {
         let data = match self.handshake.as_mut() {
             Some(h) => {
                 let status = h.push(data);
@@ -237,15 +379,63 @@ impl ServerSession {
                     }
                 }
             }
-            None => data.to_vec(),
+            None => {
+                self.decoder.push(data);
+                return self.read_messages();
+            }
         };
         self.decoder.push(&data);
-        while let Some(m) = self.decoder.next_message()? {
+        self.read_messages()
+    }
+
+    /// Reads the messages held, up to a request that needs an answer.
+    fn read_messages(&mut self) -> Result<(), RtmpError> {
+        while self.pending.is_none() {
+            let Some(m) = self.decoder.next_message()? else {
+                break;
+            };
             self.messages += 1;
-            self.on_message(m, gate)?;
+            self.on_message(m)?;
         }
         self.acknowledge();
         Ok(())
+    }
+
+    /// The server's answer to the pending request: `Ok` starts the publish or the play,
+    /// `Err(reason)` refuses it (NetStream.Publish.BadName / NetStream.Play.Failed; the
+    /// connection stays open). Then the messages held are read.
+    pub fn answer(&mut self, decision: Result<(), String>) -> Result<(), RtmpError> {
+        let Some(r) = self.pending.take() else {
+            return Ok(());
+        };
+        match (r.kind, decision) {
+            (RequestKind::Publish, Ok(())) => self.start_publish(r.app, r.stream),
+            (RequestKind::Publish, Err(reason)) => {
+                self.refuse_publish("NetStream.Publish.BadName", reason)
+            }
+            (RequestKind::Play, Ok(())) => self.start_play(r.app, r.stream),
+            (RequestKind::Play, Err(reason)) => self.refuse_play(reason),
+        }
+        self.read_messages()
+    }
+
+    /// Sends a media message (an FLV tag body) to the viewer.
+    pub fn send_media(&mut self, tag_type: u8, timestamp: u32, body: Bytes) {
+        self.send(play_message(tag_type, timestamp, body));
+    }
+
+    /// Tells a viewer the stream ended (`NetStream.Play.UnpublishNotify`, then Stream EOF):
+    /// ffmpeg and ffplay end their input there.
+    pub fn end_play(&mut self) {
+        if self.playing.take().is_some() {
+            self.send(on_status(
+                STREAM_ID,
+                "status",
+                "NetStream.Play.UnpublishNotify",
+                "the stream was unpublished",
+            ));
+            self.send(user_control(message::user_control::STREAM_EOF, STREAM_ID));
+        }
     }
 
     fn send(&mut self, m: RtmpMessage) {
@@ -261,7 +451,7 @@ impl ServerSession {
         }
     }
 
-    fn on_message(&mut self, m: RtmpMessage, gate: &mut dyn PublishGate) -> Result<(), RtmpError> {
+    fn on_message(&mut self, m: RtmpMessage) -> Result<(), RtmpError> {
         match m.type_id {
             MessageType::SET_CHUNK_SIZE | MessageType::ABORT | MessageType::ACK => Ok(()),
             MessageType::WINDOW_ACK_SIZE => {
@@ -282,7 +472,7 @@ impl ServerSession {
             }
             MessageType::COMMAND_AMF0 | MessageType::COMMAND_AMF3 => {
                 let cmd = Command::parse(&m)?;
-                self.on_command(cmd, gate)
+                self.on_command(cmd)
             }
             MessageType::DATA_AMF0 | MessageType::DATA_AMF3 => self.on_data(&m),
             MessageType::AUDIO | MessageType::VIDEO => {
@@ -313,6 +503,13 @@ impl ServerSession {
     ) -> Result<(), RtmpError> {
         if self.publishing.is_none() {
             return Ok(());
+        }
+        if self.config.keep_tags {
+            self.tags.push_back(MediaTag {
+                tag_type: tag_type.0,
+                timestamp,
+                body: body.clone(),
+            });
         }
         let tag = FlvTag {
             index: self.messages,
@@ -389,7 +586,7 @@ impl ServerSession {
         Ok(())
     }
 
-    fn on_command(&mut self, cmd: Command, gate: &mut dyn PublishGate) -> Result<(), RtmpError> {
+    fn on_command(&mut self, cmd: Command) -> Result<(), RtmpError> {
         let txn = cmd.transaction_id;
         match cmd.name.as_str() {
             "connect" => {
@@ -449,7 +646,8 @@ impl ServerSession {
                     vec![AmfValue::Number(f64::from(STREAM_ID))],
                 ));
             }
-            "publish" => self.on_publish(&cmd, gate),
+            "publish" => self.on_request(&cmd, RequestKind::Publish),
+            "play" => self.on_request(&cmd, RequestKind::Play),
             "FCUnpublish" | "deleteStream" | "closeStream" => {
                 if self.publishing.take().is_some() {
                     self.send(on_status(
@@ -474,22 +672,15 @@ impl ServerSession {
                     ));
                 }
             }
+            // What a viewer says about its own playback: nothing to answer.
+            "receiveAudio" | "receiveVideo" | "FCSubscribe" | "FCUnsubscribe" | "pause" => {}
             other => {
-                let code = if other == "play" {
-                    "NetStream.Play.Failed"
-                } else {
-                    "NetConnection.Call.Failed"
-                };
-                let why = if other == "play" {
-                    "this server only takes publishes".to_owned()
-                } else {
-                    format!("unknown command {other:?}")
-                };
+                let why = format!("unknown command {other:?}");
                 self.send(reply(
                     false,
                     txn,
                     AmfValue::Null,
-                    vec![status("error", code, &why)],
+                    vec![status("error", "NetConnection.Call.Failed", &why)],
                 ));
                 self.events
                     .push_back(SessionEvent::Warning(format!("{why}: _error sent")));
@@ -513,46 +704,65 @@ impl ServerSession {
         }
     }
 
-    fn on_publish(&mut self, cmd: &Command, gate: &mut dyn PublishGate) {
+    fn refuse_publish(&mut self, code: &'static str, reason: String) {
+        self.answer_fc_publish("error", code, &reason);
+        self.send(on_status(STREAM_ID, "error", code, &reason));
+        self.events
+            .push_back(SessionEvent::PublishRefused { code, reason });
+    }
+
+    fn refuse_play(&mut self, reason: String) {
+        self.send(on_status(
+            STREAM_ID,
+            "error",
+            "NetStream.Play.Failed",
+            &reason,
+        ));
+        self.events.push_back(SessionEvent::PlayRefused { reason });
+    }
+
+    /// `publish` or `play`: the session's own checks, then a request for the server.
+    fn on_request(&mut self, cmd: &Command, kind: RequestKind) {
         let full = cmd.first_string_arg().unwrap_or("");
         let (stream, query) = full.split_once('?').unwrap_or((full, ""));
         let app = self.app.clone().unwrap_or_default();
-        let refuse = |session: &mut ServerSession, code: &'static str, reason: String| {
-            session.answer_fc_publish("error", code, &reason);
-            session.send(on_status(STREAM_ID, "error", code, &reason));
-            session
-                .events
-                .push_back(SessionEvent::PublishRefused { code, reason });
+        let refuse = |session: &mut ServerSession, reason: String| match kind {
+            RequestKind::Publish => session.refuse_publish("NetStream.Publish.BadName", reason),
+            RequestKind::Play => session.refuse_play(reason),
         };
-        if self.publishing.is_some() {
-            return refuse(
-                self,
-                "NetStream.Publish.BadName",
-                "this connection already publishes".into(),
-            );
+        if self.publishing.is_some() || self.playing.is_some() {
+            return refuse(self, "this connection already publishes or plays".into());
         }
         if !is_safe_name(&app) || !is_safe_name(stream) {
             return refuse(
                 self,
-                "NetStream.Publish.BadName",
                 format!(
                     "{app:?}/{stream:?} is not a safe name (A-Z a-z 0-9 _ - ., at most {MAX_NAME_LEN} bytes, no leading dot)"
                 ),
             );
         }
-        if let Some(key) = &self.config.publish_key {
-            let given = query_value(query, "key").unwrap_or("");
-            if !constant_time_eq(given.as_bytes(), key.as_bytes()) {
-                return refuse(
-                    self,
-                    "NetStream.Publish.BadName",
-                    format!("{app}/{stream}: wrong or missing publish key"),
-                );
+        if kind == RequestKind::Publish {
+            if let Some(key) = &self.config.publish_key {
+                let given = query_value(query, "key").unwrap_or("");
+                if !constant_time_eq(given.as_bytes(), key.as_bytes()) {
+                    return refuse(
+                        self,
+                        format!("{app}/{stream}: wrong or missing publish key"),
+                    );
+                }
             }
         }
-        if let Err(reason) = gate.claim(&app, stream) {
-            return refuse(self, "NetStream.Publish.BadName", reason);
-        }
+        let request = StreamRequest {
+            kind,
+            app,
+            stream: stream.to_owned(),
+            query: query.to_owned(),
+        };
+        self.pending = Some(request.clone());
+        self.events.push_back(SessionEvent::Requested(request));
+    }
+
+    fn start_publish(&mut self, app: String, stream: String) {
         let started = format!("{stream} is now published.");
         self.answer_fc_publish("status", "NetStream.Publish.Start", &started);
         self.send(user_control(message::user_control::STREAM_BEGIN, STREAM_ID));
@@ -562,11 +772,37 @@ impl ServerSession {
             "NetStream.Publish.Start",
             &started,
         ));
-        self.publishing = Some((app.clone(), stream.to_owned()));
-        self.events.push_back(SessionEvent::Publishing {
-            app,
-            stream: stream.to_owned(),
-        });
+        self.publishing = Some((app.clone(), stream.clone()));
+        self.events
+            .push_back(SessionEvent::Publishing { app, stream });
+    }
+
+    fn start_play(&mut self, app: String, stream: String) {
+        self.send(user_control(message::user_control::STREAM_BEGIN, STREAM_ID));
+        self.send(on_status(
+            STREAM_ID,
+            "status",
+            "NetStream.Play.Reset",
+            &format!("Playing and resetting {stream}."),
+        ));
+        self.send(on_status(
+            STREAM_ID,
+            "status",
+            "NetStream.Play.Start",
+            &format!("Started playing {stream}."),
+        ));
+        let mut access = Vec::new();
+        amf0::encode_all(
+            &[
+                AmfValue::String("|RtmpSampleAccess".into()),
+                AmfValue::Boolean(true),
+                AmfValue::Boolean(true),
+            ],
+            &mut access,
+        );
+        self.send(play_message(18, 0, Bytes::from(access)));
+        self.playing = Some((app.clone(), stream.clone()));
+        self.events.push_back(SessionEvent::Playing { app, stream });
     }
 }
 

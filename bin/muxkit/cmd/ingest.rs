@@ -1,22 +1,31 @@
-//! `muxkit ingest`: an RTMP server writing live HLS.
+//! `muxkit ingest`: the live origin (RTMP and RTMPS in; HLS, DASH, HTTP-FLV and RTMP play out).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::Args;
 use muxkit::hls::{HlsOptions, PlaylistType};
+use muxkit::rtmp::SessionConfig;
 use muxkit::rtmp::chunk::{DEFAULT_MAX_MESSAGE_SIZE, HARD_MAX_MESSAGE_SIZE};
-use muxkit::rtmp::{IngestEvent, IngestEventKind, IngestOptions, IngestServer, SessionConfig};
+use muxkit::server::{
+    HookOptions, IngestEvent, IngestEventKind, IngestOptions, IngestServer, TlsOptions,
+};
 
 /// Arguments of `muxkit ingest`.
 #[derive(Args)]
 pub struct IngestArgs {
-    /// Address to listen on.
+    /// Address to listen on for RTMP (publish and play).
     #[arg(long, default_value = "0.0.0.0:1935")]
     pub listen: SocketAddr,
     /// Output folder: a publish to rtmp://host/APP/STREAM writes OUT/APP/STREAM/index.m3u8.
-    #[arg(long)]
-    pub out: PathBuf,
+    /// Without it (and with --http), the live window is kept in memory and served.
+    #[arg(long, required_unless_present = "http")]
+    pub out: Option<PathBuf>,
+    /// Serve over HTTP here: /APP/STREAM/index.m3u8 (and segments, dash/manifest.mpd),
+    /// /APP/STREAM.flv (HTTP-FLV), /metrics (Prometheus), /api/streams (JSON).
+    #[arg(long, value_name = "ADDR")]
+    pub http: Option<SocketAddr>,
     /// Target segment duration in seconds.
     #[arg(long, default_value_t = 6.0)]
     pub hls_time: f64,
@@ -35,20 +44,49 @@ pub struct IngestArgs {
     #[arg(long)]
     pub dash: bool,
     /// Also keep each publish whole: OUT/APP/STREAM/record_TIME.flv and a VOD playlist in
-    /// OUT/APP/STREAM/record_TIME/.
-    #[arg(long)]
+    /// OUT/APP/STREAM/record_TIME/ (needs --out).
+    #[arg(long, requires = "out")]
     pub record: bool,
     /// Require this stream key: publish to rtmp://host/APP/STREAM?key=SECRET (OBS: put
     /// `STREAM?key=SECRET` in the Stream Key field).
     #[arg(long, value_name = "SECRET")]
     pub publish_key: Option<String>,
-    /// Most connections at once.
-    #[arg(long, default_value_t = muxkit::rtmp::DEFAULT_MAX_CONNECTIONS)]
+    /// Ask this URL before every publish: an HTTP POST with JSON (action, app, stream, query,
+    /// key, client, protocol); a 2xx answer allows, anything else or no answer refuses.
+    #[arg(long, value_name = "URL")]
+    pub on_publish: Option<String>,
+    /// Ask this URL before every viewer (RTMP play and HTTP-FLV), as --on-publish.
+    #[arg(long, value_name = "URL")]
+    pub on_play: Option<String>,
+    /// Tell this URL when a publish has ended (its playlist finished).
+    #[arg(long, value_name = "URL")]
+    pub on_unpublish: Option<String>,
+    /// Seconds a hook may take before the publish or play it decides is refused.
+    #[arg(long, default_value_t = 5.0, value_name = "SECONDS")]
+    pub hook_timeout: f64,
+    /// Push every publish on to rtmp://HOST[:PORT]/APP (the stream name is added); repeat
+    /// for several. A target that is down is tried again with a growing wait.
+    #[arg(long, value_name = "URL")]
+    pub forward: Vec<String>,
+    /// Listen for RTMPS here (needs --tls-cert and --tls-key).
+    #[arg(long, value_name = "ADDR", requires_all = ["tls_cert", "tls_key"])]
+    pub tls_listen: Option<SocketAddr>,
+    /// PEM certificate chain for RTMPS.
+    #[arg(long, value_name = "FILE", requires = "tls_listen")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key for RTMPS.
+    #[arg(long, value_name = "FILE", requires = "tls_listen")]
+    pub tls_key: Option<PathBuf>,
+    /// Most connections at once (RTMP, RTMPS and HTTP).
+    #[arg(long, default_value_t = muxkit::server::DEFAULT_MAX_CONNECTIONS)]
     pub max_connections: usize,
     /// Largest RTMP message accepted, in bytes (at most 16777215).
     #[arg(long, default_value_t = DEFAULT_MAX_MESSAGE_SIZE,
           value_parser = clap::value_parser!(u32).range(1..=HARD_MAX_MESSAGE_SIZE as i64))]
     pub max_message_size: u32,
+    /// Event-loop threads (default: one per core; as many writer threads again).
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
 }
 
 /// `--hls-playlist-type` values for ingest.
@@ -60,43 +98,109 @@ pub enum LiveType {
     Event,
 }
 
-fn line(e: &IngestEvent) -> Option<String> {
-    raw_line(e).map(|l| super::printable(&l))
+/// How bad an event is, for the log.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Level {
+    Info,
+    Warn,
+    Error,
 }
 
-fn raw_line(e: &IngestEvent) -> Option<String> {
-    let peer = e.peer;
+/// An event as a log record: its level, the stream it concerns, and the message (names made
+/// printable: a stream name cannot forge a log line).
+fn describe(e: &IngestEvent) -> Option<(Level, Option<String>, String)> {
+    let p = |s: &str| super::printable(s);
     Some(match &e.kind {
-        IngestEventKind::Accepted => format!("{peer} connected"),
-        IngestEventKind::TooManyConnections => format!("{peer} refused: too many connections"),
-        IngestEventKind::Connected { app } => format!("{peer} connect app={app}"),
+        IngestEventKind::Accepted => (Level::Info, None, "connected".into()),
+        IngestEventKind::TooManyConnections => {
+            (Level::Warn, None, "refused: too many connections".into())
+        }
+        IngestEventKind::Connected { app } => {
+            (Level::Info, None, format!("connect app={}", p(app)))
+        }
         IngestEventKind::Publishing {
             name,
             playlist,
             republish,
-        } => format!(
-            "{peer} publish {name} -> {}{}",
-            playlist.display(),
-            if *republish {
-                " (republish: continues after a discontinuity)"
-            } else {
-                ""
-            }
+        } => (
+            Level::Info,
+            Some(p(name)),
+            format!(
+                "publish -> {}{}",
+                playlist.display(),
+                if *republish {
+                    " (republish: continues after a discontinuity)"
+                } else {
+                    ""
+                }
+            ),
         ),
-        IngestEventKind::Refused { reason } => format!("{peer} publish refused: {reason}"),
-        IngestEventKind::Unpublished { name, reason } => {
-            format!("{peer} unpublish {name} ({reason})")
+        IngestEventKind::Refused { reason } => {
+            (Level::Warn, None, format!("refused: {}", p(reason)))
         }
-        IngestEventKind::Error { message } => format!("{peer} error: {message}"),
-        IngestEventKind::Warning { message } => format!("{peer} warning: {message}"),
-        IngestEventKind::Closed => format!("{peer} closed"),
+        IngestEventKind::Unpublished { name, reason } => (
+            Level::Info,
+            Some(p(name)),
+            format!("unpublish ({})", p(reason)),
+        ),
+        IngestEventKind::Playing { name, via } => {
+            (Level::Info, Some(p(name)), format!("play ({via})"))
+        }
+        IngestEventKind::Stopped { name, reason } => (
+            Level::Info,
+            Some(p(name)),
+            format!("play stopped ({})", p(reason)),
+        ),
+        IngestEventKind::Forward {
+            name,
+            target,
+            message,
+        } => (
+            Level::Info,
+            Some(p(name)),
+            format!("forward to {}: {}", p(target), p(message)),
+        ),
+        IngestEventKind::Error { message } => (Level::Error, None, p(message)),
+        IngestEventKind::Warning { message } => (Level::Warn, None, p(message)),
+        IngestEventKind::Closed => (Level::Info, None, "closed".into()),
         _ => return None,
     })
 }
 
+fn log(e: &IngestEvent) {
+    let Some((level, stream, message)) = describe(e) else {
+        return;
+    };
+    let stream = stream.as_deref().unwrap_or("-");
+    match level {
+        Level::Info => tracing::info!(peer = %e.peer, stream = %stream, "{message}"),
+        Level::Warn => tracing::warn!(peer = %e.peer, stream = %stream, "{message}"),
+        Level::Error => tracing::error!(peer = %e.peer, stream = %stream, "{message}"),
+    }
+}
+
 /// Runs the subcommand until SIGINT/SIGTERM, which end every publish (ENDLIST) first.
 pub fn run(args: IngestArgs) -> muxkit::Result<()> {
-    let mut options = IngestOptions::new(args.out);
+    // Server logs: one line per event, with the peer and the stream as fields; RUST_LOG
+    // filters (e.g. RUST_LOG=warn).
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .try_init();
+    if !(args.hook_timeout.is_finite() && args.hook_timeout > 0.0) {
+        return Err(muxkit::Error::InvalidUse(
+            "--hook-timeout must be a positive number of seconds".into(),
+        ));
+    }
+    let mut options = match args.out {
+        Some(out) => IngestOptions::new(out),
+        None => IngestOptions::in_memory(),
+    };
     options.hls = HlsOptions {
         target_duration: args.hls_time,
         list_size: args.hls_list_size as usize,
@@ -114,16 +218,34 @@ pub fn run(args: IngestArgs) -> muxkit::Result<()> {
     options.session = SessionConfig {
         max_message_size: args.max_message_size,
         publish_key: args.publish_key,
+        ..SessionConfig::default()
     };
-    let server = IngestServer::bind(args.listen, options, |e| {
-        if let Some(l) = line(&e) {
-            eprintln!("muxkit: {l}");
-        }
-    })?;
-    eprintln!(
-        "muxkit: ingest listening on rtmp://{}",
-        server.local_addr()?
-    );
+    options.http = args.http;
+    options.hooks = HookOptions {
+        on_publish: args.on_publish,
+        on_play: args.on_play,
+        on_unpublish: args.on_unpublish,
+        timeout: Duration::from_secs_f64(args.hook_timeout),
+    };
+    for target in &args.forward {
+        muxkit::rtmp::client::RtmpUrl::parse(&format!("{}/check", target.trim_end_matches('/')))
+            .map_err(|e| muxkit::Error::InvalidUse(format!("--forward: {e}")))?;
+    }
+    options.forward = args.forward;
+    options.threads = args.threads;
+    if let (Some(listen), Some(cert), Some(key)) = (args.tls_listen, args.tls_cert, args.tls_key) {
+        options.tls = Some(TlsOptions { listen, cert, key });
+    }
+    let server = IngestServer::bind(args.listen, options, |e| log(&e))?;
+    tracing::info!("ingest listening on rtmp://{}", server.local_addr()?);
+    if let Some(a) = server.rtmps_addr() {
+        tracing::info!("ingest listening on rtmps://{a}");
+    }
+    if let Some(a) = server.http_addr() {
+        tracing::info!(
+            "serving http://{a}/APP/STREAM/index.m3u8, /APP/STREAM.flv, /metrics, /api/streams"
+        );
+    }
     let stopper = server.stopper()?;
     super::signals::on_stop("stopping: ending every publish", move || stopper.stop());
     server.run()
@@ -141,11 +263,11 @@ mod tests {
                 app: "live\n127.0.0.1:1 publish live/fake\u{1b}[2J".into(),
             },
         };
-        let l = line(&e).unwrap();
+        let (_, _, l) = describe(&e).unwrap();
         assert_eq!(l.lines().count(), 1, "{l}");
         assert_eq!(
             l,
-            "127.0.0.1:5000 connect app=live\\n127.0.0.1:1 publish live/fake\\u{1b}[2J"
+            "connect app=live\\n127.0.0.1:1 publish live/fake\\u{1b}[2J"
         );
     }
 }

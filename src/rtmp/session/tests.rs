@@ -183,7 +183,7 @@ fn command(name: &str, txn: f64, obj: AmfValue, args: Vec<AmfValue>) -> RtmpMess
 }
 
 #[test]
-fn play_and_unknown_commands_get_error_and_hostile_amf_ends_the_connection() {
+fn a_bad_play_and_unknown_commands_are_refused_and_hostile_amf_ends_the_connection() {
     let (mut server, enc) = raw();
     // connect without any field: answered; the empty app cannot publish.
     send(
@@ -202,7 +202,7 @@ fn play_and_unknown_commands_get_error_and_hostile_amf_ends_the_connection() {
     .unwrap();
     let out = String::from_utf8_lossy(&server.take_output()).into_owned();
     assert!(
-        out.contains("_error") && out.contains("NetStream.Play.Failed"),
+        out.contains("onStatus") && out.contains("NetStream.Play.Failed"),
         "{out}"
     );
     send(
@@ -333,4 +333,145 @@ fn on_fc_publish_tells_the_publishs_real_outcome() {
             assert!(after.contains("NetStream.Publish.Start"), "{out}");
         }
     }
+}
+
+/// `connect` to `app` on a fresh session, output taken.
+fn connected_raw(app: &str) -> (ServerSession, ChunkEncoder) {
+    let (mut server, enc) = raw();
+    let obj = crate::rtmp::command::object(&[("app", string(app))]);
+    send(&mut server, &enc, command("connect", 1.0, obj, vec![])).unwrap();
+    server.take_output();
+    events(&mut server);
+    (server, enc)
+}
+
+#[test]
+fn a_publish_waits_for_the_servers_answer_and_nothing_after_it_is_read_before() {
+    let (mut server, enc) = connected_raw("live");
+    // publish, then a video message in the same bytes: the message waits for the answer.
+    let mut bytes = Vec::new();
+    enc.write(
+        &command("publish", 5.0, AmfValue::Null, vec![string("cam?key=k1")]),
+        &mut bytes,
+    );
+    enc.write(
+        &RtmpMessage {
+            csid: 6,
+            type_id: MessageType::VIDEO,
+            timestamp: 0,
+            stream_id: 1,
+            payload: Bytes::from_static(&[0x17, 0, 0, 0, 0, 1, 0x64, 0, 0x1F, 0xFF, 0xE0, 0]),
+        },
+        &mut bytes,
+    );
+    let config = SessionConfig {
+        keep_tags: true,
+        ..SessionConfig::default()
+    };
+    server.config = config;
+    server.feed(&bytes).unwrap();
+    let request = StreamRequest {
+        kind: RequestKind::Publish,
+        app: "live".into(),
+        stream: "cam".into(),
+        query: "key=k1".into(),
+    };
+    assert_eq!(
+        events(&mut server),
+        [SessionEvent::Requested(request.clone())]
+    );
+    assert_eq!(server.pending(), Some(&request));
+    assert!(server.take_output().is_empty());
+    assert!(server.next_tag().is_none());
+    server.answer(Ok(())).unwrap();
+    let out = String::from_utf8_lossy(&server.take_output()).into_owned();
+    assert!(out.contains("NetStream.Publish.Start"), "{out}");
+    assert_eq!(
+        events(&mut server),
+        [SessionEvent::Publishing {
+            app: "live".into(),
+            stream: "cam".into()
+        }]
+    );
+    // The held video message was read after the answer.
+    assert_eq!(server.next_tag().map(|t| t.tag_type), Some(9));
+
+    // A refusal: BadName, and the connection goes on.
+    let (mut server, enc) = connected_raw("live");
+    send_all(
+        &mut server,
+        &enc,
+        command("publish", 5.0, AmfValue::Null, vec![string("cam")]),
+    );
+    events(&mut server);
+    server.answer(Err("the hook said no".into())).unwrap();
+    let out = String::from_utf8_lossy(&server.take_output()).into_owned();
+    assert!(
+        out.contains("NetStream.Publish.BadName") && out.contains("the hook said no"),
+        "{out}"
+    );
+    assert!(server.publishing().is_none());
+}
+
+fn send_all(server: &mut ServerSession, enc: &ChunkEncoder, m: RtmpMessage) {
+    let mut bytes = Vec::new();
+    enc.write(&m, &mut bytes);
+    server.feed(&bytes).unwrap();
+}
+
+#[test]
+fn an_accepted_play_starts_as_players_expect_and_ends_with_unpublish_notify() {
+    let (mut server, enc) = connected_raw("live");
+    send_all(
+        &mut server,
+        &enc,
+        command("createStream", 2.0, AmfValue::Null, vec![]),
+    );
+    send_all(
+        &mut server,
+        &enc,
+        command(
+            "play",
+            3.0,
+            AmfValue::Null,
+            vec![string("cam"), AmfValue::Number(-2.0)],
+        ),
+    );
+    let ev = events(&mut server);
+    assert!(
+        matches!(&ev[..], [SessionEvent::Requested(r)] if r.kind == RequestKind::Play),
+        "{ev:?}"
+    );
+    server.take_output();
+    server.answer(Ok(())).unwrap();
+    let out = String::from_utf8_lossy(&server.take_output()).into_owned();
+    let reset = out.find("NetStream.Play.Reset").expect(&out);
+    let start = out.find("NetStream.Play.Start").expect(&out);
+    let access = out.find("|RtmpSampleAccess").expect(&out);
+    assert!(reset < start && start < access, "{out}");
+    assert_eq!(server.playing(), Some(("live", "cam")));
+    assert_eq!(
+        events(&mut server),
+        [SessionEvent::Playing {
+            app: "live".into(),
+            stream: "cam".into()
+        }]
+    );
+    // Media to the viewer on its chunk stream, then the end.
+    server.send_media(9, 40, Bytes::from_static(&[0x27, 1, 0, 0, 0]));
+    let media = server.take_output();
+    assert_eq!(media[0] & 0x3F, play_csid::VIDEO as u8);
+    server.end_play();
+    let out = String::from_utf8_lossy(&server.take_output()).into_owned();
+    assert!(out.contains("NetStream.Play.UnpublishNotify"), "{out}");
+    assert!(server.playing().is_none());
+    // A second play or a publish on the same connection after the end is a new request.
+    send_all(
+        &mut server,
+        &enc,
+        command("publish", 4.0, AmfValue::Null, vec![string("cam")]),
+    );
+    assert!(
+        matches!(&events(&mut server)[..], [SessionEvent::Requested(r)] if r.kind == RequestKind::Publish)
+    );
 }

@@ -1,0 +1,565 @@
+//! One RTMP connection as a task: bytes from the socket into the sans-IO [`ServerSession`],
+//! its replies back out; a publish's media to the writer threads (HLS, DASH, recording) and
+//! to the stream's hub (viewers, relays); a viewer's media from the hub to the socket.
+//!
+//! Deadlines (handshake, first publish or play, a publisher's media, a blocked write) are
+//! timers of the task, so an idle connection costs no thread and no wake-up.
+
+use std::cell::RefCell;
+use std::io::ErrorKind;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::Instant;
+
+use crate::error::{Error, Result};
+use crate::rtmp::RtmpError;
+use crate::rtmp::session::{RequestKind, ServerSession, SessionEvent, StreamRequest};
+
+use super::events::IngestEventKind;
+use super::hub::{HubTag, StreamHub, Viewer, ViewerKind};
+use super::options::SHUTDOWN_GRACE;
+use super::origin::Shared;
+use super::publish_writer::WriterJob;
+
+/// Bytes read from a socket at a time. Plain TCP reads into one buffer per event-loop thread
+/// (an idle connection holds none); TLS needs one of its own per connection.
+const READ_BUFFER: usize = 64 * 1024;
+
+/// TLS connections read this much at a time.
+const TLS_READ_BUFFER: usize = 16 * 1024;
+
+thread_local! {
+    static READ_BUF: RefCell<Vec<u8>> = RefCell::new(vec![0; READ_BUFFER]);
+}
+
+/// The socket of an RTMP connection.
+pub(crate) enum RtmpStream {
+    /// `rtmp://`.
+    Plain(TcpStream),
+    /// `rtmps://`.
+    Tls(Box<tokio_rustls::server::TlsStream<TcpStream>>),
+}
+
+impl RtmpStream {
+    /// Reads what is there into the session; the byte count (0: the peer closed) and what the
+    /// session made of it.
+    async fn read_into(
+        &mut self,
+        session: &mut ServerSession,
+        tls_buf: &mut Vec<u8>,
+    ) -> std::io::Result<(usize, std::result::Result<(), RtmpError>)> {
+        match self {
+            RtmpStream::Plain(s) => loop {
+                s.readable().await?;
+                let r = READ_BUF.with(|b| {
+                    let mut b = b.borrow_mut();
+                    match s.try_read(&mut b) {
+                        Ok(0) => Ok((0, Ok(()))),
+                        Ok(n) => Ok((n, session.feed(&b[..n]))),
+                        Err(e) => Err(e),
+                    }
+                });
+                match r {
+                    Err(e) if e.kind() == ErrorKind::WouldBlock => continue,
+                    other => return other,
+                }
+            },
+            RtmpStream::Tls(s) => {
+                if tls_buf.is_empty() {
+                    tls_buf.resize(TLS_READ_BUFFER, 0);
+                }
+                let n = s.read(tls_buf).await?;
+                if n == 0 {
+                    return Ok((0, Ok(())));
+                }
+                Ok((n, session.feed(&tls_buf[..n])))
+            }
+        }
+    }
+
+    async fn write_all(&mut self, data: &[u8]) -> std::io::Result<()> {
+        match self {
+            RtmpStream::Plain(s) => s.write_all(data).await,
+            RtmpStream::Tls(s) => {
+                s.write_all(data).await?;
+                s.flush().await
+            }
+        }
+    }
+}
+
+/// The peer went away: a reset, an abort, a broken pipe.
+fn is_hang_up(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        ErrorKind::ConnectionReset
+            | ErrorKind::ConnectionAborted
+            | ErrorKind::BrokenPipe
+            | ErrorKind::UnexpectedEof
+    )
+}
+
+/// A publish this connection makes.
+struct PublishLink {
+    name: String,
+    hub: Arc<StreamHub>,
+    writer: mpsc::Sender<WriterJob>,
+    failed: Arc<AtomicBool>,
+    tracks_sent: usize,
+}
+
+/// A stream this connection plays.
+struct PlayLink {
+    name: String,
+    hub: Arc<StreamHub>,
+    viewer: Arc<Viewer>,
+}
+
+struct Connection {
+    shared: Arc<Shared>,
+    peer: SocketAddr,
+    id: u64,
+    protocol: &'static str,
+    publish: Option<PublishLink>,
+    play: Option<PlayLink>,
+    handshaken: bool,
+    /// When the connection opened or its last publish or play ended: the next must come
+    /// within the publish deadline from there.
+    waiting_since: Instant,
+    last_media: Instant,
+    /// Bytes to the peer, reused.
+    out: Vec<u8>,
+}
+
+/// Serves one RTMP connection to its end.
+pub(crate) async fn serve(mut stream: RtmpStream, peer: SocketAddr, shared: Arc<Shared>) {
+    let protocol = match stream {
+        RtmpStream::Plain(_) => "rtmp",
+        RtmpStream::Tls(_) => "rtmps",
+    };
+    let id = shared.next_id();
+    let now = Instant::now();
+    let mut conn = Connection {
+        shared: Arc::clone(&shared),
+        peer,
+        id,
+        protocol,
+        publish: None,
+        play: None,
+        handshaken: false,
+        waiting_since: now,
+        last_media: now,
+        out: Vec::new(),
+    };
+    let mut session = ServerSession::new(
+        crate::rtmp::SessionConfig {
+            keep_tags: true,
+            ..shared.options.session.clone()
+        },
+        id ^ 0x9E37_79B9,
+    );
+    let result = conn.run(&mut stream, &mut session).await;
+    if let Err(e) = result {
+        let kind = match &e {
+            Error::Rtmp(_) => "protocol",
+            Error::InvalidInput(_) => "deadline",
+            _ => "io",
+        };
+        shared
+            .metrics
+            .errors
+            .get_or_create(&vec![("kind", kind)])
+            .inc();
+        shared.emit(
+            peer,
+            IngestEventKind::Error {
+                message: e.to_string(),
+            },
+        );
+    }
+    conn.end_publish("disconnected").await;
+    conn.end_play("the viewer left");
+    shared.emit(peer, IngestEventKind::Closed);
+}
+
+fn io_error(source: std::io::Error) -> Error {
+    Error::Io {
+        context: "rtmp connection",
+        source,
+    }
+}
+
+impl Connection {
+    fn emit(&self, kind: IngestEventKind) {
+        self.shared.emit(self.peer, kind);
+    }
+
+    async fn run(&mut self, stream: &mut RtmpStream, session: &mut ServerSession) -> Result<()> {
+        let mut stop = self.shared.stopping();
+        let mut tls_buf = Vec::new();
+        let mut batch: Vec<Arc<HubTag>> = Vec::new();
+        let opened = Instant::now();
+        if self.shared.is_stopping() {
+            return Ok(());
+        }
+        loop {
+            let options = &self.shared.options;
+            let deadline = if !self.handshaken {
+                opened + options.handshake_timeout
+            } else if self.publish.is_some() {
+                self.last_media + options.idle_timeout
+            } else if self.play.is_some() {
+                // A viewer may stay as long as it likes.
+                Instant::now() + Duration::from_secs(3600)
+            } else {
+                self.waiting_since + options.publish_timeout
+            };
+            let viewer = self.play.as_ref().map(|p| Arc::clone(&p.viewer));
+            tokio::select! {
+                _ = stop.changed() => {
+                    self.end_publish("server stopping").await;
+                    return Ok(());
+                }
+                r = stream.read_into(session, &mut tls_buf) => {
+                    let (n, pushed) = match r {
+                        Ok(r) => r,
+                        // A client that dropped the connection after its publish or play
+                        // (ffmpeg and OBS reset it rather than close it) has simply left.
+                        Err(e) if self.publish.is_none() && is_hang_up(&e) => return Ok(()),
+                        Err(e) => return Err(io_error(e)),
+                    };
+                    if n == 0 {
+                        return Ok(());
+                    }
+                    self.shared.metrics.bytes_in.inc_by(n as u64);
+                    self.after_input(stream, session).await?;
+                    pushed.map_err(Error::from)?;
+                }
+                more = async {
+                    match &viewer {
+                        Some(v) => v.next_batch(&mut batch).await,
+                        None => std::future::pending().await,
+                    }
+                } => {
+                    self.out.clear();
+                    for t in batch.drain(..) {
+                        self.out.extend_from_slice(t.rtmp_bytes());
+                    }
+                    let out = std::mem::take(&mut self.out);
+                    let written = self.write(stream, &out).await;
+                    self.out = out;
+                    written?;
+                    if !more {
+                        self.end_play("the publish ended");
+                        session.end_play();
+                        self.flush(stream, session).await?;
+                        return Ok(());
+                    }
+                }
+                _ = tokio::time::sleep_until(deadline) => {
+                    return Err(self.deadline_passed());
+                }
+            }
+        }
+    }
+
+    fn deadline_passed(&self) -> Error {
+        let options = &self.shared.options;
+        Error::InvalidInput(if !self.handshaken {
+            format!(
+                "no rtmp handshake within {} s",
+                options.handshake_timeout.as_secs()
+            )
+        } else if self.publish.is_some() {
+            format!(
+                "publisher idle for {} s: dropped",
+                options.idle_timeout.as_secs()
+            )
+        } else {
+            format!(
+                "no publish or play within {} s of connecting",
+                options.publish_timeout.as_secs()
+            )
+        })
+    }
+
+    /// Writes with the write deadline: a peer that does not read is dropped.
+    async fn write(&self, stream: &mut RtmpStream, data: &[u8]) -> Result<()> {
+        if data.is_empty() {
+            return Ok(());
+        }
+        match tokio::time::timeout(self.shared.options.idle_timeout, stream.write_all(data)).await {
+            Ok(Ok(())) => {
+                self.shared.metrics.bytes_out.inc_by(data.len() as u64);
+                Ok(())
+            }
+            Ok(Err(e)) => Err(io_error(e)),
+            Err(_) => Err(Error::InvalidInput(format!(
+                "the peer read nothing for {} s: dropped",
+                self.shared.options.idle_timeout.as_secs()
+            ))),
+        }
+    }
+
+    /// Sends what the session has to say.
+    async fn flush(&self, stream: &mut RtmpStream, session: &mut ServerSession) -> Result<()> {
+        let out = session.take_output();
+        match self.write(stream, &out).await {
+            Err(Error::Io { source, .. }) if self.publish.is_none() && is_hang_up(&source) => {
+                Ok(())
+            }
+            other => other,
+        }
+    }
+
+    /// After bytes went into the session: replies, events (decisions that may wait for a
+    /// hook), media to the writers and the hub.
+    async fn after_input(
+        &mut self,
+        stream: &mut RtmpStream,
+        session: &mut ServerSession,
+    ) -> Result<()> {
+        self.flush(stream, session).await?;
+        while let Some(e) = session.next_event() {
+            match e {
+                SessionEvent::Handshaken => self.handshaken = true,
+                SessionEvent::Connected { app, .. } => {
+                    self.emit(IngestEventKind::Connected { app });
+                }
+                SessionEvent::Requested(r) => {
+                    let decision = self.decide(&r).await;
+                    let answered = session.answer(decision);
+                    self.flush(stream, session).await?;
+                    answered.map_err(Error::from)?;
+                }
+                SessionEvent::Publishing { app, stream: s } => {
+                    self.start_publish(format!("{app}/{s}")).await?;
+                }
+                SessionEvent::Playing { app, stream: s } => {
+                    self.start_play(format!("{app}/{s}"));
+                }
+                SessionEvent::PublishRefused { reason, .. }
+                | SessionEvent::PlayRefused { reason } => {
+                    self.refused(&reason);
+                    self.emit(IngestEventKind::Refused { reason });
+                }
+                SessionEvent::Unpublished => {
+                    // Media that came before the unpublish goes in first.
+                    self.pass_media(session).await?;
+                    self.end_publish("unpublished").await;
+                }
+                SessionEvent::Metadata(_) => {}
+                SessionEvent::Warning(message) => self.emit(IngestEventKind::Warning { message }),
+            }
+        }
+        if self.pass_media(session).await? {
+            self.last_media = Instant::now();
+        }
+        if self
+            .publish
+            .as_ref()
+            .is_some_and(|p| p.failed.load(Ordering::SeqCst))
+        {
+            // The writer ended the publish (and said why): the publisher goes too.
+            if let Some(p) = self.publish.take() {
+                self.shared.metrics.publishers.dec();
+                p.hub.end_publish();
+                self.shared.hubs.release(&p.name);
+            }
+            return Err(Error::InvalidInput(
+                "the publish could not be written".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    fn refused(&self, reason: &str) {
+        let kind = if reason.contains("key") {
+            "bad_key"
+        } else if reason.contains("hook") {
+            "hook"
+        } else if reason.contains("already being published") {
+            "name_in_use"
+        } else if reason.contains("safe name") {
+            "bad_name"
+        } else {
+            "other"
+        };
+        self.shared
+            .metrics
+            .refused
+            .get_or_create(&vec![("reason", kind)])
+            .inc();
+    }
+
+    /// The server's answer to a publish or a play: the name free, the hook's word.
+    async fn decide(&mut self, r: &StreamRequest) -> std::result::Result<(), String> {
+        let name = format!("{}/{}", r.app, r.stream);
+        if self.shared.is_stopping() {
+            return Err("the server is stopping".into());
+        }
+        let hook = match r.kind {
+            RequestKind::Publish => {
+                self.shared.claim(&name, self.id)?;
+                self.shared.options.hooks.on_publish.clone()
+            }
+            RequestKind::Play => self.shared.options.hooks.on_play.clone(),
+        };
+        if let Some(url) = hook {
+            let action = match r.kind {
+                RequestKind::Publish => "publish",
+                RequestKind::Play => "play",
+            };
+            let body = super::hooks::hook_body(action, &name, &r.query, self.peer, self.protocol);
+            if let Err(reason) =
+                super::hooks::call(&url, body, self.shared.options.hooks.timeout).await
+            {
+                if r.kind == RequestKind::Publish {
+                    self.shared.free_name(&name, self.id);
+                }
+                return Err(format!("{name}: refused by the {action} hook: {reason}"));
+            }
+        }
+        Ok(())
+    }
+
+    async fn start_publish(&mut self, name: String) -> Result<()> {
+        let Some(writer) = self.shared.writer_for(&name) else {
+            return Err(Error::InvalidInput("the server is stopping".into()));
+        };
+        let failed = Arc::new(AtomicBool::new(false));
+        let hub = self.shared.hubs.get_or_create(&name);
+        hub.start_publish(self.peer);
+        writer
+            .send(WriterJob::Start {
+                id: self.id,
+                name: name.clone(),
+                peer: self.peer,
+                failed: Arc::clone(&failed),
+            })
+            .await
+            .map_err(|_| Error::InvalidInput("the server is stopping".into()))?;
+        self.shared.metrics.publishers.inc();
+        for target in &self.shared.options.forward {
+            super::relay::spawn_forward(
+                Arc::clone(&self.shared),
+                Arc::clone(&hub),
+                name.clone(),
+                target.clone(),
+                self.peer,
+            );
+        }
+        self.publish = Some(PublishLink {
+            name,
+            hub,
+            writer,
+            failed,
+            tracks_sent: 0,
+        });
+        self.last_media = Instant::now();
+        Ok(())
+    }
+
+    fn start_play(&mut self, name: String) {
+        let hub = self.shared.hubs.get_or_create(&name);
+        let viewer = hub.subscribe(ViewerKind::Rtmp);
+        self.shared
+            .metrics
+            .viewers
+            .get_or_create(&vec![("protocol", "rtmp")])
+            .inc();
+        self.emit(IngestEventKind::Playing {
+            name: name.clone(),
+            via: "rtmp",
+        });
+        self.play = Some(PlayLink { name, hub, viewer });
+    }
+
+    fn end_play(&mut self, reason: &str) {
+        let Some(p) = self.play.take() else {
+            return;
+        };
+        p.viewer.leave();
+        self.shared
+            .metrics
+            .viewer_skips
+            .inc_by(p.viewer.skips.load(Ordering::Relaxed));
+        self.shared
+            .metrics
+            .viewers
+            .get_or_create(&vec![("protocol", "rtmp")])
+            .dec();
+        self.shared.hubs.release(&p.name);
+        drop(p.hub);
+        self.waiting_since = Instant::now();
+        self.emit(IngestEventKind::Stopped {
+            name: p.name,
+            reason: reason.to_owned(),
+        });
+    }
+
+    /// Media of the publish to the hub and the writer; whether there was any.
+    async fn pass_media(&mut self, session: &mut ServerSession) -> Result<bool> {
+        let Some(p) = self.publish.as_mut() else {
+            while session.next_packet().is_some() {}
+            while session.next_tag().is_some() {}
+            return Ok(false);
+        };
+        while let Some(tag) = session.next_tag() {
+            p.hub.publish(tag);
+        }
+        let mut packets = Vec::new();
+        while let Some(packet) = session.next_packet() {
+            packets.push(packet);
+        }
+        if packets.is_empty() {
+            return Ok(false);
+        }
+        let tracks = session.tracks();
+        let tracks = if tracks.len() != p.tracks_sent {
+            p.tracks_sent = tracks.len();
+            p.hub.set_tracks(tracks);
+            Some(tracks.to_vec())
+        } else {
+            None
+        };
+        p.writer
+            .send(WriterJob::Packets {
+                id: self.id,
+                tracks,
+                packets,
+            })
+            .await
+            .map_err(|_| Error::InvalidInput("the server is stopping".into()))?;
+        Ok(true)
+    }
+
+    /// Ends the publish, if any: viewers told, the writer finishes its outputs (ENDLIST).
+    async fn end_publish(&mut self, reason: &str) {
+        let Some(p) = self.publish.take() else {
+            return;
+        };
+        self.waiting_since = Instant::now();
+        self.shared.metrics.publishers.dec();
+        p.hub.end_publish();
+        self.shared.hubs.release(&p.name);
+        let (done, finished) = oneshot::channel();
+        let sent = p
+            .writer
+            .send(WriterJob::End {
+                id: self.id,
+                reason: reason.to_owned(),
+                done: Some(done),
+            })
+            .await;
+        if sent.is_ok() {
+            let _ = tokio::time::timeout(SHUTDOWN_GRACE, finished).await;
+        }
+    }
+}

@@ -1,0 +1,43 @@
+//! The live origin (`muxkit ingest`): the only sockets in the crate, on one tokio event loop.
+//!
+//! RTMP and RTMPS publishes become live HLS (and DASH) through the same segmenters `convert`
+//! uses; the same port serves RTMP play from a GOP cache; `--http` serves the playlists and
+//! segments, HTTP-FLV, `/metrics` and `/api/streams`; hooks ask the operator's service;
+//! `--forward` relays. All protocol logic is the sans-IO [`crate::rtmp`] session: this
+//! module moves bytes, keeps time and decides.
+//!
+//! | file | job |
+//! |---|---|
+//! | origin.rs | the runtime, listeners, what connections share, a clean stop |
+//! | connection.rs | one RTMP connection: publish or play, deadlines |
+//! | publish_writer.rs | writer threads: HLS, DASH and recordings, off the event loop |
+//! | hub.rs | one stream's fan-out: GOP cache, bounded viewer queues |
+//! | http.rs | HLS/DASH files, HTTP-FLV, `/metrics`, `/api/streams`, CORS, ranges |
+//! | store.rs | where live files go: disk, or memory served over HTTP |
+//! | hooks.rs | `--on-publish`, `--on-play`, `--on-unpublish` |
+//! | relay.rs | `--forward` |
+//! | tls.rs | RTMPS (rustls) |
+//! | metrics.rs | Prometheus counters |
+//! | options.rs, events.rs | choices and limits; what is reported |
+
+mod connection;
+mod events;
+mod hooks;
+mod http;
+mod hub;
+mod metrics;
+mod options;
+mod origin;
+mod publish_writer;
+mod relay;
+mod store;
+mod tls;
+
+pub use events::{IngestEvent, IngestEventKind};
+pub use hub::{MAX_GOP_CACHE_BYTES, MAX_VIEWER_QUEUE_BYTES};
+pub use options::{
+    DEFAULT_MAX_CONNECTIONS, FORWARD_MAX_BACKOFF, HANDSHAKE_TIMEOUT, HOOK_TIMEOUT,
+    HTTP_HEADER_TIMEOUT, HookOptions, IDLE_TIMEOUT, IngestOptions, LIVE_WRITE_BLOCK,
+    PUBLISH_TIMEOUT, SHUTDOWN_GRACE, TlsOptions,
+};
+pub use origin::{IngestHandle, IngestServer, IngestStopper};
