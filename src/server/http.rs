@@ -5,7 +5,7 @@
 //! |---|---|
 //! | `/APP/STREAM/index.m3u8`, `/APP/STREAM/NAME.ts` ... | the publish's files (disk or memory) |
 //! | `/APP/STREAM/dash/manifest.mpd` ... | the live DASH, with `--dash` |
-//! | `/APP/STREAM.flv` | HTTP-FLV: chunked, from the latest keyframe |
+//! | `/APP/STREAM.flv` | HTTP-FLV: chunked, from the latest keyframe (waits for a publish) |
 //! | `/metrics` | Prometheus text |
 //! | `/api/streams` | JSON: every stream's codecs, size, bitrate, uptime, viewers |
 //!
@@ -335,9 +335,8 @@ async fn http_flv(
             return text(StatusCode::FORBIDDEN, "refused");
         }
     }
-    let Some(hub) = shared.hubs.get(name) else {
-        return text(StatusCode::NOT_FOUND, "no such stream");
-    };
+    // As over RTMP, a viewer may come before the publisher and waits for it.
+    let hub = shared.hubs.get_or_create(name);
     let viewer = hub.subscribe(ViewerKind::HttpFlv);
     let viewers = shared
         .metrics

@@ -455,11 +455,6 @@ impl Hubs {
         )
     }
 
-    /// The hub of `name`, if someone publishes or watches it.
-    pub fn get(&self, name: &str) -> Option<Arc<StreamHub>> {
-        self.lock().get(name).cloned()
-    }
-
     /// Forgets `name` when nobody publishes or watches it.
     pub fn release(&self, name: &str) {
         let mut map = self.lock();
