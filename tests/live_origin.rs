@@ -5,6 +5,8 @@
 //! connections, a viewer that never reads, HTTP slowloris, a hook that never answers, a
 //! forward target that is down.
 
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use std::io::{BufRead, BufReader, Read, Write};
