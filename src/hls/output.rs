@@ -319,7 +319,7 @@ impl SegmentStore for DirectoryStore {
 
 /// `name` when it is a plain file name, so nothing is ever written outside the store's
 /// folder, whatever a segment pattern or playlist name says.
-fn checked_name(name: &str) -> Result<&str> {
+pub(crate) fn checked_name(name: &str) -> Result<&str> {
     let plain = !name.is_empty()
         && !name.contains(['/', '\\'])
         && name != "."

@@ -13,6 +13,7 @@
 //! | command.rs | AMF commands and data messages |
 //! | session.rs | the server-side state machine: connect, publish or play, media into packets |
 //! | client.rs | the publishing side, sans-IO |
+//! | play_client.rs | the playing side, sans-IO (`muxkit publish rtmp://...` pulls with it) |
 //! | publisher.rs | `muxkit publish`: an input pushed to a server, paced by its timestamps |
 
 pub mod chunk;
@@ -21,6 +22,7 @@ pub mod command;
 mod error;
 pub mod handshake;
 pub mod message;
+pub mod play_client;
 mod publisher;
 pub mod session;
 

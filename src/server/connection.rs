@@ -9,23 +9,23 @@ use std::cell::RefCell;
 use std::io::ErrorKind;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
 use crate::error::{Error, Result};
+use crate::media::Packet;
 use crate::rtmp::RtmpError;
 use crate::rtmp::session::{RequestKind, ServerSession, SessionEvent, StreamRequest};
 
 use super::events::IngestEventKind;
+use super::file_writer::MAX_QUEUED_BYTES;
 use super::hub::{HubTag, StreamHub, Viewer, ViewerKind};
-use super::options::SHUTDOWN_GRACE;
 use super::origin::Shared;
-use super::publish_writer::WriterJob;
+use super::publish::Publish;
 
 /// Bytes read from a socket at a time. Plain TCP reads into one buffer per event-loop thread
 /// (an idle connection holds none); TLS needs one of its own per connection.
@@ -109,9 +109,9 @@ fn is_hang_up(e: &std::io::Error) -> bool {
 struct PublishLink {
     name: String,
     hub: Arc<StreamHub>,
-    writer: mpsc::Sender<WriterJob>,
-    failed: Arc<AtomicBool>,
-    tracks_sent: usize,
+    outputs: Publish,
+    /// Tracks the hub was told of.
+    tracks_seen: usize,
 }
 
 /// A stream this connection plays.
@@ -135,6 +135,8 @@ struct Connection {
     last_media: Instant,
     /// Bytes to the peer, reused.
     out: Vec<u8>,
+    /// Packets of one read, reused.
+    packets: Vec<Packet>,
 }
 
 /// Serves one RTMP connection to its end.
@@ -156,6 +158,7 @@ pub(crate) async fn serve(mut stream: RtmpStream, peer: SocketAddr, shared: Arc<
         waiting_since: now,
         last_media: now,
         out: Vec::new(),
+        packets: Vec::new(),
     };
     let mut session = ServerSession::new(
         crate::rtmp::SessionConfig {
@@ -183,7 +186,7 @@ pub(crate) async fn serve(mut stream: RtmpStream, peer: SocketAddr, shared: Arc<
             },
         );
     }
-    conn.end_publish("disconnected").await;
+    Box::pin(conn.end_publish("disconnected")).await;
     conn.end_play("the viewer left");
     shared.emit(peer, IngestEventKind::Closed);
 }
@@ -208,25 +211,43 @@ impl Connection {
         if self.shared.is_stopping() {
             return Ok(());
         }
+        // One stop future and one timer for the connection's life, not one per read: the
+        // timer is moved only when a deadline comes earlier than it is set; when it fires
+        // early (media came meanwhile), it is set again to the real deadline.
+        let mut stopped = std::pin::pin!(stop.changed());
+        let mut timer = std::pin::pin!(tokio::time::sleep_until(self.deadline(opened)));
         loop {
-            let options = &self.shared.options;
-            let deadline = if !self.handshaken {
-                opened + options.handshake_timeout
-            } else if self.publish.is_some() {
-                self.last_media + options.idle_timeout
-            } else if self.play.is_some() {
-                // A viewer may stay as long as it likes.
-                Instant::now() + Duration::from_secs(3600)
-            } else {
-                self.waiting_since + options.publish_timeout
-            };
+            let deadline = self.deadline(opened);
+            if deadline < timer.deadline() {
+                timer.as_mut().reset(deadline);
+            }
             let viewer = self.play.as_ref().map(|p| Arc::clone(&p.viewer));
+            // A disk slower than the publisher: stop reading until the writer catches up.
+            let files = self
+                .publish
+                .as_ref()
+                .and_then(|p| p.outputs.files.as_ref().map(|f| Arc::clone(&f.status)));
+            let throttled = files
+                .as_ref()
+                .is_some_and(|f| f.queued() > MAX_QUEUED_BYTES);
             tokio::select! {
-                _ = stop.changed() => {
-                    self.end_publish("server stopping").await;
+                _ = &mut stopped => {
+                    Box::pin(self.end_publish("server stopping")).await;
                     return Ok(());
                 }
-                r = stream.read_into(session, &mut tls_buf) => {
+                _ = async {
+                    if let Some(f) = &files {
+                        let _ = tokio::time::timeout(
+                            Duration::from_millis(100),
+                            f.drained.notified(),
+                        )
+                        .await;
+                    }
+                }, if throttled => {
+                    // A publisher waiting for the disk is not idle.
+                    self.last_media = Instant::now();
+                }
+                r = stream.read_into(session, &mut tls_buf), if !throttled => {
                     let (n, pushed) = match r {
                         Ok(r) => r,
                         // A client that dropped the connection after its publish or play
@@ -262,10 +283,30 @@ impl Connection {
                         return Ok(());
                     }
                 }
-                _ = tokio::time::sleep_until(deadline) => {
-                    return Err(self.deadline_passed());
+                _ = &mut timer => {
+                    let deadline = self.deadline(opened);
+                    if Instant::now() >= deadline {
+                        return Err(self.deadline_passed());
+                    }
+                    timer.as_mut().reset(deadline);
                 }
             }
+        }
+    }
+
+    /// When the connection must have done something by: finished the handshake, published
+    /// or played, or (publishing) sent media.
+    fn deadline(&self, opened: Instant) -> Instant {
+        let options = &self.shared.options;
+        if !self.handshaken {
+            opened + options.handshake_timeout
+        } else if self.publish.is_some() {
+            self.last_media + options.idle_timeout
+        } else if self.play.is_some() {
+            // A viewer may stay as long as it likes.
+            Instant::now() + Duration::from_secs(24 * 3600)
+        } else {
+            self.waiting_since + options.publish_timeout
         }
     }
 
@@ -333,13 +374,15 @@ impl Connection {
                     self.emit(IngestEventKind::Connected { app });
                 }
                 SessionEvent::Requested(r) => {
-                    let decision = self.decide(&r).await;
+                    // Rare and large (a hook is an HTTP client): boxed, so an idle
+                    // connection's task stays small.
+                    let decision = Box::pin(self.decide(&r)).await;
                     let answered = session.answer(decision);
                     self.flush(stream, session).await?;
                     answered.map_err(Error::from)?;
                 }
                 SessionEvent::Publishing { app, stream: s } => {
-                    self.start_publish(format!("{app}/{s}")).await?;
+                    Box::pin(self.start_publish(format!("{app}/{s}"))).await?;
                 }
                 SessionEvent::Playing { app, stream: s } => {
                     self.start_play(format!("{app}/{s}"));
@@ -352,7 +395,7 @@ impl Connection {
                 SessionEvent::Unpublished => {
                     // Media that came before the unpublish goes in first.
                     self.pass_media(session).await?;
-                    self.end_publish("unpublished").await;
+                    Box::pin(self.end_publish("unpublished")).await;
                 }
                 SessionEvent::Metadata(_) => {}
                 SessionEvent::Warning(message) => self.emit(IngestEventKind::Warning { message }),
@@ -361,20 +404,14 @@ impl Connection {
         if self.pass_media(session).await? {
             self.last_media = Instant::now();
         }
-        if self
-            .publish
-            .as_ref()
-            .is_some_and(|p| p.failed.load(Ordering::SeqCst))
-        {
-            // The writer ended the publish (and said why): the publisher goes too.
-            if let Some(p) = self.publish.take() {
-                self.shared.metrics.publishers.dec();
-                p.hub.end_publish();
-                self.shared.hubs.release(&p.name);
-            }
-            return Err(Error::InvalidInput(
-                "the publish could not be written".into(),
-            ));
+        if let Some(failure) = self.publish.as_ref().and_then(|p| p.outputs.failure()) {
+            // The disk failed: the publish ends (what is written stays listed).
+            let name = self
+                .publish
+                .as_ref()
+                .map(|p| p.name.clone())
+                .unwrap_or_default();
+            return Err(Error::InvalidInput(format!("{name}: {failure}")));
         }
         Ok(())
     }
@@ -430,21 +467,20 @@ impl Connection {
     }
 
     async fn start_publish(&mut self, name: String) -> Result<()> {
-        let Some(writer) = self.shared.writer_for(&name) else {
-            return Err(Error::InvalidInput("the server is stopping".into()));
+        let started = match Publish::start(&self.shared, &name).await {
+            Ok(s) => s,
+            Err(e) => {
+                self.shared.free_name(&name, self.id);
+                return Err(e);
+            }
         };
-        let failed = Arc::new(AtomicBool::new(false));
+        self.emit(IngestEventKind::Publishing {
+            name: name.clone(),
+            playlist: started.playlist,
+            republish: started.republish,
+        });
         let hub = self.shared.hubs.get_or_create(&name);
         hub.start_publish(self.peer);
-        writer
-            .send(WriterJob::Start {
-                id: self.id,
-                name: name.clone(),
-                peer: self.peer,
-                failed: Arc::clone(&failed),
-            })
-            .await
-            .map_err(|_| Error::InvalidInput("the server is stopping".into()))?;
         self.shared.metrics.publishers.inc();
         for target in &self.shared.options.forward {
             super::relay::spawn_forward(
@@ -458,9 +494,8 @@ impl Connection {
         self.publish = Some(PublishLink {
             name,
             hub,
-            writer,
-            failed,
-            tracks_sent: 0,
+            outputs: started.publish,
+            tracks_seen: 0,
         });
         self.last_media = Instant::now();
         Ok(())
@@ -504,7 +539,7 @@ impl Connection {
         });
     }
 
-    /// Media of the publish to the hub and the writer; whether there was any.
+    /// Media of the publish to the hub and the outputs; whether there was any.
     async fn pass_media(&mut self, session: &mut ServerSession) -> Result<bool> {
         let Some(p) = self.publish.as_mut() else {
             while session.next_packet().is_some() {}
@@ -514,33 +549,32 @@ impl Connection {
         while let Some(tag) = session.next_tag() {
             p.hub.publish(tag);
         }
-        let mut packets = Vec::new();
+        self.packets.clear();
         while let Some(packet) = session.next_packet() {
-            packets.push(packet);
+            self.packets.push(packet);
         }
-        if packets.is_empty() {
+        if self.packets.is_empty() {
             return Ok(false);
         }
         let tracks = session.tracks();
-        let tracks = if tracks.len() != p.tracks_sent {
-            p.tracks_sent = tracks.len();
+        if tracks.len() != p.tracks_seen {
+            p.tracks_seen = tracks.len();
             p.hub.set_tracks(tracks);
-            Some(tracks.to_vec())
-        } else {
-            None
-        };
-        p.writer
-            .send(WriterJob::Packets {
-                id: self.id,
-                tracks,
-                packets,
-            })
-            .await
-            .map_err(|_| Error::InvalidInput("the server is stopping".into()))?;
+        }
+        let mut notes = Vec::new();
+        let written = p
+            .outputs
+            .write(&self.shared.options.hls, tracks, &self.packets, &mut notes);
+        self.packets.clear();
+        for message in notes {
+            self.emit(IngestEventKind::Warning { message });
+        }
+        written?;
         Ok(true)
     }
 
-    /// Ends the publish, if any: viewers told, the writer finishes its outputs (ENDLIST).
+    /// Ends the publish, if any: viewers told, every output finished (ENDLIST) and on disk,
+    /// the name freed, the unpublish hook told.
     async fn end_publish(&mut self, reason: &str) {
         let Some(p) = self.publish.take() else {
             return;
@@ -549,17 +583,12 @@ impl Connection {
         self.shared.metrics.publishers.dec();
         p.hub.end_publish();
         self.shared.hubs.release(&p.name);
-        let (done, finished) = oneshot::channel();
-        let sent = p
-            .writer
-            .send(WriterJob::End {
-                id: self.id,
-                reason: reason.to_owned(),
-                done: Some(done),
-            })
-            .await;
-        if sent.is_ok() {
-            let _ = tokio::time::timeout(SHUTDOWN_GRACE, finished).await;
-        }
+        let outcome = p.outputs.finish(&self.shared, reason).await;
+        self.shared.free_name(&p.name, self.id);
+        self.emit(IngestEventKind::Unpublished {
+            name: p.name.clone(),
+            reason: outcome,
+        });
+        self.shared.unpublished(&p.name, self.peer);
     }
 }

@@ -1,4 +1,5 @@
-//! The live origin (`muxkit ingest`): the only sockets in the crate, on one tokio event loop.
+//! The live origin (`muxkit ingest`): the only sockets in the crate, on tokio event loops
+//! (one per core).
 //!
 //! RTMP and RTMPS publishes become live HLS (and DASH) through the same segmenters `convert`
 //! uses; the same port serves RTMP play from a GOP cache; `--http` serves the playlists and
@@ -10,7 +11,8 @@
 //! |---|---|
 //! | origin.rs | the runtime, listeners, what connections share, a clean stop |
 //! | connection.rs | one RTMP connection: publish or play, deadlines |
-//! | publish_writer.rs | writer threads: HLS, DASH and recordings, off the event loop |
+//! | publish.rs | one publish's outputs: live HLS, DASH, the recording |
+//! | file_writer.rs | writer threads: every file operation, off the event loops |
 //! | hub.rs | one stream's fan-out: GOP cache, bounded viewer queues |
 //! | http.rs | HLS/DASH files, HTTP-FLV, `/metrics`, `/api/streams`, CORS, ranges |
 //! | store.rs | where live files go: disk, or memory served over HTTP |
@@ -22,18 +24,20 @@
 
 mod connection;
 mod events;
+mod file_writer;
 mod hooks;
 mod http;
 mod hub;
 mod metrics;
 mod options;
 mod origin;
-mod publish_writer;
+mod publish;
 mod relay;
 mod store;
 mod tls;
 
 pub use events::{IngestEvent, IngestEventKind};
+pub use file_writer::MAX_QUEUED_BYTES;
 pub use hub::{MAX_GOP_CACHE_BYTES, MAX_VIEWER_QUEUE_BYTES};
 pub use options::{
     DEFAULT_MAX_CONNECTIONS, FORWARD_MAX_BACKOFF, HANDSHAKE_TIMEOUT, HOOK_TIMEOUT,

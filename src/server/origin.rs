@@ -15,10 +15,10 @@ use crate::error::{Error, Result};
 use crate::hls::HlsResume;
 
 use super::events::{IngestEvent, IngestEventKind};
+use super::file_writer::{FileQueue, FileWriters};
 use super::hub::Hubs;
 use super::metrics::Metrics;
 use super::options::{IngestOptions, SHUTDOWN_GRACE};
-use super::publish_writer::WriterPool;
 use super::store::ServedFiles;
 
 type EventSink = Arc<dyn Fn(IngestEvent) + Send + Sync>;
@@ -41,8 +41,7 @@ pub(crate) struct Shared {
     pub(crate) hubs: Hubs,
     pub(crate) served: Arc<ServedFiles>,
     pub(crate) metrics: Metrics,
-    writers: Mutex<Option<WriterPool>>,
-    pub(crate) runtime: tokio::runtime::Handle,
+    writers: Mutex<Option<FileWriters>>,
     pub(crate) tls: Option<tokio_rustls::TlsAcceptor>,
 }
 
@@ -89,25 +88,23 @@ impl Shared {
         }
     }
 
-    /// The writer queue of `name`, while the server runs.
-    pub(crate) fn writer_for(
-        &self,
-        name: &str,
-    ) -> Option<tokio::sync::mpsc::Sender<super::publish_writer::WriterJob>> {
+    /// A file queue for stream `name` to its writer thread, while the server runs.
+    pub(crate) fn file_queue(&self, name: &str) -> Option<FileQueue> {
         self.writers
             .lock()
             .ok()?
             .as_ref()
-            .map(|pool| pool.for_name(name))
+            .map(|w| w.queue_for(name))
     }
 
-    /// A publish's outputs are finished: the `--on-unpublish` hook is told.
+    /// A publish's outputs are finished: the `--on-unpublish` hook is told (on the caller's
+    /// event loop).
     pub(crate) fn unpublished(self: &Arc<Self>, name: &str, peer: SocketAddr) {
         if let Some(url) = self.options.hooks.on_unpublish.clone() {
             let body = super::hooks::hook_body("unpublish", name, "", peer, "rtmp");
             let shared = Arc::clone(self);
             let name = name.to_owned();
-            self.runtime.spawn(async move {
+            tokio::spawn(async move {
                 let timeout = shared.options.hooks.timeout;
                 if let Err(reason) = super::hooks::call(&url, body, timeout).await {
                     shared.emit(
@@ -159,12 +156,20 @@ impl Drop for ConnectionGuard {
     }
 }
 
-/// The live origin: RTMP (and RTMPS) publish and play, HTTP serving, on one event loop.
-pub struct IngestServer {
+/// One event loop: a single-threaded runtime with its own listeners (the kernel spreads new
+/// connections over the loops' `SO_REUSEPORT` sockets), like nginx's workers. Nothing moves
+/// between loops, so no loop wakes another for its own connections' work.
+struct EventLoop {
     runtime: tokio::runtime::Runtime,
     rtmp: TcpListener,
     rtmps: Option<TcpListener>,
     http: Option<TcpListener>,
+}
+
+/// The live origin: RTMP (and RTMPS) publish and play, HTTP serving, on one event loop per
+/// core.
+pub struct IngestServer {
+    loops: Vec<EventLoop>,
     shared: Arc<Shared>,
 }
 
@@ -222,7 +227,7 @@ impl IngestHandle {
     }
 }
 
-fn listen(addr: SocketAddr, what: &'static str) -> Result<TcpListener> {
+fn listen(addr: SocketAddr, what: &'static str, reuse_port: bool) -> Result<TcpListener> {
     let io = |source| Error::Io {
         context: what,
         source,
@@ -234,6 +239,9 @@ fn listen(addr: SocketAddr, what: &'static str) -> Result<TcpListener> {
     }
     .map_err(io)?;
     socket.set_reuseaddr(true).map_err(io)?;
+    if reuse_port {
+        socket.set_reuseport(true).map_err(io)?;
+    }
     socket.bind(addr).map_err(io)?;
     socket.listen(ACCEPT_BACKLOG).map_err(io)
 }
@@ -272,31 +280,45 @@ impl IngestServer {
         } else {
             options.threads
         };
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(threads)
-            .thread_name("muxkit-io")
-            .enable_all()
-            .build()
-            .map_err(|source| Error::Io {
-                context: "starting the event loop",
-                source,
-            })?;
         let tls = match &options.tls {
             Some(t) => Some(super::tls::acceptor(&t.cert, &t.key)?),
             None => None,
         };
-        let (rtmp, rtmps, http) = runtime.block_on(async {
-            let rtmp = listen(addr, "listening for rtmp")?;
-            let rtmps = match &options.tls {
-                Some(t) => Some(listen(t.listen, "listening for rtmps")?),
-                None => None,
-            };
-            let http = match options.http {
-                Some(a) => Some(listen(a, "listening for http")?),
-                None => None,
-            };
-            Ok::<_, Error>((rtmp, rtmps, http))
-        })?;
+        let reuse = threads > 1;
+        let mut loops: Vec<EventLoop> = Vec::new();
+        let (mut rtmp_at, mut rtmps_at, mut http_at) =
+            (addr, options.tls.as_ref().map(|t| t.listen), options.http);
+        for _ in 0..threads {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|source| Error::Io {
+                    context: "starting an event loop",
+                    source,
+                })?;
+            // Each loop's listeners on the address the first one got (port 0: one port).
+            let (rtmp, rtmps, http) = runtime.block_on(async {
+                let rtmp = listen(rtmp_at, "listening for rtmp", reuse)?;
+                let rtmps = match rtmps_at {
+                    Some(a) => Some(listen(a, "listening for rtmps", reuse)?),
+                    None => None,
+                };
+                let http = match http_at {
+                    Some(a) => Some(listen(a, "listening for http", reuse)?),
+                    None => None,
+                };
+                Ok::<_, Error>((rtmp, rtmps, http))
+            })?;
+            rtmp_at = addr_of(&rtmp)?;
+            rtmps_at = rtmps.as_ref().map(addr_of).transpose()?;
+            http_at = http.as_ref().map(addr_of).transpose()?;
+            loops.push(EventLoop {
+                runtime,
+                rtmp,
+                rtmps,
+                http,
+            });
+        }
         let (stop, _) = watch::channel(false);
         let shared = Arc::new(Shared {
             options,
@@ -309,37 +331,28 @@ impl IngestServer {
             hubs: Hubs::default(),
             served: Arc::new(ServedFiles::default()),
             metrics: Metrics::new(),
-            writers: Mutex::new(None),
-            runtime: runtime.handle().clone(),
+            writers: Mutex::new(Some(FileWriters::start(threads)?)),
             tls,
         });
-        // Disk work gets threads of its own, one per event-loop thread.
-        let pool = WriterPool::start(threads, &shared)?;
-        if let Ok(mut w) = shared.writers.lock() {
-            *w = Some(pool);
-        }
-        Ok(IngestServer {
-            runtime,
-            rtmp,
-            rtmps,
-            http,
-            shared,
-        })
+        Ok(IngestServer { loops, shared })
     }
 
     /// The RTMP address.
     pub fn local_addr(&self) -> Result<SocketAddr> {
-        addr_of(&self.rtmp)
+        match self.loops.first() {
+            Some(l) => addr_of(&l.rtmp),
+            None => Err(Error::InvalidUse("no event loop".into())),
+        }
     }
 
     /// The HTTP address, with [`IngestOptions::http`].
     pub fn http_addr(&self) -> Option<SocketAddr> {
-        self.http.as_ref().and_then(|l| l.local_addr().ok())
+        self.loops.first()?.http.as_ref()?.local_addr().ok()
     }
 
     /// The RTMPS address, with [`IngestOptions::tls`].
     pub fn rtmps_addr(&self) -> Option<SocketAddr> {
-        self.rtmps.as_ref().and_then(|l| l.local_addr().ok())
+        self.loops.first()?.rtmps.as_ref()?.local_addr().ok()
     }
 
     /// A handle that stops [`IngestServer::run`] cleanly.
@@ -352,46 +365,35 @@ impl IngestServer {
     /// Serves until stopped through an [`IngestStopper`]; then ends every publish (up to
     /// [`SHUTDOWN_GRACE`]) and returns.
     pub fn run(self) -> Result<()> {
-        let IngestServer {
-            runtime,
-            rtmp,
-            rtmps,
-            http,
-            shared,
-        } = self;
-        runtime.block_on(async {
-            let mut tasks = Vec::new();
-            tasks.push(tokio::spawn(accept_rtmp(rtmp, Arc::clone(&shared), false)));
-            if let Some(l) = rtmps {
-                tasks.push(tokio::spawn(accept_rtmp(l, Arc::clone(&shared), true)));
+        let IngestServer { loops, shared } = self;
+        let mut threads = Vec::new();
+        let mut first = None;
+        for (i, l) in loops.into_iter().enumerate() {
+            if i == 0 {
+                first = Some(l);
+                continue;
             }
-            if let Some(l) = http {
-                tasks.push(tokio::spawn(super::http::accept_http(
-                    l,
-                    Arc::clone(&shared),
-                )));
-            }
-            let mut stop = shared.stopping();
-            while !*stop.borrow_and_update() {
-                if stop.changed().await.is_err() {
-                    break;
-                }
-            }
-            for t in tasks {
-                let _ = t.await;
-            }
-            // Every connection ends its publish when it sees the stop.
-            let deadline = Instant::now() + SHUTDOWN_GRACE;
-            while shared.connections.load(Ordering::SeqCst) > 0 && Instant::now() < deadline {
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
-        });
+            let shared = Arc::clone(&shared);
+            threads.push(
+                std::thread::Builder::new()
+                    .name(format!("muxkit-loop-{i}"))
+                    .spawn(move || serve_loop(l, shared))
+                    .map_err(|source| Error::Io {
+                        context: "starting an event loop",
+                        source,
+                    })?,
+            );
+        }
+        if let Some(l) = first {
+            serve_loop(l, Arc::clone(&shared));
+        }
+        for t in threads {
+            let _ = t.join();
+        }
         // The writers finish what they were given (ENDLIST on every playlist), then stop.
-        // Dropping the runtime drops the connections' queues to them.
-        let pool = shared.writers.lock().ok().and_then(|mut w| w.take());
-        runtime.shutdown_timeout(Duration::from_millis(100));
-        if let Some(pool) = pool {
-            pool.join(SHUTDOWN_GRACE);
+        let writers = shared.writers.lock().ok().and_then(|mut w| w.take());
+        if let Some(w) = writers {
+            w.join(SHUTDOWN_GRACE);
         }
         Ok(())
     }
@@ -419,6 +421,45 @@ impl IngestServer {
             thread: Some(thread),
         })
     }
+}
+
+/// Runs one event loop until the server stops and its connections ended (or the grace ran
+/// out).
+fn serve_loop(l: EventLoop, shared: Arc<Shared>) {
+    let EventLoop {
+        runtime,
+        rtmp,
+        rtmps,
+        http,
+    } = l;
+    runtime.block_on(async {
+        let mut tasks = Vec::new();
+        tasks.push(tokio::spawn(accept_rtmp(rtmp, Arc::clone(&shared), false)));
+        if let Some(l) = rtmps {
+            tasks.push(tokio::spawn(accept_rtmp(l, Arc::clone(&shared), true)));
+        }
+        if let Some(l) = http {
+            tasks.push(tokio::spawn(super::http::accept_http(
+                l,
+                Arc::clone(&shared),
+            )));
+        }
+        let mut stop = shared.stopping();
+        while !*stop.borrow_and_update() {
+            if stop.changed().await.is_err() {
+                break;
+            }
+        }
+        for t in tasks {
+            let _ = t.await;
+        }
+        // Every connection ends its publish when it sees the stop.
+        let deadline = Instant::now() + SHUTDOWN_GRACE;
+        while shared.connections.load(Ordering::SeqCst) > 0 && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    });
+    runtime.shutdown_timeout(Duration::from_millis(100));
 }
 
 /// Accepts RTMP (or RTMPS) connections until the server stops.
@@ -454,32 +495,30 @@ async fn accept_rtmp(listener: TcpListener, shared: Arc<Shared>, tls: bool) {
 async fn serve_rtmp(tcp: TcpStream, peer: SocketAddr, shared: Arc<Shared>, tls: bool) {
     let _ = tcp.set_nodelay(true);
     let stream = if tls {
-        let Some(acceptor) = shared.tls.clone() else {
-            return;
-        };
-        match tokio::time::timeout(shared.options.handshake_timeout, acceptor.accept(tcp)).await {
-            Ok(Ok(s)) => super::connection::RtmpStream::Tls(Box::new(s)),
-            Ok(Err(e)) => {
-                shared.emit(
-                    peer,
-                    IngestEventKind::Error {
-                        message: format!("tls handshake failed: {e}"),
-                    },
-                );
-                return;
-            }
-            Err(_) => {
-                shared.emit(
-                    peer,
-                    IngestEventKind::Error {
-                        message: "no tls handshake in time".into(),
-                    },
-                );
-                return;
-            }
+        // In a future of its own: the TLS handshake's state (kilobytes) is not kept in the
+        // task of every connection.
+        match Box::pin(tls_handshake(tcp, peer, &shared)).await {
+            Some(s) => s,
+            None => return,
         }
     } else {
         super::connection::RtmpStream::Plain(tcp)
     };
     super::connection::serve(stream, peer, shared).await;
+}
+
+async fn tls_handshake(
+    tcp: TcpStream,
+    peer: SocketAddr,
+    shared: &Shared,
+) -> Option<super::connection::RtmpStream> {
+    let acceptor = shared.tls.clone()?;
+    let message =
+        match tokio::time::timeout(shared.options.handshake_timeout, acceptor.accept(tcp)).await {
+            Ok(Ok(s)) => return Some(super::connection::RtmpStream::Tls(Box::new(s))),
+            Ok(Err(e)) => format!("tls handshake failed: {e}"),
+            Err(_) => "no tls handshake in time".to_owned(),
+        };
+    shared.emit(peer, IngestEventKind::Error { message });
+    None
 }

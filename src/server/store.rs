@@ -3,15 +3,15 @@
 
 use std::collections::HashMap;
 use std::io::Write;
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use bytes::Bytes;
 
 use crate::error::Result;
-use crate::hls::{DirectoryStore, SegmentStore};
-use crate::io::AtomicFile;
+use crate::hls::SegmentStore;
+
+use super::file_writer::{QueuedFile, QueuedStore};
 
 /// Files held in memory for serving, by path (`APP/STREAM/index.m3u8`).
 #[derive(Default)]
@@ -41,8 +41,8 @@ impl ServedFiles {
 /// A stream folder: on disk, or in [`ServedFiles`] under a prefix.
 #[derive(Clone)]
 pub enum OriginStore {
-    /// `OUT/APP/STREAM[/dash]`.
-    Disk(DirectoryStore),
+    /// `OUT/APP/STREAM[/dash]`, written by a writer thread.
+    Disk(QueuedStore),
     /// `APP/STREAM[/dash]/` in memory.
     Memory {
         /// The files.
@@ -54,8 +54,8 @@ pub enum OriginStore {
 
 /// What [`OriginStore`] writes a segment into.
 pub enum OriginWriter {
-    /// A file under a temporary name.
-    Disk(AtomicFile),
+    /// A file under a temporary name, written by a writer thread.
+    Disk(QueuedFile),
     /// Bytes to publish whole at commit.
     Memory(String, Vec<u8>),
 }
@@ -88,16 +88,6 @@ pub struct CountingStore {
     pub segments: Arc<AtomicU64>,
 }
 
-impl CountingStore {
-    /// The folder on disk, if any.
-    pub fn dir(&self) -> Option<PathBuf> {
-        match &self.store {
-            OriginStore::Disk(d) => Some(d.dir().to_owned()),
-            OriginStore::Memory { .. } => None,
-        }
-    }
-}
-
 impl SegmentStore for CountingStore {
     type Writer = OriginWriter;
 
@@ -119,7 +109,8 @@ impl SegmentStore for CountingStore {
                 Ok(())
             }
             // A writer always comes from its own store.
-            _ => Ok(()),
+            (_, OriginWriter::Disk(f)) => f.commit(),
+            (_, OriginWriter::Memory(..)) => Ok(()),
         }
     }
 
