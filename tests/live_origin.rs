@@ -1074,3 +1074,52 @@ fn http_slowloris_is_closed_and_other_clients_are_served() {
 fn addr(s: &str) -> SocketAddr {
     s.parse().unwrap()
 }
+
+#[test]
+fn muxkit_publish_pulls_a_live_stream_from_one_server_into_another() {
+    if !have_ffmpeg("muxkit_publish_pulls_a_live_stream_from_one_server_into_another") {
+        return;
+    }
+    let source_server = Origin::start("origin-pull-a", true, |_| {});
+    let target = Origin::start("origin-pull-b", true, |o| o.record = true);
+    // The puller plays first (and waits for the publish), so it gets the whole stream.
+    let puller = Command::new(muxkit_bin())
+        .args([
+            "publish",
+            &source_server.rtmp("live/src"),
+            &target.rtmp("live/copy"),
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    source_server.wait_for(20, "the puller", |_| {
+        source_server.viewers_playing("live/src") == 1
+    });
+    finished(
+        publish(&source(), &source_server.rtmp("live/src"), true),
+        60,
+        "publish",
+    );
+    finished(puller, 30, "muxkit publish rtmp://");
+    target.wait_for(10, "the pulled publish to end", |_| {
+        target.unpublished("live/copy") == 1
+    });
+    let dir = target.out.as_ref().unwrap().join("live/copy");
+    let rec = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "flv"))
+        .unwrap();
+    assert_eq!(packet_hashes(&rec), packet_hashes(&source()));
+    // A source that does not exist: the pull gives up with a clear error.
+    let out = Command::new(muxkit_bin())
+        .args([
+            "publish",
+            "rtmp://127.0.0.1:1/live/none",
+            &target.rtmp("live/none"),
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+}

@@ -15,6 +15,7 @@
 //! | client.rs | the publishing side, sans-IO |
 //! | play_client.rs | the playing side, sans-IO (`muxkit publish rtmp://...` pulls with it) |
 //! | publisher.rs | `muxkit publish`: an input pushed to a server, paced by its timestamps |
+//! | relay.rs | `muxkit publish rtmp://SOURCE rtmp://TARGET`: a live stream pulled and pushed on |
 
 pub mod chunk;
 pub mod client;
@@ -24,9 +25,11 @@ pub mod handshake;
 pub mod message;
 pub mod play_client;
 mod publisher;
+mod relay;
 pub mod session;
 
 pub use error::RtmpError;
 pub use message::{MessageType, RtmpMessage};
 pub use publisher::{PUBLISH_HANDSHAKE_TIMEOUT, PublishStats, publish};
+pub use relay::{PULL_IDLE_TIMEOUT, relay};
 pub use session::{PublishGate, ServerSession, SessionConfig, SessionEvent};

@@ -1,5 +1,5 @@
 //! `muxkit publish`: pushes any input to an RTMP server, in real time or as fast as possible.
-//! With the server (server.rs), the only socket code: the protocol is the sans-IO
+//! With the server ([`crate::server`]) and the relay, the only socket code: the protocol is the sans-IO
 //! [`PublishSession`].
 //!
 //! Packets become FLV tag bodies through the FLV muxer (the same codec headers an FLV file

@@ -8,7 +8,8 @@ use muxkit::probe::{InputPath, OpenOptions, open_demuxer, probe, probe_bytes};
 /// Arguments of `muxkit publish`.
 #[derive(Args)]
 pub struct PublishArgs {
-    /// The input (FLV, TS, MP3: anything muxkit reads; `-` for stdin).
+    /// The input (FLV, TS, MP3: anything muxkit reads; `-` for stdin), or a live stream to
+    /// pull: rtmp://host[:port]/APP/STREAM (played and passed on as it arrives).
     pub input: PathBuf,
     /// rtmp://host[:port]/APP/STREAM[?key=SECRET]
     pub url: String,
@@ -37,6 +38,16 @@ fn stream_url(url: &str, i: u32) -> String {
 
 /// Runs the subcommand.
 pub fn run(args: PublishArgs) -> muxkit::Result<()> {
+    if let Some(source) = args.input.to_str().filter(|s| s.starts_with("rtmp://")) {
+        if args.streams > 1 {
+            return Err(muxkit::Error::InvalidUse(
+                "--streams needs a file, not a live rtmp:// source".into(),
+            ));
+        }
+        // A live source sets its own pace.
+        muxkit::rtmp::relay(source, &args.url, 1)?;
+        return Ok(());
+    }
     if args.streams > 1 && args.input.as_os_str() == "-" {
         return Err(muxkit::Error::InvalidUse(
             "--streams needs a file, not stdin".into(),
