@@ -842,6 +842,15 @@ fn rss_kib(pid: u32) -> u64 {
         .unwrap_or(0)
 }
 
+struct KillOnDrop(Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -865,7 +874,7 @@ fn ten_thousand_idle_connections_cost_little_and_an_honest_publisher_is_unaffect
     let out = tmp.path().join("out");
     let port = free_port();
     let listen = format!("127.0.0.1:{port}");
-    let mut server = Command::new("bash")
+    let server = Command::new("bash")
         .arg("-c")
         .arg(format!(
             "ulimit -n $(ulimit -Hn) && exec {} ingest --listen {listen} --out {} --hls-time 2 --threads 1 --max-connections {}",
@@ -878,13 +887,15 @@ fn ten_thousand_idle_connections_cost_little_and_an_honest_publisher_is_unaffect
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
+    // Killed even when an assertion fails.
+    let mut server = KillOnDrop(server);
     let deadline = Instant::now() + Duration::from_secs(20);
     while TcpStream::connect(&listen).is_err() {
         assert!(Instant::now() < deadline, "the server did not listen");
         std::thread::sleep(Duration::from_millis(50));
     }
     std::thread::sleep(Duration::from_millis(300));
-    let idle_rss = rss_kib(server.id());
+    let idle_rss = rss_kib(server.0.id());
     let mut clients = Command::new("python3")
         .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/live/idle_connections.py"))
         .arg(&listen)
@@ -900,7 +911,7 @@ fn ten_thousand_idle_connections_cost_little_and_an_honest_publisher_is_unaffect
         .unwrap();
     let opened: usize = line.trim().parse().unwrap_or(0);
     assert_eq!(opened, IDLE, "the client opened {line:?}");
-    let held_rss = rss_kib(server.id());
+    let held_rss = rss_kib(server.0.id());
     let per_connection = (held_rss.saturating_sub(idle_rss)) as f64 / IDLE as f64;
     eprintln!(
         "{IDLE} idle connections: rss {idle_rss} -> {held_rss} KiB, {per_connection:.2} KiB each"
@@ -939,10 +950,10 @@ fn ten_thousand_idle_connections_cost_little_and_an_honest_publisher_is_unaffect
     let _ = clients.wait();
     Command::new("kill")
         .arg("-INT")
-        .arg(server.id().to_string())
+        .arg(server.0.id().to_string())
         .status()
         .unwrap();
-    let _ = server.wait();
+    let _ = server.0.wait();
 }
 
 #[test]

@@ -15,8 +15,10 @@ mod block_writer;
 mod hand_off;
 mod reserve;
 mod stale;
+mod swap_file;
 
 pub use stale::remove_stale_temporaries;
+pub use swap_file::{replace_file, swap_path};
 mod unmapper;
 mod watched;
 

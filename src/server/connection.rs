@@ -34,6 +34,26 @@ const READ_BUFFER: usize = 64 * 1024;
 /// TLS connections read this much at a time.
 const TLS_READ_BUFFER: usize = 16 * 1024;
 
+/// After a publisher's media was read, its socket is left alone until the next multiple of this
+/// period, so the next read takes several frames at once (SRS's "merged read"): an encoder
+/// writes every frame on its own, and a wake-up per frame was most of the server's cost. The
+/// kernel holds the bytes meanwhile (a 600 kb/s stream sends ~4 KiB in 50 ms); what reaches the
+/// playlists is unchanged, a viewer sees it up to this much later.
+pub const MERGED_READ_WAIT: Duration = Duration::from_millis(50);
+
+/// The end of the current merged-read period: every publisher of a loop rests until the same
+/// instant (a multiple of [`MERGED_READ_WAIT`] since the process started), so one wake-up of the
+/// loop reads them all. Staggered rests woke the loop once per publisher per period, and a
+/// wake-up (the scheduler switching back in) cost more than the reading.
+fn next_read_slot(now: Instant) -> Instant {
+    static EPOCH: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+    let epoch = *EPOCH.get_or_init(Instant::now);
+    let period = MERGED_READ_WAIT.as_micros().max(1);
+    let since = now.saturating_duration_since(epoch).as_micros();
+    let slot = (since / period + 1) * period;
+    epoch + Duration::from_micros(u64::try_from(slot).unwrap_or(u64::MAX))
+}
+
 thread_local! {
     static READ_BUF: RefCell<Vec<u8>> = RefCell::new(vec![0; READ_BUFFER]);
 }
@@ -216,6 +236,9 @@ impl Connection {
         // early (media came meanwhile), it is set again to the real deadline.
         let mut stopped = std::pin::pin!(stop.changed());
         let mut timer = std::pin::pin!(tokio::time::sleep_until(self.deadline(opened)));
+        // The merged-read pause (one timer, moved after each read of media).
+        let mut pause = std::pin::pin!(tokio::time::sleep_until(opened));
+        let mut paused = false;
         loop {
             let deadline = self.deadline(opened);
             if deadline < timer.deadline() {
@@ -247,7 +270,10 @@ impl Connection {
                     // A publisher waiting for the disk is not idle.
                     self.last_media = Instant::now();
                 }
-                r = stream.read_into(session, &mut tls_buf), if !throttled => {
+                _ = &mut pause, if paused && !throttled => {
+                    paused = false;
+                }
+                r = stream.read_into(session, &mut tls_buf), if !throttled && !paused => {
                     let (n, pushed) = match r {
                         Ok(r) => r,
                         // A client that dropped the connection after its publish or play
@@ -259,8 +285,14 @@ impl Connection {
                         return Ok(());
                     }
                     self.shared.metrics.bytes_in.inc_by(n as u64);
-                    self.after_input(stream, session).await?;
+                    let media = self.after_input(stream, session).await?;
                     pushed.map_err(Error::from)?;
+                    // A publisher's socket rests a moment, so the next read takes several
+                    // frames (a full read means more is waiting: no rest then).
+                    if media && n < READ_BUFFER && !self.shared.options.low_latency {
+                        pause.as_mut().reset(next_read_slot(Instant::now()));
+                        paused = true;
+                    }
                 }
                 more = async {
                     match &viewer {
@@ -361,11 +393,12 @@ impl Connection {
 
     /// After bytes went into the session: replies, events (decisions that may wait for a
     /// hook), media to the writers and the hub.
+    /// Whether media came.
     async fn after_input(
         &mut self,
         stream: &mut RtmpStream,
         session: &mut ServerSession,
-    ) -> Result<()> {
+    ) -> Result<bool> {
         self.flush(stream, session).await?;
         while let Some(e) = session.next_event() {
             match e {
@@ -401,7 +434,8 @@ impl Connection {
                 SessionEvent::Warning(message) => self.emit(IngestEventKind::Warning { message }),
             }
         }
-        if self.pass_media(session).await? {
+        let media = self.pass_media(session).await?;
+        if media {
             self.last_media = Instant::now();
         }
         if let Some(failure) = self.publish.as_ref().and_then(|p| p.outputs.failure()) {
@@ -413,7 +447,7 @@ impl Connection {
                 .unwrap_or_default();
             return Err(Error::InvalidInput(format!("{name}: {failure}")));
         }
-        Ok(())
+        Ok(media)
     }
 
     fn refused(&self, reason: &str) {

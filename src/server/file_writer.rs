@@ -75,6 +75,8 @@ enum FileOp {
     Remove { path: PathBuf },
     /// Drop file `id` unfinished (its temporary file is removed).
     Discard { id: u64 },
+    /// Remove the swap files of the playlists replaced in `dir` (the publish ended).
+    Tidy { dir: PathBuf },
     /// Everything before is done.
     Barrier(oneshot::Sender<()>),
 }
@@ -92,6 +94,15 @@ pub(crate) struct FileWriters {
 
 /// File ids, unique in the process.
 static NEXT_FILE: AtomicU64 = AtomicU64::new(1);
+
+/// Segment and playlist bytes made and not yet written to disk, over every publish (for
+/// `/metrics`: what "buffered segment bytes" amounts to).
+static HELD_BYTES: AtomicUsize = AtomicUsize::new(0);
+
+/// Bytes of live segments and playlists held in memory on their way to disk.
+pub(crate) fn held_bytes() -> usize {
+    HELD_BYTES.load(Ordering::Relaxed)
+}
 
 impl FileWriters {
     /// `threads` writer threads.
@@ -151,6 +162,7 @@ impl FileWriters {
 fn run(job: Job, open: &mut HashMap<u64, AtomicFile>) {
     let Job { status, op } = job;
     let done = |n: usize| {
+        HELD_BYTES.fetch_sub(n, Ordering::Relaxed);
         status.queued.fetch_sub(n, Ordering::Relaxed);
         status.drained.notify_waiters();
     };
@@ -172,13 +184,9 @@ fn run(job: Job, open: &mut HashMap<u64, AtomicFile>) {
         }
         FileOp::Commit { id } => open.remove(&id).map_or(Ok(()), AtomicFile::commit),
         FileOp::Replace { path, bytes } => {
-            let r = AtomicFile::create(&path).and_then(|mut f| {
-                f.write_all(&bytes).map_err(|source| Error::File {
-                    path: path.clone(),
-                    source,
-                })?;
-                f.commit()
-            });
+            // The playlist is rewritten after every segment: through its swap file, so no
+            // inode is created and deleted each time (see io::replace_file).
+            let r = crate::io::replace_file(&path, &bytes);
             done(bytes.len());
             r
         }
@@ -188,6 +196,18 @@ fn run(job: Job, open: &mut HashMap<u64, AtomicFile>) {
             }
             _ => Ok(()),
         },
+        FileOp::Tidy { dir } => {
+            if let Ok(entries) = std::fs::read_dir(&dir) {
+                for e in entries.flatten() {
+                    let name = e.file_name();
+                    let name = name.to_string_lossy();
+                    if name.starts_with('.') && name.ends_with(".swap") {
+                        let _ = std::fs::remove_file(e.path());
+                    }
+                }
+            }
+            Ok(())
+        }
         FileOp::Discard { id } => {
             open.remove(&id);
             Ok(())
@@ -216,6 +236,9 @@ impl FileQueue {
             _ => 0,
         };
         self.status.queued.fetch_add(bytes, Ordering::Relaxed);
+        if matches!(op, FileOp::Replace { .. }) {
+            HELD_BYTES.fetch_add(bytes, Ordering::Relaxed);
+        }
         let job = Job {
             status: Arc::clone(&self.status),
             op,
@@ -224,6 +247,11 @@ impl FileQueue {
             self.status
                 .fail(&Error::InvalidInput("the server is stopping".into()));
         }
+    }
+
+    /// Removes the playlists' swap files in `dir` once everything before is written.
+    pub(crate) fn tidy(&self, dir: PathBuf) {
+        self.send(FileOp::Tidy { dir });
     }
 
     /// Waits until everything sent so far is done.
@@ -257,6 +285,7 @@ pub(crate) struct QueuedFile {
 impl Drop for QueuedFile {
     fn drop(&mut self) {
         if !self.committed {
+            HELD_BYTES.fetch_sub(self.buf.len(), Ordering::Relaxed);
             self.queue.send(FileOp::Discard { id: self.id });
         }
     }
@@ -288,6 +317,7 @@ impl Write for QueuedFile {
             self.buf.reserve_exact(LIVE_WRITE_BLOCK);
         }
         self.buf.extend_from_slice(buf);
+        HELD_BYTES.fetch_add(buf.len(), Ordering::Relaxed);
         if self.buf.len() >= LIVE_WRITE_BLOCK {
             self.ship();
         }

@@ -178,7 +178,17 @@ async fn answer(
             return full(
                 StatusCode::OK,
                 "application/openmetrics-text; version=1.0.0; charset=utf-8",
-                shared.metrics.render(),
+                {
+                    let gop: u64 = shared
+                        .hubs
+                        .all()
+                        .iter()
+                        .map(|h| h.snapshot().gop_cache_bytes as u64)
+                        .sum();
+                    shared
+                        .metrics
+                        .render(gop, super::file_writer::held_bytes() as u64)
+                },
             );
         }
         "/api/streams" => {

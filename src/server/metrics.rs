@@ -98,14 +98,26 @@ impl Metrics {
         Metrics { registry, ..m }
     }
 
-    /// The text exposition, with the segment count read now.
-    pub fn render(&self) -> String {
+    /// The text exposition, with the values read now: segments written, and the media held in
+    /// memory (`gop_cache`: what new viewers start with; `segments`: live segment and playlist
+    /// bytes on their way to disk).
+    pub fn render(&self, gop_cache_bytes: u64, segment_bytes: u64) -> String {
         let mut out = String::new();
         let mut extra = Registry::with_prefix("muxkit");
         extra.register(
             "segments_written",
             "Segments committed (HLS, DASH)",
             ConstCounter::new(self.segments.load(Ordering::Relaxed)),
+        );
+        let held: Family<Labels, Gauge> = Family::default();
+        held.get_or_create(&vec![("kind", "gop_cache")])
+            .set(gop_cache_bytes as i64);
+        held.get_or_create(&vec![("kind", "segments")])
+            .set(segment_bytes as i64);
+        extra.register(
+            "buffered_bytes",
+            "Media held in memory, by kind (gop_cache, segments on their way to disk)",
+            held,
         );
         // Writing into a String cannot fail.
         let _ = encode_registry(&self.registry, &extra, &mut out);

@@ -36,6 +36,7 @@ mod relay;
 mod store;
 mod tls;
 
+pub use connection::MERGED_READ_WAIT;
 pub use events::{IngestEvent, IngestEventKind};
 pub use file_writer::MAX_QUEUED_BYTES;
 pub use hub::{MAX_GOP_CACHE_BYTES, MAX_VIEWER_QUEUE_BYTES};

@@ -93,8 +93,12 @@ pub struct IngestOptions {
     pub hooks: HookOptions,
     /// Push every publish on to these (`rtmp://HOST[:PORT]/APP`; the stream name is added).
     pub forward: Vec<String>,
-    /// Threads of the event loop (0: one per core).
+    /// Event loops, one thread each (0: one per core).
     pub threads: usize,
+    /// Read every publisher's bytes as soon as they come, instead of resting its socket
+    /// [`super::MERGED_READ_WAIT`] after each read of media (lower latency for viewers, more
+    /// CPU).
+    pub low_latency: bool,
 }
 
 impl IngestOptions {
@@ -130,6 +134,7 @@ impl IngestOptions {
             },
             forward: Vec::new(),
             threads: 0,
+            low_latency: false,
         }
     }
 }

@@ -27,6 +27,8 @@ pub(crate) struct Publish {
     pub(crate) name: String,
     /// The disk writer's queue, when on disk.
     pub(crate) files: Option<FileQueue>,
+    /// Folders whose playlists it rewrites (their swap files go at the end).
+    dirs: Vec<PathBuf>,
     live: HlsSegmenter<LiveStore>,
     /// Where the live HLS goes (a switch to fMP4 starts a segmenter on it again).
     live_store: LiveStore,
@@ -173,6 +175,13 @@ impl Publish {
         if let Some(p) = previous {
             live.resume(p);
         }
+        let mut dirs: Vec<PathBuf> = dir.iter().cloned().collect();
+        if options.dash {
+            dirs.extend(dir.as_ref().map(|d| d.join("dash")));
+        }
+        if let Some((_, vod)) = &prepared.record {
+            dirs.push(vod.clone());
+        }
         let record = prepared.record.map(|(flv, vod_dir)| {
             let vod = HlsSegmenter::new(
                 match &files {
@@ -213,6 +222,7 @@ impl Publish {
             publish: Publish {
                 name: name.to_owned(),
                 files,
+                dirs,
                 live,
                 live_store,
                 dash,
@@ -391,6 +401,9 @@ impl Publish {
             }
         }
         if let Some(files) = &self.files {
+            for d in self.dirs.drain(..) {
+                files.tidy(d);
+            }
             files.barrier().await;
             if let Some(f) = files.status.failure() {
                 outcome = format!("{outcome}; writing failed: {f}");

@@ -87,6 +87,11 @@ pub struct IngestArgs {
     /// Event-loop threads (default: one per core; as many writer threads again).
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
+    /// Read publishers' bytes the moment they come (by default a publisher's socket rests
+    /// 50 ms after each read, so one read takes several frames: much less CPU per publisher,
+    /// viewers see frames up to 50 ms later).
+    #[arg(long)]
+    pub low_latency: bool,
 }
 
 /// `--hls-playlist-type` values for ingest.
@@ -233,6 +238,7 @@ pub fn run(args: IngestArgs) -> muxkit::Result<()> {
     }
     options.forward = args.forward;
     options.threads = args.threads;
+    options.low_latency = args.low_latency;
     if let (Some(listen), Some(cert), Some(key)) = (args.tls_listen, args.tls_cert, args.tls_key) {
         options.tls = Some(TlsOptions { listen, cert, key });
     }
