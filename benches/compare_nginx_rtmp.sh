@@ -297,7 +297,7 @@ measure_window() {
         read -r r a < <(rss_anon "${MEASURED[@]}")
         if ((r > PEAK_RSS)) && [[ $name == muxkit && -n ${MUXKIT_HTTP:-} ]]; then
             # Media muxkit holds on purpose (GOP caches, segments on their way to disk), KiB.
-            PEAK_BUF=$(curl -s --max-time 1 "http://127.0.0.1:$MUXKIT_HTTP/metrics" |
+            PEAK_BUF=$({ curl -s --max-time 3 "http://127.0.0.1:$MUXKIT_HTTP/metrics" || true; } |
                 awk '/^muxkit_buffered_bytes/ { s += $NF } END { printf "%.0f", s / 1024 }')
         fi
         ((r > PEAK_RSS)) && PEAK_RSS=$r

@@ -1134,3 +1134,82 @@ fn muxkit_publish_pulls_a_live_stream_from_one_server_into_another() {
         .unwrap();
     assert!(!out.status.success());
 }
+
+/// `ffmpeg -i FILE -map 0 -c copy -f framemd5 -` with the given ffmpeg: each stream's packets
+/// as (size, hash) lines, the streams sorted by their content rather than numbered. Two
+/// things are ffmpeg's own and left out of the comparison: the numbering of the streams (an
+/// FLV numbers them in the order the publisher sent their headers) and empty packets (ffmpeg
+/// 9's FLV reader turns an Enhanced RTMP Opus multichannel-config tag into one; its FLV writer
+/// drops it again).
+fn streams_with(ffmpeg: &Path, file: &str) -> Vec<Vec<String>> {
+    let out = Command::new(ffmpeg)
+        .args([
+            "-nostdin", "-v", "error", "-i", file, "-map", "0", "-c", "copy",
+        ])
+        .args(["-f", "framemd5", "-"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut by_stream: std::collections::BTreeMap<u32, Vec<String>> = Default::default();
+    for l in String::from_utf8_lossy(&out.stdout).lines() {
+        if l.starts_with('#') {
+            continue;
+        }
+        let f: Vec<&str> = l.split(',').map(str::trim).collect();
+        if f[4] == "0" {
+            continue;
+        }
+        by_stream
+            .entry(f[0].parse().unwrap())
+            .or_default()
+            .push(format!("{} {}", f[4], f[5]));
+    }
+    let mut streams: Vec<Vec<String>> = by_stream.into_values().collect();
+    streams.sort();
+    streams
+}
+
+#[test]
+fn enhanced_rtmp_av1_opus_and_vp9_flac_play_back_as_published() {
+    let Some(ff9) = common::ffmpeg9("enhanced_rtmp_av1_opus_and_vp9_flac_play_back_as_published")
+    else {
+        return;
+    };
+    let origin = Origin::start("origin-ertmp", true, |_| {});
+    let tmp = TempDir::new("origin-ertmp-viewers");
+    for name in ["eflv_av1_opus", "eflv_vp9_flac"] {
+        let src = testdata().join(format!("{name}.flv"));
+        let got = tmp.path().join(format!("{name}.flv"));
+        let url = origin.rtmp(&format!("live/{name}"));
+        let viewer = Command::new(&ff9)
+            .args([
+                "-nostdin", "-v", "error", "-i", &url, "-c", "copy", "-f", "flv", "-y",
+            ])
+            .arg(&got)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let before = origin.viewers_playing(&format!("live/{name}"));
+        origin.wait_for(20, "the viewer", |_| {
+            origin.viewers_playing(&format!("live/{name}")) > before
+        });
+        let publisher = Command::new(&ff9)
+            .args(["-nostdin", "-v", "error", "-re", "-i"])
+            .arg(&src)
+            .args(["-c", "copy", "-f", "flv", &url])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        finished(publisher, 60, "ffmpeg 9 enhanced rtmp publish");
+        finished(viewer, 30, "ffmpeg 9 enhanced rtmp viewer");
+        let sent = streams_with(&ff9, src.to_str().unwrap());
+        assert_eq!(sent.len(), 2, "{name}");
+        assert_eq!(streams_with(&ff9, got.to_str().unwrap()), sent, "{name}");
+    }
+}

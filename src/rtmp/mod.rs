@@ -30,6 +30,6 @@ pub mod session;
 
 pub use error::RtmpError;
 pub use message::{MessageType, RtmpMessage};
-pub use publisher::{PUBLISH_HANDSHAKE_TIMEOUT, PublishStats, publish};
+pub use publisher::{PUBLISH_HANDSHAKE_TIMEOUT, PublishStats, collect_tags, publish};
 pub use relay::{PULL_IDLE_TIMEOUT, relay};
 pub use session::{PublishGate, ServerSession, SessionConfig, SessionEvent};

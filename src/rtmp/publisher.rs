@@ -90,6 +90,42 @@ impl TagCutter {
     }
 }
 
+/// Every tag `muxkit publish` would send for `demuxer`'s packets, as (type, timestamp, body):
+/// made once and shared by the streams of a load generator.
+pub fn collect_tags(demuxer: &mut dyn Demuxer) -> Result<Vec<(u8, u32, Bytes)>> {
+    let tap = TagTap::default();
+    let mut muxer = FlvMuxer::new(
+        tap.clone(),
+        FlvMuxOptions {
+            source_metadata: demuxer.flv_metadata().cloned(),
+            ..FlvMuxOptions::default()
+        },
+    );
+    let mut declared = 0;
+    while let Some(p) = demuxer.next_packet()? {
+        while declared < demuxer.tracks().len() {
+            muxer.add_track(&demuxer.tracks()[declared])?;
+            declared += 1;
+        }
+        muxer.write_packet(&p)?;
+    }
+    muxer.finish()?;
+    drop(muxer);
+    let data = std::mem::take(
+        &mut *tap
+            .0
+            .lock()
+            .map_err(|_| Error::InvalidUse("tag buffer poisoned".into()))?,
+    );
+    let mut tags = Vec::new();
+    TagCutter {
+        header_left: 13,
+        pending: Vec::new(),
+    }
+    .cut(&data, &mut tags);
+    Ok(tags)
+}
+
 /// Writes `data` in full, servicing the server's messages (acknowledgements, pings) in between.
 fn send_all(stream: &mut TcpStream, session: &mut PublishSession) -> Result<u64> {
     let io = |source| Error::Io {

@@ -41,6 +41,11 @@ const TLS_READ_BUFFER: usize = 16 * 1024;
 /// playlists is unchanged, a viewer sees it up to this much later.
 pub const MERGED_READ_WAIT: Duration = Duration::from_millis(50);
 
+/// A viewer's batch up to this size is copied into one write; a larger one (the GOP cache a
+/// new viewer starts with) is written message by message, so no viewer keeps a buffer the size
+/// of a GOP.
+const VIEWER_COPY_LIMIT: usize = 32 * 1024;
+
 /// The end of the current merged-read period: every publisher of a loop rests until the same
 /// instant (a multiple of [`MERGED_READ_WAIT`] since the process started), so one wake-up of the
 /// loop reads them all. Staggered rests woke the loop once per publisher per period, and a
@@ -299,15 +304,30 @@ impl Connection {
                         Some(v) => v.next_batch(&mut batch).await,
                         None => std::future::pending().await,
                     }
-                } => {
-                    self.out.clear();
-                    for t in batch.drain(..) {
-                        self.out.extend_from_slice(t.rtmp_bytes());
+                }, if !paused => {
+                    let total: usize = batch.iter().map(|t| t.rtmp_bytes().len()).sum();
+                    if total > VIEWER_COPY_LIMIT {
+                        // A burst (the GOP cache at the start): each message as it is, shared
+                        // with every other viewer, rather than a copy this viewer would keep.
+                        for t in batch.drain(..) {
+                            self.write(stream, t.rtmp_bytes()).await?;
+                        }
+                    } else {
+                        self.out.clear();
+                        for t in batch.drain(..) {
+                            self.out.extend_from_slice(t.rtmp_bytes());
+                        }
+                        let out = std::mem::take(&mut self.out);
+                        let written = self.write(stream, &out).await;
+                        self.out = out;
+                        written?;
                     }
-                    let out = std::mem::take(&mut self.out);
-                    let written = self.write(stream, &out).await;
-                    self.out = out;
-                    written?;
+                    // As for reads: a viewer gets what came in one write per beat, not a
+                    // write (and a wake-up) per frame.
+                    if more && !self.shared.options.low_latency {
+                        pause.as_mut().reset(next_read_slot(Instant::now()));
+                        paused = true;
+                    }
                     if !more {
                         self.end_play("the publish ended");
                         session.end_play();

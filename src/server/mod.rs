@@ -16,6 +16,7 @@
 //! | hub.rs | one stream's fan-out: GOP cache, bounded viewer queues |
 //! | http.rs | HLS/DASH files, HTTP-FLV, `/metrics`, `/api/streams`, CORS, ranges |
 //! | store.rs | where live files go: disk, or memory served over HTTP |
+//! | generator.rs | `muxkit publish --streams N`: N real-time publishes as tasks of one loop |
 //! | hooks.rs | `--on-publish`, `--on-play`, `--on-unpublish` |
 //! | relay.rs | `--forward` |
 //! | tls.rs | RTMPS (rustls) |
@@ -25,6 +26,7 @@
 mod connection;
 mod events;
 mod file_writer;
+mod generator;
 mod hooks;
 mod http;
 mod hub;
@@ -39,6 +41,7 @@ mod tls;
 pub use connection::MERGED_READ_WAIT;
 pub use events::{IngestEvent, IngestEventKind};
 pub use file_writer::MAX_QUEUED_BYTES;
+pub use generator::publish_streams;
 pub use hub::{MAX_GOP_CACHE_BYTES, MAX_VIEWER_QUEUE_BYTES};
 pub use options::{
     DEFAULT_MAX_CONNECTIONS, FORWARD_MAX_BACKOFF, HANDSHAKE_TIMEOUT, HOOK_TIMEOUT,

@@ -54,12 +54,17 @@ try {
 } catch { /* reported as '?' */ }
 
 // The playlist's own length (sum of #EXTINF); playback must get this far. A multivariant
-// playlist has none: its first variant's media playlist gives it.
-const extinfTotal = (file) => [...fs.readFileSync(path.join(hlsDir, file), 'utf8').matchAll(/#EXTINF:([\d.]+)/g)]
-  .reduce((sum, m) => sum + Number(m[1]), 0);
-const playlistText = fs.readFileSync(path.join(hlsDir, playlist), 'utf8');
+// playlist has none: its first variant's media playlist gives it. A playlist given as a URL
+// (served by another origin, the page's own server serves only the player) is fetched.
+const remote = /^https?:\/\//.test(playlist);
+const readText = async (file) => remote
+  ? await (await fetch(new URL(file, playlist))).text()
+  : fs.readFileSync(path.join(hlsDir, file), 'utf8');
+const total = (text) => [...text.matchAll(/#EXTINF:([\d.]+)/g)].reduce((sum, m) => sum + Number(m[1]), 0);
+const extinfTotal = async (file) => total(await readText(file));
+const playlistText = await readText(playlist);
 const firstVariant = /#EXT-X-STREAM-INF:[^\n]*\n([^#\n][^\n]*)/.exec(playlistText);
-const expected = firstVariant ? extinfTotal(firstVariant[1].trim()) : extinfTotal(playlist);
+const expected = firstVariant ? await extinfTotal(firstVariant[1].trim()) : total(playlistText);
 
 const started = Date.now();
 const server = http.createServer(serve);

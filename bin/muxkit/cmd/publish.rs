@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use muxkit::probe::{InputPath, OpenOptions, open_demuxer, probe, probe_bytes};
+use muxkit::probe::{InputPath, OpenOptions, open_demuxer, probe};
 
 /// Arguments of `muxkit publish`.
 #[derive(Args)]
@@ -53,50 +53,36 @@ pub fn run(args: PublishArgs) -> muxkit::Result<()> {
             "--streams needs a file, not stdin".into(),
         ));
     }
-    // Many streams share one copy of the file: a thousand threads mapping and unmapping
-    // windows of it would serialise on the process's address-space lock.
-    let shared = if args.streams > 1 {
-        let data = std::fs::read(&args.input).map_err(|source| muxkit::Error::File {
-            path: args.input.clone(),
-            source,
-        })?;
-        Some(bytes::Bytes::from(data))
-    } else {
-        None
-    };
-    let threads: Vec<_> = (0..args.streams)
-        .map(|i| {
-            let input = args.input.clone();
-            let shared = shared.clone();
-            let url = stream_url(&args.url, i);
-            let realtime = !args.fast;
-            let delay = std::time::Duration::from_millis(args.ramp_ms * u64::from(i));
-            std::thread::spawn(move || -> muxkit::Result<()> {
-                std::thread::sleep(delay);
-                let probed = match shared {
-                    Some(data) => probe_bytes(data)?,
-                    None => probe(InputPath::from_arg(&input))?,
-                };
-                let mut d = open_demuxer(probed, OpenOptions::default())?;
-                muxkit::rtmp::publish(&mut *d, &url, realtime, u64::from(i) + 1)?;
-                Ok(())
-            })
-        })
-        .collect();
-    let mut failed = None;
-    for (i, t) in threads.into_iter().enumerate() {
-        match t.join() {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => {
-                if args.streams > 1 {
-                    eprintln!("muxkit: stream {i}: {e}");
-                }
+    if args.streams > 1 && args.fast {
+        return Err(muxkit::Error::InvalidUse(
+            "--streams publishes in real time: --fast is for one stream".into(),
+        ));
+    }
+    if args.streams > 1 {
+        // The load generator: one copy of the input's tags, every stream a task of one event
+        // loop, real time.
+        let probed = probe(InputPath::from_arg(&args.input))?;
+        let mut d = open_demuxer(probed, OpenOptions::default())?;
+        let tags = std::sync::Arc::new(muxkit::rtmp::collect_tags(&mut *d)?);
+        let urls = (0..args.streams)
+            .map(|i| stream_url(&args.url, i))
+            .collect();
+        let results = muxkit::server::publish_streams(
+            tags,
+            urls,
+            std::time::Duration::from_millis(args.ramp_ms),
+        )?;
+        let mut failed = None;
+        for (i, r) in results.into_iter().enumerate() {
+            if let Err(e) = r {
+                eprintln!("muxkit: stream {i}: {e}");
                 failed.get_or_insert(e);
             }
-            Err(_) => {
-                failed.get_or_insert(muxkit::Error::InvalidUse(format!("stream {i} panicked")));
-            }
         }
+        return failed.map_or(Ok(()), Err);
     }
-    failed.map_or(Ok(()), Err)
+    let probed = probe(InputPath::from_arg(&args.input))?;
+    let mut d = open_demuxer(probed, OpenOptions::default())?;
+    muxkit::rtmp::publish(&mut *d, &args.url, !args.fast, 1)?;
+    Ok(())
 }
