@@ -22,6 +22,7 @@ done
 # RTMP seeds: a recorded publish of source.flv after the handshake (examples/rtmp_seed.rs).
 (cd .. && cargo run --quiet --example rtmp_seed -- testdata/source.flv fuzz/corpus/rtmp_session/publish.bin 60)
 cp -n corpus/rtmp_session/publish.bin corpus/rtmp_chunk/ || true
+(cd .. && cargo run --quiet --example rtmp_play_seed -- testdata/source.flv fuzz/corpus/rtmp_play_client/play.bin 60)
 # F4V/MP4 seeds: half a second of source.flv as ffmpeg's MP4 (moov at the end and first) and F4V.
 if command -v ffmpeg >/dev/null; then
     for spec in "moov_end.mp4:" "faststart.mp4:-movflags +faststart" "short.f4v:"; do
