@@ -459,6 +459,40 @@ fn hls_is_served_from_memory_with_cors_cache_headers_and_ranges() {
     );
     let (status, _, _) = http_get(&url, "POST", &[]);
     assert_eq!(status, 405);
+    // HEAD: the headers a GET would get, Content-Length included, and no body.
+    let (status, hs, body) = http_get(&url, "HEAD", &[]);
+    assert_eq!(status, 200);
+    assert_eq!(
+        header(&hs, "content-length"),
+        Some(whole.len().to_string().as_str())
+    );
+    assert!(body.is_empty());
+    // An HTTP-FLV client of a name nobody publishes, gone after a moment: nothing stays.
+    {
+        let mut s = TcpStream::connect(origin.handle().http_addr().unwrap()).unwrap();
+        s.write_all(b"GET /live/nobody.flv HTTP/1.1\r\nHost: x\r\n\r\n")
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let (_, _, api) = http_get(&origin.http("api/streams"), "GET", &[]);
+        let api: serde_json::Value = serde_json::from_slice(&api).unwrap();
+        let names: Vec<String> = api["streams"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|s| s["name"].as_str().map(str::to_owned))
+            .collect();
+        if !names.iter().any(|n| n == "live/nobody") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "a left HTTP-FLV viewer stays: {names:?}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
     for bad in [
         "live/../etc/passwd",
         "live/mem/.hidden",
@@ -750,6 +784,10 @@ fn a_forwarded_publish_reaches_a_second_muxkit_and_a_down_target_is_retried() {
         frame_hashes(&dir.join("index.m3u8")),
         frame_hashes(&source())
     );
+    // The recording is in the stream's folder but is not served over HTTP.
+    let rec_name = rec.file_name().unwrap().to_str().unwrap().to_owned();
+    let (status, _, _) = http_get(&second.http(&format!("relay/fw/{rec_name}")), "GET", &[]);
+    assert_eq!(status, 404);
     // The target that was down was tried more than once, and did not disturb anything.
     let retries = first
         .events()

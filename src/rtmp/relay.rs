@@ -25,6 +25,9 @@ fn connect(url: &RtmpUrl, context: &'static str) -> Result<TcpStream> {
     s.set_nodelay(true).map_err(io(context))?;
     s.set_read_timeout(Some(Duration::from_millis(200)))
         .map_err(io(context))?;
+    // A peer that stops reading ends the relay instead of hanging it.
+    s.set_write_timeout(Some(PULL_IDLE_TIMEOUT))
+        .map_err(io(context))?;
     Ok(s)
 }
 

@@ -171,6 +171,8 @@ pub enum SessionEvent {
     },
     /// The publisher said it is done.
     Unpublished,
+    /// The viewer said it is done (`closeStream`, `deleteStream`).
+    PlayStopped,
     /// `onMetaData` from the publisher.
     Metadata(AmfValue),
     /// Something odd the session skipped (a damaged media message, an unknown command).
@@ -649,6 +651,10 @@ impl ServerSession {
             "publish" => self.on_request(&cmd, RequestKind::Publish),
             "play" => self.on_request(&cmd, RequestKind::Play),
             "FCUnpublish" | "deleteStream" | "closeStream" => {
+                if cmd.name != "FCUnpublish" && self.playing.take().is_some() {
+                    // The viewer stops: the stream may be played again on this connection.
+                    self.events.push_back(SessionEvent::PlayStopped);
+                }
                 if self.publishing.take().is_some() {
                     self.send(on_status(
                         STREAM_ID,

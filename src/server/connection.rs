@@ -162,6 +162,8 @@ struct Connection {
     out: Vec<u8>,
     /// Packets of one read, reused.
     packets: Vec<Packet>,
+    /// The name claimed for a publish (freed however the connection ends).
+    claimed: Option<String>,
 }
 
 /// Serves one RTMP connection to its end.
@@ -184,6 +186,7 @@ pub(crate) async fn serve(mut stream: RtmpStream, peer: SocketAddr, shared: Arc<
         last_media: now,
         out: Vec::new(),
         packets: Vec::new(),
+        claimed: None,
     };
     let mut session = ServerSession::new(
         crate::rtmp::SessionConfig {
@@ -212,6 +215,11 @@ pub(crate) async fn serve(mut stream: RtmpStream, peer: SocketAddr, shared: Arc<
         );
     }
     Box::pin(conn.end_publish("disconnected")).await;
+    // A name claimed for a publish that never started (the connection failed between the
+    // answer and the start) is freed too.
+    if let Some(name) = conn.claimed.take() {
+        shared.free_name(&name, id);
+    }
     conn.end_play("the viewer left");
     shared.emit(peer, IngestEventKind::Closed);
 }
@@ -239,6 +247,7 @@ impl Connection {
         // One stop future and one timer for the connection's life, not one per read: the
         // timer is moved only when a deadline comes earlier than it is set; when it fires
         // early (media came meanwhile), it is set again to the real deadline.
+        // Subscribed before the check above: a stop after it changes the value.
         let mut stopped = std::pin::pin!(stop.changed());
         let mut timer = std::pin::pin!(tokio::time::sleep_until(self.deadline(opened)));
         // The merged-read pause (one timer, moved after each read of media).
@@ -294,7 +303,11 @@ impl Connection {
                     pushed.map_err(Error::from)?;
                     // A publisher's socket rests a moment, so the next read takes several
                     // frames (a full read means more is waiting: no rest then).
-                    if media && n < READ_BUFFER && !self.shared.options.low_latency {
+                    let capacity = match stream {
+                        RtmpStream::Plain(_) => READ_BUFFER,
+                        RtmpStream::Tls(_) => TLS_READ_BUFFER,
+                    };
+                    if media && n < capacity && !self.shared.options.low_latency {
                         pause.as_mut().reset(next_read_slot(Instant::now()));
                         paused = true;
                     }
@@ -450,6 +463,7 @@ impl Connection {
                     self.pass_media(session).await?;
                     Box::pin(self.end_publish("unpublished")).await;
                 }
+                SessionEvent::PlayStopped => self.end_play("the viewer stopped"),
                 SessionEvent::Metadata(_) => {}
                 SessionEvent::Warning(message) => self.emit(IngestEventKind::Warning { message }),
             }
@@ -498,6 +512,7 @@ impl Connection {
         let hook = match r.kind {
             RequestKind::Publish => {
                 self.shared.claim(&name, self.id)?;
+                self.claimed = Some(name.clone());
                 self.shared.options.hooks.on_publish.clone()
             }
             RequestKind::Play => self.shared.options.hooks.on_play.clone(),
@@ -513,6 +528,7 @@ impl Connection {
             {
                 if r.kind == RequestKind::Publish {
                     self.shared.free_name(&name, self.id);
+                    self.claimed = None;
                 }
                 return Err(format!("{name}: refused by the {action} hook: {reason}"));
             }
@@ -525,6 +541,7 @@ impl Connection {
             Ok(s) => s,
             Err(e) => {
                 self.shared.free_name(&name, self.id);
+                self.claimed = None;
                 return Err(e);
             }
         };
@@ -533,8 +550,7 @@ impl Connection {
             playlist: started.playlist,
             republish: started.republish,
         });
-        let hub = self.shared.hubs.get_or_create(&name);
-        hub.start_publish(self.peer);
+        let hub = self.shared.hubs.start_publish(&name, self.peer);
         self.shared.metrics.publishers.inc();
         for target in &self.shared.options.forward {
             super::relay::spawn_forward(
@@ -556,8 +572,7 @@ impl Connection {
     }
 
     fn start_play(&mut self, name: String) {
-        let hub = self.shared.hubs.get_or_create(&name);
-        let viewer = hub.subscribe(ViewerKind::Rtmp);
+        let (hub, viewer) = self.shared.hubs.subscribe(&name, ViewerKind::Rtmp);
         self.shared
             .metrics
             .viewers
@@ -639,6 +654,7 @@ impl Connection {
         self.shared.hubs.release(&p.name);
         let outcome = p.outputs.finish(&self.shared, reason).await;
         self.shared.free_name(&p.name, self.id);
+        self.claimed = None;
         self.emit(IngestEventKind::Unpublished {
             name: p.name.clone(),
             reason: outcome,

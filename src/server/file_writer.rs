@@ -115,8 +115,9 @@ impl FileWriters {
                 .name(format!("muxkit-writer-{i}"))
                 .spawn(move || {
                     let mut open: HashMap<u64, AtomicFile> = HashMap::new();
+                    let mut slots: HashMap<PathBuf, u8> = HashMap::new();
                     while let Some(job) = rx.blocking_recv() {
-                        run(job, &mut open);
+                        run(job, &mut open, &mut slots);
                     }
                 })
                 .map_err(|source| Error::Io {
@@ -159,7 +160,7 @@ impl FileWriters {
     }
 }
 
-fn run(job: Job, open: &mut HashMap<u64, AtomicFile>) {
+fn run(job: Job, open: &mut HashMap<u64, AtomicFile>, slots: &mut HashMap<PathBuf, u8>) {
     let Job { status, op } = job;
     let done = |n: usize| {
         HELD_BYTES.fetch_sub(n, Ordering::Relaxed);
@@ -186,7 +187,9 @@ fn run(job: Job, open: &mut HashMap<u64, AtomicFile>) {
         FileOp::Replace { path, bytes } => {
             // The playlist is rewritten after every segment: through its swap file, so no
             // inode is created and deleted each time (see io::replace_file).
-            let r = crate::io::replace_file(&path, &bytes);
+            let slot = slots.entry(path.clone()).or_insert(0);
+            *slot ^= 1;
+            let r = crate::io::replace_file(&path, &bytes, *slot);
             done(bytes.len());
             r
         }
@@ -197,11 +200,14 @@ fn run(job: Job, open: &mut HashMap<u64, AtomicFile>) {
             _ => Ok(()),
         },
         FileOp::Tidy { dir } => {
+            slots.retain(|p, _| !p.starts_with(&dir));
             if let Ok(entries) = std::fs::read_dir(&dir) {
                 for e in entries.flatten() {
                     let name = e.file_name();
                     let name = name.to_string_lossy();
-                    if name.starts_with('.') && name.ends_with(".swap") {
+                    if name.starts_with('.')
+                        && (name.ends_with(".swap0") || name.ends_with(".swap1"))
+                    {
                         let _ = std::fs::remove_file(e.path());
                     }
                 }

@@ -40,7 +40,10 @@ pub fn publish_streams(
             .enumerate()
             .map(|(i, url)| {
                 let tags = Arc::clone(&tags);
-                let at = started + ramp * u32::try_from(i).unwrap_or(u32::MAX);
+                let at = ramp
+                    .checked_mul(u32::try_from(i).unwrap_or(u32::MAX))
+                    .and_then(|d| started.checked_add(d))
+                    .unwrap_or(started);
                 tokio::spawn(async move {
                     tokio::time::sleep_until(at).await;
                     one_stream(&tags, &url, i as u64 + 1).await

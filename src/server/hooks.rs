@@ -61,7 +61,9 @@ async fn post(url: &str, body: String) -> Result<(), String> {
         .host()
         .ok_or_else(|| format!("hook url {url:?} has no host"))?;
     let port = uri.port_u16().unwrap_or(80);
-    let tcp = TcpStream::connect((host, port))
+    // An IPv6 literal comes with its brackets: `[::1]`.
+    let ip_or_name = host.trim_start_matches('[').trim_end_matches(']');
+    let tcp = TcpStream::connect((ip_or_name, port))
         .await
         .map_err(|e| format!("hook {url}: {e}"))?;
     let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tcp))

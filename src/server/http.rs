@@ -42,14 +42,14 @@ type Body = BoxBody<Bytes, Infallible>;
 const FLV_HEADER: &[u8] = b"FLV\x01\x05\x00\x00\x00\x09\x00\x00\x00\x00";
 
 /// Batches of FLV tags an HTTP-FLV response may have waiting for the socket.
-const HTTP_FLV_QUEUE: usize = 16;
+const HTTP_FLV_QUEUE: usize = 64;
 
 /// Accepts HTTP connections until the server stops.
 pub(crate) async fn accept_http(listener: TcpListener, shared: Arc<Shared>) {
     let mut stop = shared.stopping();
     loop {
         let accepted = tokio::select! {
-            _ = stop.changed() => return,
+            _ = stop.wait_for(|s| *s) => return,
             a = listener.accept() => a,
         };
         let Ok((tcp, peer)) = accepted else {
@@ -80,7 +80,7 @@ pub(crate) async fn accept_http(listener: TcpListener, shared: Arc<Shared>) {
             tokio::select! {
                 _ = conn => {}
                 _ = kill.notified() => {}
-                _ = stop.changed() => {}
+                _ = stop.wait_for(|s| *s) => {}
             }
         });
     }
@@ -118,12 +118,9 @@ async fn route(
     peer: SocketAddr,
     kill: Arc<Notify>,
 ) -> Response<Body> {
+    // HEAD: hyper sends the headers (Content-Length from the body) and never the body.
     let mut r = answer(&req, shared, peer, kill).await;
     cors(&mut r);
-    if req.method() == Method::HEAD {
-        let (parts, _) = r.into_parts();
-        r = Response::from_parts(parts, Full::new(Bytes::new()).boxed());
-    }
     let class = match r.status().as_u16() {
         200..=299 => "2xx",
         300..=399 => "3xx",
@@ -206,9 +203,17 @@ async fn answer(
             let query = req.uri().query().unwrap_or("");
             http_flv(shared, peer, &format!("{app}/{stream}"), query, kill).await
         }
+        [.., name] if !servable(name) => text(StatusCode::NOT_FOUND, "not found"),
         [_, _, _] | [_, _, "dash", _] => file(req, shared, &parts.join("/")).await,
         _ => text(StatusCode::NOT_FOUND, "not found"),
     }
+}
+
+/// Only what a player fetches is served: playlists, manifests and segments. A recording
+/// (`record_*.flv`), a key or anything else in a stream's folder is not.
+fn servable(name: &str) -> bool {
+    let ext = name.rsplit_once('.').map_or("", |(_, e)| e);
+    matches!(ext, "m3u8" | "mpd" | "ts" | "m4s" | "mp4" | "aac")
 }
 
 /// Content type and cache policy by extension.
@@ -346,8 +351,7 @@ async fn http_flv(
         }
     }
     // As over RTMP, a viewer may come before the publisher and waits for it.
-    let hub = shared.hubs.get_or_create(name);
-    let viewer = hub.subscribe(ViewerKind::HttpFlv);
+    let (hub, viewer) = shared.hubs.subscribe(name, ViewerKind::HttpFlv);
     let viewers = shared
         .metrics
         .viewers
@@ -370,20 +374,25 @@ async fn http_flv(
         let mut reason = "the viewer left";
         if tx.send(Bytes::from_static(FLV_HEADER)).await.is_ok() {
             let mut batch = Vec::new();
-            loop {
-                let more = viewer.next_batch(&mut batch).await;
-                let mut out = Vec::new();
+            'pump: loop {
+                // A client that left while nothing was published is noticed too.
+                let more = tokio::select! {
+                    more = viewer.next_batch(&mut batch) => more,
+                    _ = tx.closed() => break 'pump,
+                };
+                // Each tag as the shared bytes every viewer gets: the queue holds references,
+                // never a copy per viewer.
                 for t in batch.drain(..) {
-                    out.extend_from_slice(t.flv_bytes());
-                }
-                shared.metrics.bytes_out.inc_by(out.len() as u64);
-                match tokio::time::timeout(idle, tx.send(Bytes::from(out))).await {
-                    Ok(Ok(())) => {}
-                    Ok(Err(_)) => break,
-                    Err(_) => {
-                        reason = "the viewer read nothing: dropped";
-                        kill.notify_one();
-                        break;
+                    let bytes = t.flv_bytes().clone();
+                    shared.metrics.bytes_out.inc_by(bytes.len() as u64);
+                    match tokio::time::timeout(idle, tx.send(bytes)).await {
+                        Ok(Ok(())) => {}
+                        Ok(Err(_)) => break 'pump,
+                        Err(_) => {
+                            reason = "the viewer read nothing: dropped";
+                            kill.notify_one();
+                            break 'pump;
+                        }
                     }
                 }
                 if !more {

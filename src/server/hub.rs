@@ -28,7 +28,7 @@ pub const MAX_VIEWER_QUEUE_BYTES: usize = 8 * 1024 * 1024;
 
 /// Most bytes the GOP cache holds: a stream whose keyframes are further apart than this is
 /// played from its next keyframe instead.
-pub const MAX_GOP_CACHE_BYTES: usize = 16 * 1024 * 1024;
+pub const MAX_GOP_CACHE_BYTES: usize = MAX_VIEWER_QUEUE_BYTES / 2;
 
 /// A publish's media message, shared by every viewer, with its wire forms made once.
 #[derive(Debug)]
@@ -446,13 +446,27 @@ impl Hubs {
         self.map.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// The hub of `name`, made when first asked for (a viewer may come before the publisher).
-    pub fn get_or_create(&self, name: &str) -> Arc<StreamHub> {
-        Arc::clone(
-            self.lock()
-                .entry(name.to_owned())
+    /// A viewer of `name`, the hub made if needed, under the map's lock (so no `release` on
+    /// another loop drops the hub in between).
+    pub fn subscribe(&self, name: &str, kind: ViewerKind) -> (Arc<StreamHub>, Arc<Viewer>) {
+        let map = &mut self.lock();
+        let hub = Arc::clone(
+            map.entry(name.to_owned())
                 .or_insert_with(|| Arc::new(StreamHub::new(name.to_owned()))),
-        )
+        );
+        let viewer = hub.subscribe(kind);
+        (hub, viewer)
+    }
+
+    /// The hub of `name` with its publisher started, under the map's lock.
+    pub fn start_publish(&self, name: &str, peer: SocketAddr) -> Arc<StreamHub> {
+        let map = &mut self.lock();
+        let hub = Arc::clone(
+            map.entry(name.to_owned())
+                .or_insert_with(|| Arc::new(StreamHub::new(name.to_owned()))),
+        );
+        hub.start_publish(peer);
+        hub
     }
 
     /// Forgets `name` when nobody publishes or watches it.

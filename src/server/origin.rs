@@ -36,6 +36,8 @@ pub(crate) struct Shared {
     /// Where ended publishes left their playlists, to carry them on.
     pub(crate) history: Mutex<HashMap<String, HlsResume>>,
     pub(crate) connections: AtomicUsize,
+    /// Unpublish hooks still on their way: a stopping server waits for them (within its grace).
+    hooks_in_flight: AtomicUsize,
     next_id: AtomicU64,
     stop: watch::Sender<bool>,
     pub(crate) hubs: Hubs,
@@ -104,9 +106,12 @@ impl Shared {
             let body = super::hooks::hook_body("unpublish", name, "", peer, "rtmp");
             let shared = Arc::clone(self);
             let name = name.to_owned();
+            self.hooks_in_flight.fetch_add(1, Ordering::SeqCst);
             tokio::spawn(async move {
                 let timeout = shared.options.hooks.timeout;
-                if let Err(reason) = super::hooks::call(&url, body, timeout).await {
+                let told = super::hooks::call(&url, body, timeout).await;
+                shared.hooks_in_flight.fetch_sub(1, Ordering::SeqCst);
+                if let Err(reason) = told {
                     shared.emit(
                         peer,
                         IngestEventKind::Warning {
@@ -227,7 +232,12 @@ impl IngestHandle {
     }
 }
 
-fn listen(addr: SocketAddr, what: &'static str, reuse_port: bool) -> Result<TcpListener> {
+fn listen(
+    addr: SocketAddr,
+    what: &'static str,
+    reuse_port: bool,
+    first: bool,
+) -> Result<TcpListener> {
     let io = |source| Error::Io {
         context: what,
         source,
@@ -240,6 +250,12 @@ fn listen(addr: SocketAddr, what: &'static str, reuse_port: bool) -> Result<TcpL
     .map_err(io)?;
     socket.set_reuseaddr(true).map_err(io)?;
     if reuse_port {
+        // SO_REUSEPORT would also let a second muxkit bind the same port and silently share
+        // the connections (and the stream names): a plain bind first says whether the port
+        // is anyone else's.
+        if first && addr.port() != 0 {
+            std::net::TcpListener::bind(addr).map_err(io)?;
+        }
         socket.set_reuseport(true).map_err(io)?;
     }
     socket.bind(addr).map_err(io)?;
@@ -288,7 +304,8 @@ impl IngestServer {
         let mut loops: Vec<EventLoop> = Vec::new();
         let (mut rtmp_at, mut rtmps_at, mut http_at) =
             (addr, options.tls.as_ref().map(|t| t.listen), options.http);
-        for _ in 0..threads {
+        for i in 0..threads {
+            let first = i == 0;
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
@@ -298,13 +315,13 @@ impl IngestServer {
                 })?;
             // Each loop's listeners on the address the first one got (port 0: one port).
             let (rtmp, rtmps, http) = runtime.block_on(async {
-                let rtmp = listen(rtmp_at, "listening for rtmp", reuse)?;
+                let rtmp = listen(rtmp_at, "listening for rtmp", reuse, first)?;
                 let rtmps = match rtmps_at {
-                    Some(a) => Some(listen(a, "listening for rtmps", reuse)?),
+                    Some(a) => Some(listen(a, "listening for rtmps", reuse, first)?),
                     None => None,
                 };
                 let http = match http_at {
-                    Some(a) => Some(listen(a, "listening for http", reuse)?),
+                    Some(a) => Some(listen(a, "listening for http", reuse, first)?),
                     None => None,
                 };
                 Ok::<_, Error>((rtmp, rtmps, http))
@@ -326,6 +343,7 @@ impl IngestServer {
             active: Mutex::new(HashMap::new()),
             history: Mutex::new(HashMap::new()),
             connections: AtomicUsize::new(0),
+            hooks_in_flight: AtomicUsize::new(0),
             next_id: AtomicU64::new(1),
             stop,
             hubs: Hubs::default(),
@@ -455,7 +473,10 @@ fn serve_loop(l: EventLoop, shared: Arc<Shared>) {
         }
         // Every connection ends its publish when it sees the stop.
         let deadline = Instant::now() + SHUTDOWN_GRACE;
-        while shared.connections.load(Ordering::SeqCst) > 0 && Instant::now() < deadline {
+        while (shared.connections.load(Ordering::SeqCst) > 0
+            || shared.hooks_in_flight.load(Ordering::SeqCst) > 0)
+            && Instant::now() < deadline
+        {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     });
@@ -468,7 +489,7 @@ async fn accept_rtmp(listener: TcpListener, shared: Arc<Shared>, tls: bool) {
     let protocol = if tls { "rtmps" } else { "rtmp" };
     loop {
         let accepted = tokio::select! {
-            _ = stop.changed() => return,
+            _ = stop.wait_for(|s| *s) => return,
             a = listener.accept() => a,
         };
         let (tcp, peer) = match accepted {

@@ -4,6 +4,7 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::dash::{CmafOptions, CmafSegmenter};
 use crate::error::{Error, Result};
@@ -162,6 +163,9 @@ impl Publish {
                 }),
             }
         };
+        if options.out_dir.is_none() {
+            shared.served.resumed(name);
+        }
         let previous = remembered.or(prepared.previous);
         let republish = previous.is_some();
         let mut hls = options.hls.clone();
@@ -411,6 +415,22 @@ impl Publish {
         }
         if let Ok(mut h) = shared.history.lock() {
             h.insert(self.name.clone(), self.live.resume_state());
+        }
+        if self.files.is_none() {
+            // In memory, an ended stream's window stays for players that are finishing it (as
+            // long as the window lasts, and a minute at least), then goes: names that come and
+            // go do not fill memory.
+            let hls = &shared.options.hls;
+            let keep = Duration::from_secs_f64(
+                (hls.target_duration * hls.list_size as f64 * 2.0).clamp(60.0, 3600.0),
+            );
+            let token = shared.served.ended(&self.name);
+            let served = Arc::clone(&shared.served);
+            let name = self.name.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep(keep).await;
+                served.expire(&name, token);
+            });
         }
         outcome
     }

@@ -54,11 +54,17 @@ pub(crate) fn spawn_forward(
         let mut attempt = 0u64;
         while hub.generation() == generation && !shared.is_stopping() {
             attempt += 1;
+            let tried = tokio::time::Instant::now();
             match forward_once(&url, &hub, generation, attempt, &emit).await {
                 Ok(Ended::PublishEnded) => return,
                 Err(e) => {
                     if hub.generation() != generation {
                         return;
+                    }
+                    // A relay that ran for a while and then lost its target starts over from
+                    // the shortest wait.
+                    if tried.elapsed() > FORWARD_MAX_BACKOFF {
+                        backoff = Duration::from_secs(1);
                     }
                     emit(format!("{e}; trying again in {} s", backoff.as_secs_f64()));
                     tokio::select! {
@@ -138,7 +144,10 @@ async fn forward_once(
                 }
                 session.push(&buf[..n]).map_err(|e| e.to_string())?;
                 let out = session.take_output();
-                tcp.write_all(&out).await.map_err(|e| format!("lost the target: {e}"))?;
+                tokio::time::timeout(FORWARD_CONNECT_TIMEOUT, tcp.write_all(&out))
+                    .await
+                    .map_err(|_| "the target read nothing for 10 s".to_owned())?
+                    .map_err(|e| format!("lost the target: {e}"))?;
             }
         }
     }

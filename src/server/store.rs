@@ -17,6 +17,10 @@ use super::file_writer::{QueuedFile, QueuedStore};
 #[derive(Default)]
 pub struct ServedFiles {
     files: Mutex<HashMap<String, Bytes>>,
+    /// Streams whose publish ended, by name: the token of the expiry that will drop their
+    /// files (a new publish of the name cancels it).
+    ending: Mutex<HashMap<String, u64>>,
+    next_token: std::sync::atomic::AtomicU64,
 }
 
 impl ServedFiles {
@@ -35,6 +39,43 @@ impl ServedFiles {
 
     fn remove(&self, path: &str) {
         self.lock().remove(path);
+    }
+
+    /// The publish of `name` ended: its files are to go at the returned token's expiry.
+    pub fn ended(&self, name: &str) -> u64 {
+        let token = self
+            .next_token
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if let Ok(mut e) = self.ending.lock() {
+            e.insert(name.to_owned(), token);
+        }
+        token
+    }
+
+    /// `name` is published again: nothing of it expires.
+    pub fn resumed(&self, name: &str) {
+        if let Ok(mut e) = self.ending.lock() {
+            e.remove(name);
+        }
+    }
+
+    /// Drops the files of `name` if `token` is still its pending expiry.
+    pub fn expire(&self, name: &str, token: u64) {
+        let due = self
+            .ending
+            .lock()
+            .map(|mut e| {
+                let due = e.get(name) == Some(&token);
+                if due {
+                    e.remove(name);
+                }
+                due
+            })
+            .unwrap_or(false);
+        if due {
+            let prefix = format!("{name}/");
+            self.lock().retain(|path, _| !path.starts_with(&prefix));
+        }
     }
 }
 

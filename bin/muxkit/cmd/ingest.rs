@@ -197,11 +197,14 @@ pub fn run(args: IngestArgs) -> muxkit::Result<()> {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .try_init();
-    if !(args.hook_timeout.is_finite() && args.hook_timeout > 0.0) {
-        return Err(muxkit::Error::InvalidUse(
-            "--hook-timeout must be a positive number of seconds".into(),
-        ));
-    }
+    let hook_timeout = Duration::try_from_secs_f64(args.hook_timeout)
+        .ok()
+        .filter(|d| !d.is_zero() && *d <= Duration::from_secs(3600))
+        .ok_or_else(|| {
+            muxkit::Error::InvalidUse(
+                "--hook-timeout must be a number of seconds above 0 and at most 3600".into(),
+            )
+        })?;
     let mut options = match args.out {
         Some(out) => IngestOptions::new(out),
         None => IngestOptions::in_memory(),
@@ -230,7 +233,7 @@ pub fn run(args: IngestArgs) -> muxkit::Result<()> {
         on_publish: args.on_publish,
         on_play: args.on_play,
         on_unpublish: args.on_unpublish,
-        timeout: Duration::from_secs_f64(args.hook_timeout),
+        timeout: hook_timeout,
     };
     for target in &args.forward {
         muxkit::rtmp::client::RtmpUrl::parse(&format!("{}/check", target.trim_end_matches('/')))
