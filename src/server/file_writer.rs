@@ -172,6 +172,8 @@ fn run(job: Job, open: &mut HashMap<u64, AtomicFile>, slots: &mut HashMap<PathBu
             open.insert(id, f);
         }),
         FileOp::Write { id, bytes } => {
+            // The whole block was counted (its capacity), not only the bytes in it.
+            let held = bytes.capacity();
             let r = match open.get_mut(&id) {
                 Some(f) => f.write_all(&bytes).map_err(|source| Error::Io {
                     context: "writing a live segment",
@@ -180,7 +182,7 @@ fn run(job: Job, open: &mut HashMap<u64, AtomicFile>, slots: &mut HashMap<PathBu
                 // Its creation failed and was reported.
                 None => Ok(()),
             };
-            done(bytes.len());
+            done(held);
             r
         }
         FileOp::Commit { id } => open.remove(&id).map_or(Ok(()), AtomicFile::commit),
@@ -238,7 +240,8 @@ pub(crate) struct FileQueue {
 impl FileQueue {
     fn send(&self, op: FileOp) {
         let bytes = match &op {
-            FileOp::Write { bytes, .. } | FileOp::Replace { bytes, .. } => bytes.len(),
+            FileOp::Write { bytes, .. } => bytes.capacity(),
+            FileOp::Replace { bytes, .. } => bytes.len(),
             _ => 0,
         };
         self.status.queued.fetch_add(bytes, Ordering::Relaxed);
@@ -291,7 +294,7 @@ pub(crate) struct QueuedFile {
 impl Drop for QueuedFile {
     fn drop(&mut self) {
         if !self.committed {
-            HELD_BYTES.fetch_sub(self.buf.len(), Ordering::Relaxed);
+            HELD_BYTES.fetch_sub(self.buf.capacity(), Ordering::Relaxed);
             self.queue.send(FileOp::Discard { id: self.id });
         }
     }
@@ -319,11 +322,17 @@ impl QueuedFile {
 
 impl Write for QueuedFile {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        if self.buf.capacity() == 0 {
+        // A block goes before it would overflow (a Vec that grows doubles its memory).
+        if !self.buf.is_empty() && self.buf.len() + buf.len() > LIVE_WRITE_BLOCK {
+            self.ship();
+        }
+        let before = self.buf.capacity();
+        if before == 0 {
             self.buf.reserve_exact(LIVE_WRITE_BLOCK);
         }
         self.buf.extend_from_slice(buf);
-        HELD_BYTES.fetch_add(buf.len(), Ordering::Relaxed);
+        // Memory held is what the block reserved (and any growth past it).
+        HELD_BYTES.fetch_add(self.buf.capacity() - before, Ordering::Relaxed);
         if self.buf.len() >= LIVE_WRITE_BLOCK {
             self.ship();
         }

@@ -45,7 +45,7 @@ pub use generator::publish_streams;
 pub use hub::{MAX_GOP_CACHE_BYTES, MAX_VIEWER_QUEUE_BYTES};
 pub use options::{
     DEFAULT_MAX_CONNECTIONS, FORWARD_MAX_BACKOFF, HANDSHAKE_TIMEOUT, HOOK_TIMEOUT,
-    HTTP_HEADER_TIMEOUT, HookOptions, IDLE_TIMEOUT, IngestOptions, LIVE_WRITE_BLOCK,
-    PUBLISH_TIMEOUT, SHUTDOWN_GRACE, TlsOptions,
+    HTTP_HEADER_TIMEOUT, HookOptions, IDLE_TIMEOUT, IngestOptions, LIVE_MUX_BLOCK,
+    LIVE_WRITE_BLOCK, PUBLISH_TIMEOUT, SHUTDOWN_GRACE, TlsOptions,
 };
 pub use origin::{IngestHandle, IngestServer, IngestStopper};
