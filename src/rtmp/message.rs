@@ -152,3 +152,47 @@ pub fn control_value(m: &RtmpMessage) -> Result<u32, RtmpError> {
             reason: format!("{} bytes, need 4", m.payload.len()),
         })
 }
+
+/// One sub-message of an aggregate message (§7.1.6): an FLV tag inside the message body.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AggregatePart {
+    /// The FLV tag type (8 audio, 9 video, 18 script; anything else is the caller's to judge).
+    pub tag_type: u8,
+    /// The aggregate's own timestamp plus this tag's offset from the first one.
+    pub timestamp: u32,
+    /// The tag body, a slice of the aggregate's payload.
+    pub body: Bytes,
+}
+
+/// The sub-messages of aggregate `m`, in order; an `Err` (the length it claims) for one that
+/// runs past the payload's end, after which nothing more is read. Shared by the server session
+/// and the play client.
+pub fn aggregate_parts(m: &RtmpMessage) -> impl Iterator<Item = Result<AggregatePart, usize>> + '_ {
+    let mut at = 0usize;
+    let mut first: Option<u32> = None;
+    let mut failed = false;
+    std::iter::from_fn(move || {
+        if failed {
+            return None;
+        }
+        let h = m.payload.get(at..at + 11)?;
+        let len = (usize::from(h[1]) << 16) | (usize::from(h[2]) << 8) | usize::from(h[3]);
+        let ts = (u32::from(h[7]) << 24)
+            | (u32::from(h[4]) << 16)
+            | (u32::from(h[5]) << 8)
+            | u32::from(h[6]);
+        if m.payload.len() < at + 11 + len {
+            failed = true;
+            return Some(Err(len));
+        }
+        let first = *first.get_or_insert(ts);
+        let part = AggregatePart {
+            tag_type: h[0] & 0x1F,
+            timestamp: m.timestamp.wrapping_add(ts.wrapping_sub(first)),
+            body: m.payload.slice(at + 11..at + 11 + len),
+        };
+        // Body, then the 4-byte back pointer.
+        at += 11 + len + 4;
+        Some(Ok(part))
+    })
+}

@@ -192,28 +192,16 @@ impl PlaySession {
         Ok(())
     }
 
-    /// FLV tags back to back (§7.1.6): timestamps relative to the first sub-message.
+    /// FLV tags back to back (§7.1.6); a damaged aggregate keeps what came before the damage.
     fn on_aggregate(&mut self, m: &RtmpMessage) {
-        let mut at = 0;
-        let mut first: Option<u32> = None;
-        while let Some(h) = m.payload.get(at..at + 11) {
-            let len = (usize::from(h[1]) << 16) | (usize::from(h[2]) << 8) | usize::from(h[3]);
-            let ts = (u32::from(h[7]) << 24)
-                | (u32::from(h[4]) << 16)
-                | (u32::from(h[5]) << 8)
-                | u32::from(h[6]);
-            if m.payload.len() < at + 11 + len {
-                break;
-            }
-            let first = *first.get_or_insert(ts);
-            if matches!(h[0] & 0x1F, 8 | 9 | 18) {
+        for part in message::aggregate_parts(m).map_while(Result::ok) {
+            if matches!(part.tag_type, 8 | 9 | 18) {
                 self.tags.push_back(MediaTag {
-                    tag_type: h[0] & 0x1F,
-                    timestamp: m.timestamp.wrapping_add(ts.wrapping_sub(first)),
-                    body: m.payload.slice(at + 11..at + 11 + len),
+                    tag_type: part.tag_type,
+                    timestamp: part.timestamp,
+                    body: part.body,
                 });
             }
-            at += 11 + len + 4;
         }
     }
 

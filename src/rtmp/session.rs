@@ -552,38 +552,21 @@ impl ServerSession {
 
     /// FLV tags back to back (§7.1.6): timestamps relative to the first sub-message.
     fn on_aggregate(&mut self, m: &RtmpMessage) -> Result<(), RtmpError> {
-        let mut rest = &m.payload[..];
-        let mut first_ts: Option<u32> = None;
-        while rest.len() >= 11 {
-            let len =
-                (usize::from(rest[1]) << 16) | (usize::from(rest[2]) << 8) | usize::from(rest[3]);
-            let ts = (u32::from(rest[7]) << 24)
-                | (u32::from(rest[4]) << 16)
-                | (u32::from(rest[5]) << 8)
-                | u32::from(rest[6]);
-            let Some(body) = rest.get(11..11 + len) else {
-                return Err(RtmpError::Message {
-                    type_id: 22,
-                    csid: m.csid,
-                    reason: format!("sub-message of {len} bytes past the aggregate's end"),
-                });
-            };
-            let first = *first_ts.get_or_insert(ts);
-            let at = m.timestamp.wrapping_add(ts.wrapping_sub(first));
-            let tag_type = FlvTagType(rest[0] & 0x1F);
-            let start = m.payload.len() - rest.len() + 11;
-            let body = m.payload.slice(start..start + body.len());
-            match tag_type {
-                FlvTagType::AUDIO | FlvTagType::VIDEO | FlvTagType::SCRIPT => {
-                    self.media(tag_type, at, body)?
+        for part in message::aggregate_parts(m) {
+            let part = part.map_err(|len| RtmpError::Message {
+                type_id: 22,
+                csid: m.csid,
+                reason: format!("sub-message of {len} bytes past the aggregate's end"),
+            })?;
+            match FlvTagType(part.tag_type) {
+                tag_type @ (FlvTagType::AUDIO | FlvTagType::VIDEO | FlvTagType::SCRIPT) => {
+                    self.media(tag_type, part.timestamp, part.body)?
                 }
                 other => self.events.push_back(SessionEvent::Warning(format!(
                     "aggregate sub-message of type {} ignored",
                     other.0
                 ))),
             }
-            // Body, then the 4-byte back pointer.
-            rest = rest.get(11 + len + 4..).unwrap_or(&[]);
         }
         Ok(())
     }
