@@ -67,6 +67,19 @@ impl OutputFormat {
     }
 }
 
+/// What [`convert`] does with an output that already exists: a file at the output path, or an
+/// HLS/DASH folder that holds files. The same rule for both, like ffmpeg's `-y`/`-n` (whose
+/// non-interactive default is also to refuse).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Overwrite {
+    /// Fail with [`Error::Usage`] before reading the input; nothing is touched.
+    #[default]
+    Refuse,
+    /// Replace it: a file once the new one is complete (readers see the old file or the new
+    /// one, never a mix); in a folder, files of the same names as they are written.
+    Replace,
+}
+
 /// Choices for [`convert`].
 #[derive(Clone, Debug, Default)]
 pub struct ConvertOptions {
@@ -80,8 +93,8 @@ pub struct ConvertOptions {
     pub ts: TsMuxOptions,
     /// HLS output: target duration, segment names (the TS choices come from `ts`).
     pub hls: HlsOptions,
-    /// HLS output: write into a folder that already holds files.
-    pub force: bool,
+    /// What to do when the output exists.
+    pub overwrite: Overwrite,
     /// MP4 output: write it fragmented (CMAF), in one pass.
     pub fragmented: Option<Fmp4Options>,
     /// HLS output with fMP4 segments: write per-track CMAF segments with a DASH MPD
@@ -130,11 +143,14 @@ pub fn convert(
         .format
         .or_else(|| OutputFormat::from_path(output))
         .ok_or_else(|| {
-            Error::Unsupported(format!(
+            Error::Usage(format!(
                 "cannot tell the output format from {:?}: use a known extension (.flv, .ts, .mp4, .f4v, .mp3, .aac, .m3u8, .mpd) or a folder",
                 output
             ))
         })?;
+    if !to_stdout && options.overwrite == Overwrite::Refuse {
+        refuse_existing(output, format)?;
+    }
     let open = OpenOptions {
         strict: options.strict,
     };
@@ -214,7 +230,7 @@ pub fn convert(
         OutputFormat::Hls => {
             let (dir, name) = hls_folder(output, options);
             let existed = dir.is_dir();
-            let store = DirectoryStore::prepare(&dir, options.force)?;
+            let store = DirectoryStore::prepare(&dir, options.overwrite == Overwrite::Replace)?;
             let mut hls = HlsOptions {
                 playlist_name: name,
                 ts: options.ts.clone(),
@@ -339,6 +355,25 @@ fn convert_mp4(
     Ok(stats)
 }
 
+/// [`Overwrite::Refuse`]: an error naming an output file that exists. Folders are checked
+/// where they are prepared (a folder that exists but is empty is fine).
+fn refuse_existing(output: &Path, format: OutputFormat) -> Result<()> {
+    let file_output = !matches!(format, OutputFormat::Hls | OutputFormat::Dash)
+        || output
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("m3u8"));
+    match std::fs::symlink_metadata(output) {
+        Ok(m) if file_output && !m.is_dir() => Err(Error::Usage(format!(
+            "{}: the output exists (-y replaces it)",
+            output.display()
+        ))),
+        Ok(m) if file_output && m.is_dir() && format != OutputFormat::Hls => Err(Error::Usage(
+            format!("{}: the output is a folder", output.display()),
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// The folder and playlist name of an HLS output path (a folder, or a `.m3u8` in one).
 fn hls_folder(output: &Path, options: &ConvertOptions) -> (std::path::PathBuf, String) {
     if output
@@ -369,7 +404,7 @@ fn convert_cmaf(
     remux_options: RemuxOptions,
 ) -> Result<RemuxStats> {
     let existed = dir.is_dir();
-    let store = DirectoryStore::prepare(dir, options.force)?;
+    let store = DirectoryStore::prepare(dir, options.overwrite == Overwrite::Replace)?;
     let mut m = CmafSegmenter::new(store, cmaf);
     match remux_with(demuxer, &mut m, remux_options) {
         Ok(stats) => Ok(stats),

@@ -79,8 +79,10 @@ pub enum Error {
         reason: String,
     },
     /// The input's first bytes match no format muxkit reads.
-    #[error("unrecognised input format (first bytes {head:02x?})")]
+    #[error("{}: unrecognised input format (first bytes {})", input.display(), hex_bytes(head))]
     UnknownInputFormat {
+        /// The input as the user named it (`-` for stdin, `<memory>` for a buffer).
+        input: PathBuf,
         /// Up to the first 8 bytes.
         head: Vec<u8>,
     },
@@ -90,6 +92,11 @@ pub enum Error {
     /// The input is valid but asks for something muxkit does not do.
     #[error("unsupported: {0}")]
     Unsupported(String),
+    /// The user asked for something that cannot be done as asked: an output that already
+    /// exists, a folder that is not one, options that do not apply to this input. The
+    /// command line exits with status 2 for it, as for a malformed command line.
+    #[error("{0}")]
+    Usage(String),
     /// The caller broke an API contract (a packet for an undeclared track, ...).
     #[error("invalid use: {0}")]
     InvalidUse(String),
@@ -105,6 +112,20 @@ pub enum Error {
     /// it was writing was committed.
     #[error("cancelled")]
     Cancelled,
+}
+
+/// `bytes` as one `0x`-prefixed hex number, the way a hex dump shows a file's first bytes
+/// (`0x4749463839610100`); `(none)` for an empty input.
+pub fn hex_bytes(bytes: &[u8]) -> String {
+    if bytes.is_empty() {
+        return "(none: the input is empty)".into();
+    }
+    let mut s = String::with_capacity(2 + 2 * bytes.len());
+    s.push_str("0x");
+    for b in bytes {
+        s.push_str(&format!("{b:02x}"));
+    }
+    s
 }
 
 /// `Result` with [`Error`].

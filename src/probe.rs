@@ -123,8 +123,9 @@ pub struct ProbedInput {
     pub len: Option<u64>,
 }
 
-fn unknown(head: &[u8]) -> Error {
+fn unknown(input: &Path, head: &[u8]) -> Error {
     Error::UnknownInputFormat {
+        input: input.to_owned(),
         head: head[..head.len().min(8)].to_vec(),
     }
 }
@@ -144,7 +145,7 @@ pub fn probe(input: InputPath<'_>) -> Result<ProbedInput> {
                     path: path.to_owned(),
                     source,
                 })?;
-            let format = InputFormat::detect(&head).ok_or_else(|| unknown(&head))?;
+            let format = InputFormat::detect(&head).ok_or_else(|| unknown(path, &head))?;
             let source = InputSource::open_file(path)?;
             Ok(ProbedInput {
                 format,
@@ -158,7 +159,7 @@ pub fn probe(input: InputPath<'_>) -> Result<ProbedInput> {
 
 /// Recognises the format of an in-memory input.
 pub fn probe_bytes(data: Bytes) -> Result<ProbedInput> {
-    let format = InputFormat::detect(&data).ok_or_else(|| unknown(&data))?;
+    let format = InputFormat::detect(&data).ok_or_else(|| unknown(Path::new("<memory>"), &data))?;
     let len = Some(data.len() as u64);
     Ok(ProbedInput {
         format,
@@ -178,7 +179,7 @@ pub fn probe_reader(mut reader: impl Read + Send + 'static) -> Result<ProbedInpu
             context: "reading input",
             source,
         })?;
-    let format = InputFormat::detect(&head).ok_or_else(|| unknown(&head))?;
+    let format = InputFormat::detect(&head).ok_or_else(|| unknown(Path::new("-"), &head))?;
     Ok(ProbedInput {
         format,
         source: InputSource::from_reader(Cursor::new(head).chain(reader)),

@@ -28,9 +28,10 @@ fn failures_exit_1_with_one_error_line() {
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(
-        err.starts_with("muxkit: error: unrecognised input format"),
-        "{err}"
+    // The file named as the user gave it, its first bytes as one 0x hex number.
+    assert_eq!(
+        err.trim_end(),
+        "muxkit: error: Cargo.toml: unrecognised input format (first bytes 0x5b7061636b616765)"
     );
     let out = run(&["inspect", "/nonexistent/file.flv"]);
     assert_eq!(out.status.code(), Some(1));
@@ -41,7 +42,8 @@ fn failures_exit_1_with_one_error_line() {
         src.to_str().unwrap(),
         tmp.path().join("x.unknown").to_str().unwrap(),
     ]);
-    assert_eq!(out.status.code(), Some(1));
+    // An output name that says no format is a usage mistake.
+    assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("output format"));
 }
 

@@ -5,12 +5,14 @@ mod cmd;
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 /// Convert media between containers without re-encoding.
 #[derive(Parser)]
 #[command(name = "muxkit", version, about, propagate_version = true)]
 struct Cli {
+    #[command(flatten)]
+    verbosity: cmd::say::VerbosityArgs,
     #[command(subcommand)]
     command: Command,
 }
@@ -31,10 +33,21 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let matches = Cli::command().get_matches();
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
+    cli.verbosity.apply();
+    let sub = |name: &str| {
+        matches
+            .subcommand_matches(name)
+            .cloned()
+            .unwrap_or_default()
+    };
     let result = match cli.command {
-        Command::Inspect(args) => cmd::inspect::run(args),
-        Command::Convert(args) => cmd::convert::run(args),
+        Command::Inspect(args) => cmd::inspect::run(args, &sub("inspect")),
+        Command::Convert(args) => cmd::convert::run(args, &sub("convert")),
         Command::Batch(args) => return cmd::batch::run(args),
         Command::Ingest(args) => cmd::ingest::run(args),
         Command::Publish(args) => cmd::publish::run(args),
@@ -49,6 +62,11 @@ fn main() -> ExitCode {
         }
         // Stopped by a signal: said already where something was kept; 128 + SIGINT.
         Err(muxkit::Error::Cancelled) => ExitCode::from(130),
+        // A usage mistake: the same status as a malformed command line.
+        Err(e @ muxkit::Error::Usage(_)) => {
+            eprintln!("muxkit: error: {e}");
+            ExitCode::from(2)
+        }
         Err(e) => {
             eprintln!("muxkit: error: {e}");
             ExitCode::FAILURE

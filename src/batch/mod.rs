@@ -187,6 +187,9 @@ pub struct BatchOptions {
     pub follow_symlinks: bool,
     /// Convert again what the state file says is done (and retry what failed).
     pub force: bool,
+    /// Never replace an output that exists (`-n`): such inputs are skipped. Without it the
+    /// batch owns its output tree and remakes what its plan converts.
+    pub keep_existing: bool,
     /// Retry inputs that failed before with the same size and modification time.
     pub retry_failed: bool,
     /// The share of the tree this run takes.
@@ -209,6 +212,7 @@ impl BatchOptions {
             exclude: Vec::new(),
             follow_symlinks: false,
             force: false,
+            keep_existing: false,
             retry_failed: false,
             shard: Shard::all(),
             convert: ConvertOptions::default(),

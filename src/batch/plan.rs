@@ -27,6 +27,8 @@ pub enum SkipReason {
     FailedBefore(String),
     /// A symbolic link, not followed without `--follow-symlinks`.
     Symlink,
+    /// Its output exists and the batch was told never to replace one (`-n`).
+    OutputExists,
 }
 
 impl SkipReason {
@@ -38,6 +40,7 @@ impl SkipReason {
             SkipReason::UpToDate => "already converted".into(),
             SkipReason::FailedBefore(e) => format!("failed before (--retry-failed to retry): {e}"),
             SkipReason::Symlink => "a symbolic link (--follow-symlinks to follow)".into(),
+            SkipReason::OutputExists => "the output exists (-n)".into(),
         }
     }
 }
@@ -132,6 +135,12 @@ pub(super) fn plan(options: &BatchOptions) -> Result<Planned> {
         };
         if item.action == ItemAction::Convert && !options.force {
             item.action = against_state(&item, &state, target, options.retry_failed);
+        }
+        if item.action == ItemAction::Convert
+            && options.keep_existing
+            && std::fs::symlink_metadata(&item.output).is_ok()
+        {
+            item.action = ItemAction::Skip(SkipReason::OutputExists);
         }
         items.push(item);
     }

@@ -279,7 +279,8 @@ fn write_output(item: &BatchItem, options: &BatchOptions, cancel: &Cancel) -> Re
     convert_options.inline_writes = true;
     let input = InputPath::File(&item.input);
     if !target.is_folder() {
-        convert_options.force = false;
+        // The plan decided this output is to be (re)made.
+        convert_options.overwrite = crate::convert::Overwrite::Replace;
         return convert(input, &item.output, &convert_options);
     }
     if let (Some(dir), Some(name)) = (
@@ -300,7 +301,7 @@ fn write_output(item: &BatchItem, options: &BatchOptions, cancel: &Cancel) -> Re
         }
     };
     remove(&temp)?;
-    convert_options.force = false;
+    convert_options.overwrite = crate::convert::Overwrite::Refuse;
     let stats = match convert(input, &temp, &convert_options) {
         // An HLS conversion stopped by Ctrl-C is finished with what it had read; in a batch
         // that is a partial output, never committed.

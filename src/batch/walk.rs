@@ -59,10 +59,7 @@ pub fn walk(root: &Path, options: &WalkOptions) -> Result<Walk> {
         source,
     })?;
     if !meta.is_dir() {
-        return Err(Error::InvalidUse(format!(
-            "{} is not a folder",
-            root.display()
-        )));
+        return Err(Error::Usage(format!("{} is not a folder", root.display())));
     }
     let skip_dir = options
         .skip_dir

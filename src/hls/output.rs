@@ -275,8 +275,8 @@ impl DirectoryStore {
             source,
         })?;
         if !force && entries.next().is_some() {
-            return Err(Error::InvalidUse(format!(
-                "output folder {} is not empty (use --force to write into it anyway)",
+            return Err(Error::Usage(format!(
+                "{}: the output folder holds files (-y writes into it, replacing files of the same names)",
                 dir.display()
             )));
         }

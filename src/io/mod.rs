@@ -13,6 +13,7 @@ use crate::error::{Error, Result};
 mod block_pool;
 mod block_writer;
 mod hand_off;
+mod replaced;
 mod reserve;
 mod stale;
 mod swap_file;
@@ -334,6 +335,8 @@ pub struct AtomicFile {
     /// The file offset: where the next write lands.
     pos: u64,
     reservation: Reservation,
+    /// The output this file replaces, its cached pages being dropped meanwhile.
+    replaced: replaced::ReplacedOutput,
 }
 
 impl AtomicFile {
@@ -350,8 +353,9 @@ impl AtomicFile {
             .create(true)
             .truncate(true)
             .open(&temp)
+            // Named by the output the user asked for: the temporary name is ours.
             .map_err(|source| Error::File {
-                path: temp.clone(),
+                path: path.to_owned(),
                 source,
             })?;
         stale::hold(&file);
@@ -361,6 +365,7 @@ impl AtomicFile {
             path: path.to_owned(),
             pos: 0,
             reservation: Reservation::default(),
+            replaced: replaced::ReplacedOutput::start(path),
         })
     }
 
@@ -382,9 +387,10 @@ impl AtomicFile {
         if let Some(file) = &self.file {
             self.reservation
                 .release(file)
-                .map_err(|e| err(&self.temp, e))?;
+                .map_err(|e| err(&self.path, e))?;
         }
         drop(self.file.take());
+        self.replaced.finish();
         fs::rename(&self.temp, &self.path).map_err(|e| {
             // Not renamed: the temporary file would be left behind under its hidden name.
             let _ = fs::remove_file(&self.temp);

@@ -61,11 +61,12 @@ pub struct BatchArgs {
     #[arg(long)]
     pub strict: bool,
     /// HLS: target segment duration in seconds.
-    #[arg(long, default_value_t = 6.0)]
+    #[arg(long, default_value_t = 6.0, value_parser = super::convert::parse_hls_time, allow_negative_numbers = true)]
     pub hls_time: f64,
-    /// No per-file lines, only the summary (and failures).
-    #[arg(long, short = 'q')]
-    pub quiet: bool,
+    /// -n: skip inputs whose output exists; -y (the default in a batch, which owns its output
+    /// tree): remake what the plan converts.
+    #[command(flatten)]
+    pub overwrite: super::overwrite::OverwriteArgs,
 }
 
 fn parse_target(s: &str) -> Result<BatchTarget, String> {
@@ -243,8 +244,11 @@ fn print_summary(summary: &BatchSummary) {
         summary.mb_per_sec(),
         summary.jobs
     ));
-    eprintln!("{line}");
-    for r in &summary.reports {
+    let quiet = super::say::level() == super::say::QUIET;
+    if !quiet {
+        eprintln!("{line}");
+    }
+    for r in summary.reports.iter().filter(|_| !quiet) {
         for w in &r.warnings {
             eprintln!(
                 "batch: warning: {}",
@@ -269,6 +273,10 @@ fn print_summary(summary: &BatchSummary) {
 pub fn run(args: BatchArgs) -> ExitCode {
     match run_inner(args) {
         Ok(code) => code,
+        Err(e @ muxkit::Error::Usage(_)) => {
+            eprintln!("muxkit: error: {e}");
+            ExitCode::from(2)
+        }
         Err(e) => {
             eprintln!("muxkit: error: {e}");
             ExitCode::FAILURE
@@ -277,12 +285,6 @@ pub fn run(args: BatchArgs) -> ExitCode {
 }
 
 fn run_inner(args: BatchArgs) -> muxkit::Result<ExitCode> {
-    if !(args.hls_time > 0.0 && args.hls_time <= 86_400.0) {
-        return Err(muxkit::Error::InvalidUse(format!(
-            "--hls-time {} is not in (0, 86400] seconds",
-            args.hls_time
-        )));
-    }
     let mut options = BatchOptions::new(&args.input_dir, &args.output_dir, args.to);
     if let Some(j) = args.jobs {
         options.jobs = j as usize;
@@ -291,6 +293,7 @@ fn run_inner(args: BatchArgs) -> muxkit::Result<ExitCode> {
     options.exclude = args.exclude;
     options.follow_symlinks = args.follow_symlinks;
     options.force = args.force;
+    options.keep_existing = args.overwrite.no_overwrite;
     options.retry_failed = args.retry_failed;
     options.shard = args.shard.unwrap_or_else(Shard::all);
     options.convert = ConvertOptions {
@@ -303,10 +306,10 @@ fn run_inner(args: BatchArgs) -> muxkit::Result<ExitCode> {
     };
     let batch = Batch::plan(options)?;
     if batch.damaged_state_lines() > 0 {
-        eprintln!(
-            "muxkit: warning: {} unreadable line(s) in the state file ignored (an interrupted write); those files are converted again",
+        super::say::warning(format_args!(
+            "{} unreadable line(s) in the state file ignored (an interrupted write); those files are converted again",
             batch.damaged_state_lines()
-        );
+        ));
     }
     if args.dry_run {
         print_dry_run(&batch)?;
@@ -328,7 +331,7 @@ fn run_inner(args: BatchArgs) -> muxkit::Result<ExitCode> {
         "stopping: running conversions are being removed",
         move || on_signal.cancel(),
     );
-    let progress = Progress::new(&batch, args.quiet);
+    let progress = Progress::new(&batch, super::say::level() == super::say::QUIET);
     let summary = batch.run(&progress, &cancel)?;
     progress.finish();
     if let Some(path) = &args.report {

@@ -2,13 +2,17 @@
 
 use std::path::PathBuf;
 
+use std::io::IsTerminal;
+
 use clap::Args;
-use muxkit::convert::{ConvertOptions, convert};
+use muxkit::convert::{ConvertOptions, OutputFormat, Overwrite, convert};
 use muxkit::hls::{HlsOptions, PlaylistType};
 use muxkit::probe::InputPath;
 use muxkit::remux::Cancel;
 use muxkit::ts::Pid;
 use muxkit::ts::mux::TsMuxOptions;
+
+use super::say;
 
 /// Arguments of `muxkit convert`.
 #[derive(Args)]
@@ -35,7 +39,7 @@ pub struct ConvertArgs {
     pub ts_offset_ms: u32,
     /// HLS output: target segment duration in seconds; segments are cut at the first keyframe
     /// after it.
-    #[arg(long, default_value_t = 6.0, value_parser = parse_hls_time)]
+    #[arg(long, default_value_t = 6.0, value_parser = parse_hls_time, allow_negative_numbers = true)]
     pub hls_time: f64,
     /// HLS output: segment file names, `%d` or `%05d` standing for the segment number
     /// (default segment_%05d.ts, or segment_%05d.m4s with fmp4 segments).
@@ -57,9 +61,11 @@ pub struct ConvertArgs {
     /// frame plus the media time since.
     #[arg(long)]
     pub program_date_time: bool,
-    /// HLS output: write into a folder that already holds files.
-    #[arg(long)]
+    /// The old name of -y (HLS: write into a folder that holds files).
+    #[arg(long, hide = true)]
     pub force: bool,
+    #[command(flatten)]
+    pub overwrite: super::overwrite::OverwriteArgs,
     /// HLS output with --hls-segment-type fmp4: one set of CMAF segments per track, listed by
     /// HLS playlists (index.m3u8 over video.m3u8 and an audio rendition group) and by a DASH
     /// manifest.mpd beside them (VOD). An output path ending in .mpd writes DASH alone.
@@ -92,7 +98,7 @@ pub struct ConvertArgs {
     /// Fragmented MP4: the shortest fragment in seconds (with video, keyframes closer than
     /// this to the fragment's start do not cut; audio alone is cut every this many seconds;
     /// default: every keyframe, or 2 s of audio).
-    #[arg(long, value_parser = parse_hls_time, requires = "fragmented")]
+    #[arg(long, value_parser = parse_hls_time, requires = "fragmented", allow_negative_numbers = true)]
     pub frag_duration: Option<f64>,
 }
 
@@ -131,15 +137,19 @@ fn parse_segment_pattern(s: &str) -> Result<String, String> {
     muxkit::hls::check_segment_pattern(s).map(|()| s.to_owned())
 }
 
-/// A positive number of seconds, at most a day.
-fn parse_hls_time(s: &str) -> Result<f64, String> {
+/// A positive decimal number of seconds (`2`, `0.5`, `.5`, `1e1`), at most a year: a number
+/// that is not finite, or zero, or negative, is refused.
+pub fn parse_hls_time(s: &str) -> Result<f64, String> {
     let v: f64 = s
+        .trim()
         .parse()
-        .map_err(|e| format!("not a number of seconds: {e}"))?;
-    if v > 0.0 && v <= 86_400.0 {
+        .map_err(|_| format!("{s:?} is not a number of seconds"))?;
+    if v.is_finite() && v > 0.0 && v <= 31_536_000.0 {
         Ok(v)
     } else {
-        Err(format!("{v} is not in (0, 86400] seconds"))
+        Err(format!(
+            "{s} is not a positive number of seconds (up to a year)"
+        ))
     }
 }
 
@@ -158,8 +168,105 @@ fn parse_pid(s: &str) -> Result<u16, String> {
     }
 }
 
+/// Options that shape one kind of output only, with the outputs they apply to: naming one for
+/// another output is a mistake (exit 2), never silently ignored.
+const OUTPUT_OPTIONS: &[(&str, &str, &[OutputFormat])] = &[
+    ("keyframe_index", "--keyframe-index", &[OutputFormat::Flv]),
+    (
+        "ts_pmt_pid",
+        "--ts-pmt-pid",
+        &[OutputFormat::Ts, OutputFormat::Hls],
+    ),
+    (
+        "ts_start_pid",
+        "--ts-start-pid",
+        &[OutputFormat::Ts, OutputFormat::Hls],
+    ),
+    (
+        "ts_offset_ms",
+        "--ts-offset-ms",
+        &[OutputFormat::Ts, OutputFormat::Hls],
+    ),
+    (
+        "hls_time",
+        "--hls-time",
+        &[OutputFormat::Hls, OutputFormat::Dash],
+    ),
+    ("segment_pattern", "--segment-pattern", &[OutputFormat::Hls]),
+    (
+        "hls_segment_type",
+        "--hls-segment-type",
+        &[OutputFormat::Hls],
+    ),
+    (
+        "hls_playlist_type",
+        "--hls-playlist-type",
+        &[OutputFormat::Hls],
+    ),
+    ("hls_list_size", "--hls-list-size", &[OutputFormat::Hls]),
+    (
+        "program_date_time",
+        "--program-date-time",
+        &[OutputFormat::Hls],
+    ),
+    ("dash", "--dash", &[OutputFormat::Hls]),
+    ("hls_single_file", "--hls-single-file", &[OutputFormat::Hls]),
+    ("hls_key", "--hls-key", &[OutputFormat::Hls]),
+    ("fragmented", "--fragmented", &[OutputFormat::Mp4]),
+];
+
+/// Fails when an option given on the command line does not shape `format`'s output.
+fn check_applicable(
+    matches: &clap::ArgMatches,
+    format: OutputFormat,
+    output: &std::path::Path,
+) -> muxkit::Result<()> {
+    for (id, flag, formats) in OUTPUT_OPTIONS {
+        if super::given(matches, id) && !formats.contains(&format) {
+            return Err(muxkit::Error::Usage(format!(
+                "{flag} does not apply to {} ({} output)",
+                output.display(),
+                format_name(format)
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn format_name(format: OutputFormat) -> &'static str {
+    match format {
+        OutputFormat::Flv => "flv",
+        OutputFormat::Ts => "mpeg-ts",
+        OutputFormat::Hls => "hls",
+        OutputFormat::Mp3 => "mp3",
+        OutputFormat::Aac => "adts aac",
+        OutputFormat::Mp4 => "mp4",
+        OutputFormat::F4v => "f4v",
+        OutputFormat::Dash => "dash",
+        _ => "this",
+    }
+}
+
 /// Runs the subcommand.
-pub fn run(args: ConvertArgs) -> muxkit::Result<()> {
+pub fn run(args: ConvertArgs, matches: &clap::ArgMatches) -> muxkit::Result<()> {
+    let to_stdout = args.output.as_os_str() == "-";
+    let format = if to_stdout {
+        Some(if args.fragmented {
+            OutputFormat::Mp4
+        } else {
+            OutputFormat::Flv
+        })
+    } else {
+        OutputFormat::from_path(&args.output)
+    };
+    if let Some(format) = format {
+        check_applicable(matches, format, &args.output)?;
+    }
+    if to_stdout && std::io::stdout().is_terminal() {
+        return Err(muxkit::Error::Usage(
+            "refusing to write binary media to a terminal: redirect stdout (`> out.flv`, `| ffplay -`) or name an output file".into(),
+        ));
+    }
     if args.dash
         && (!matches!(args.hls_segment_type, SegmentTypeArg::Fmp4)
             || !matches!(args.hls_playlist_type, PlaylistTypeArg::Vod)
@@ -221,7 +328,11 @@ pub fn run(args: ConvertArgs) -> muxkit::Result<()> {
             program_date_time: args.program_date_time,
             ..HlsOptions::default()
         },
-        force: args.force,
+        overwrite: if args.force {
+            Overwrite::Replace
+        } else {
+            args.overwrite.policy()
+        },
         dash: args.dash,
         fragmented: args
             .fragmented
@@ -233,6 +344,7 @@ pub fn run(args: ConvertArgs) -> muxkit::Result<()> {
     };
     let on_signal = cancel.clone();
     super::signals::on_stop("stopping", move || on_signal.cancel());
+    let started = std::time::Instant::now();
     let stats = match convert(InputPath::from_arg(&args.input), &args.output, &options) {
         Err(muxkit::Error::Cancelled) => {
             eprintln!("muxkit: interrupted: no output written (the input was not read to its end)");
@@ -241,14 +353,22 @@ pub fn run(args: ConvertArgs) -> muxkit::Result<()> {
         other => other?,
     };
     for loss in &stats.losses {
-        eprintln!("muxkit: warning: {loss}");
+        say::warning(loss);
     }
     for w in &stats.warnings {
-        eprintln!("muxkit: warning: {w}");
+        say::warning(w);
     }
     for n in &stats.notes {
-        eprintln!("muxkit: note: {n}");
+        say::note(n);
     }
+    say::info(format_args!(
+        "wrote {}: {} track(s), {} packets, {} payload bytes in {:.3} s",
+        args.output.display(),
+        stats.tracks,
+        stats.packets,
+        stats.payload_bytes,
+        started.elapsed().as_secs_f64()
+    ));
     if stats.interrupted {
         eprintln!("muxkit: interrupted: the output holds what was read before the signal");
         return Err(muxkit::Error::Cancelled);

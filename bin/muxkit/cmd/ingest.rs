@@ -187,14 +187,20 @@ fn log(e: &IngestEvent) {
 /// Runs the subcommand until SIGINT/SIGTERM, which end every publish (ENDLIST) first.
 pub fn run(args: IngestArgs) -> muxkit::Result<()> {
     // Server logs: one line per event, with the peer and the stream as fields; RUST_LOG
-    // filters (e.g. RUST_LOG=warn).
+    // filters (e.g. RUST_LOG=warn), else -q (errors), the default (info) or -v/-vv.
+    let default_filter = match super::say::level() {
+        super::say::QUIET => "error",
+        super::say::NORMAL => "info",
+        super::say::VERBOSE => "debug",
+        _ => "trace",
+    };
     let _ = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_target(false)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_filter)),
         )
         .try_init();
     let hook_timeout = Duration::try_from_secs_f64(args.hook_timeout)

@@ -35,11 +35,39 @@ pub struct InspectArgs {
     /// MP3: write the cover picture (the front cover, or else the first picture) to FILE.
     #[arg(long, value_name = "FILE")]
     pub extract_cover: Option<PathBuf>,
+    /// With --extract-cover: -y replaces FILE if it exists (without, an existing FILE is an
+    /// error).
+    #[command(flatten)]
+    pub overwrite: super::overwrite::OverwriteArgs,
 }
 
+/// Options that apply to some input formats only, with those formats: naming one for another
+/// input is a mistake (exit 2), the same for every format.
+const INPUT_OPTIONS: &[(&str, &str, &[InputFormat])] = &[
+    ("tags", "--tags", &[InputFormat::Flv]),
+    ("extract_cover", "--extract-cover", &[InputFormat::Mp3]),
+];
+
 /// Runs the subcommand.
-pub fn run(args: InspectArgs) -> muxkit::Result<()> {
+pub fn run(args: InspectArgs, matches: &clap::ArgMatches) -> muxkit::Result<()> {
     let probed = probe(InputPath::from_arg(&args.input))?;
+    for (id, flag, formats) in INPUT_OPTIONS {
+        if super::given(matches, id) && !formats.contains(&probed.format) {
+            return Err(muxkit::Error::Usage(format!(
+                "{flag} does not apply to {} ({} input)",
+                args.input.display(),
+                probed.format.name()
+            )));
+        }
+    }
+    if let Some(cover) = &args.extract_cover {
+        if !args.overwrite.overwrite && std::fs::symlink_metadata(cover).is_ok() {
+            return Err(muxkit::Error::Usage(format!(
+                "{}: the output exists (-y replaces it)",
+                cover.display()
+            )));
+        }
+    }
     let strict = args.strict;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
@@ -75,11 +103,6 @@ pub fn run(args: InspectArgs) -> muxkit::Result<()> {
         InputFormat::Flv => {
             let s = FlvSummary::read(probed.source, FlvReadOptions { strict })?;
             summary(&|| s.to_json(), &|| s.to_text(), &mut out)?;
-        }
-        InputFormat::Ts if args.tags => {
-            return Err(muxkit::Error::Unsupported(
-                "--tags lists FLV tags; for MPEG-TS use --packets".into(),
-            ));
         }
         InputFormat::Ts => {
             let s = TsSummary::read(probed.source, TsReadOptions { strict })?;
