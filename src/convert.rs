@@ -95,6 +95,12 @@ pub struct ConvertOptions {
     pub hls: HlsOptions,
     /// What to do when the output exists.
     pub overwrite: Overwrite,
+    /// Counters the conversion advances (input bytes, media time, packets), for a progress
+    /// bar; its input length is set once the input is probed.
+    pub progress: Option<crate::progress::Progress>,
+    /// Which tracks to write. An audio-only output (`.m4a`, `.mp3`, `.aac`) with the default
+    /// (every track) takes the audio tracks alone.
+    pub select: crate::select::TrackSelection,
     /// MP4 output: write it fragmented (CMAF), in one pass.
     pub fragmented: Option<Fmp4Options>,
     /// HLS output with fMP4 segments: write per-track CMAF segments with a DASH MPD
@@ -154,7 +160,14 @@ pub fn convert(
     let open = OpenOptions {
         strict: options.strict,
     };
+    let select = if options.select.is_all() && audio_only_output(output, format) {
+        crate::select::TrackSelection::audio_only()
+    } else {
+        options.select.clone()
+    };
     let remux_options = RemuxOptions {
+        select,
+        progress: options.progress.clone(),
         cancel: options.cancel.clone(),
         strict: options.strict,
         finish_on_cancel: input == InputPath::Stdin
@@ -162,6 +175,9 @@ pub fn convert(
         ..RemuxOptions::default()
     };
     let probed = probe(input.clone())?;
+    if let (Some(progress), Some(len)) = (&options.progress, probed.len) {
+        progress.set_input_total(len);
+    }
     let mut demuxer = open_demuxer(probed, open)?;
     match format {
         OutputFormat::Mp4 | OutputFormat::F4v => {
@@ -329,7 +345,13 @@ fn convert_mp4(
     }
     if matches!(input, InputPath::File(_)) {
         let mut planner = Mp4Planner::new(brand);
-        remux(&mut *demuxer, &mut planner)?;
+        // The planning pass is quick (no output) and reports no progress: the bar follows
+        // the pass that writes.
+        let planning = RemuxOptions {
+            progress: None,
+            ..remux_options.clone()
+        };
+        remux_with(&mut *demuxer, &mut planner, planning)?;
         let plan = planner.into_plan();
         let mut again = open_demuxer(probe(input)?, open)?;
         if to_stdout {
@@ -353,6 +375,14 @@ fn convert_mp4(
     let stats = remux(&mut *demuxer, &mut m)?;
     m.into_inner()?.commit()?;
     Ok(stats)
+}
+
+/// Outputs that hold audio alone by their name: `.m4a` (MP4 audio), `.mp3`/`.mp2`, `.aac`.
+fn audio_only_output(output: &Path, format: OutputFormat) -> bool {
+    matches!(format, OutputFormat::Mp3 | OutputFormat::Aac)
+        || output
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("m4a"))
 }
 
 /// [`Overwrite::Refuse`]: an error naming an output file that exists. Folders are checked

@@ -55,8 +55,10 @@ pub mod media;
 pub mod mp3;
 pub mod mp4;
 pub mod probe;
+pub mod progress;
 pub mod remux;
 pub mod rtmp;
+pub mod select;
 #[cfg(feature = "server")]
 #[cfg_attr(docsrs, doc(cfg(feature = "server")))]
 pub mod server;

@@ -374,6 +374,12 @@ pub trait Demuxer {
     fn losses(&self) -> Vec<crate::loss::Loss> {
         Vec::new()
     }
+
+    /// How far into the input the reader is, in bytes, for progress reports: the offset of
+    /// the next byte it will read (file order). `None` where the reader cannot say.
+    fn input_position(&self) -> Option<u64> {
+        None
+    }
 }
 
 /// Writes packets into a container.

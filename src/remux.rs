@@ -7,6 +7,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use crate::error::{Error, Result};
 use crate::loss::Loss;
 use crate::media::{Codec, Demuxer, MediaKind, Muxer, Packet};
+use crate::progress::Progress;
+use crate::select::TrackSelection;
 use crate::time::{TimeBase, Timestamp};
 
 /// What a remux moved.
@@ -32,6 +34,9 @@ pub struct RemuxStats {
     /// The run was stopped through its [`Cancel`] and, as [`RemuxOptions::finish_on_cancel`]
     /// asked, finished with what it had read (a live input stopped by Ctrl-C).
     pub interrupted: bool,
+    /// Tracks left out by the [`RemuxOptions::select`] choice (id, kind, codec): asked for,
+    /// so not losses.
+    pub deselected: Vec<(u32, MediaKind, Codec)>,
 }
 
 /// A flag that stops conversions between two packets: cheap to clone, shared by every
@@ -86,6 +91,12 @@ pub struct RemuxOptions {
     /// inputs, whose only end is the user stopping them, and HLS, whose finished segments are
     /// worth a playlist.
     pub finish_on_cancel: bool,
+    /// Which tracks to write; the others are read past and listed in
+    /// [`RemuxStats::deselected`]. A `--map` id that no track of the whole input has fails the
+    /// run with [`Error::Usage`] before the muxer is finished.
+    pub select: TrackSelection,
+    /// Counters to advance after every packet written (for a progress bar).
+    pub progress: Option<Progress>,
 }
 
 impl Default for RemuxOptions {
@@ -96,6 +107,8 @@ impl Default for RemuxOptions {
             cancel: None,
             strict: false,
             finish_on_cancel: false,
+            select: TrackSelection::all(),
+            progress: None,
         }
     }
 }
@@ -167,6 +180,8 @@ pub fn remux(demuxer: &mut dyn Demuxer, muxer: &mut dyn Muxer) -> Result<RemuxSt
             cancel: None,
             strict: false,
             finish_on_cancel: false,
+            select: TrackSelection::all(),
+            progress: None,
         },
     )
 }
@@ -193,9 +208,15 @@ impl Routing {
         demuxer: &dyn Demuxer,
         muxer: &mut dyn Muxer,
         stats: &mut RemuxStats,
+        select: &TrackSelection,
     ) -> Result<()> {
         for t in &demuxer.tracks()[self.seen..] {
             self.seen += 1;
+            if !select.keeps(t) {
+                self.carried.push(false);
+                stats.deselected.push((t.id, t.kind, t.codec.codec));
+                continue;
+            }
             if let Some(reason) = muxer.refusal(t) {
                 self.carried.push(false);
                 self.refused.push(Loss::TrackNotWritten {
@@ -287,13 +308,14 @@ pub fn remux_with(
             .unwrap_or(0);
     }
     let mut routing = Routing::default();
-    routing.declare(demuxer, muxer, &mut stats)?;
+    routing.declare(demuxer, muxer, &mut stats, &options.select)?;
     if options.strict {
         routing.check_strict(demuxer)?;
     }
     if options.start_at_zero && stats.tracks == 0 && routing.seen > 0 {
         // Every track the start probe found is refused: nothing the output could take.
-        return Err(no_media(demuxer, &routing));
+        return Err(nothing_selected(&options.select, demuxer, &stats)
+            .unwrap_or_else(|| no_media(demuxer, &routing)));
     }
     let mut order = Interleaver::default();
     loop {
@@ -308,12 +330,12 @@ pub fn remux_with(
         stats.interrupted = cancelled;
         let Some(mut p) = next.filter(|_| !cancelled) else {
             while let Some(p) = order.pop(true) {
-                write(muxer, &p, &mut stats)?;
+                write(muxer, &p, &mut stats, &*demuxer, options.progress.as_ref())?;
             }
             break;
         };
         if p.track as usize >= routing.seen {
-            routing.declare(demuxer, muxer, &mut stats)?;
+            routing.declare(demuxer, muxer, &mut stats, &options.select)?;
             if options.strict {
                 routing.check_strict(demuxer)?;
             }
@@ -328,7 +350,7 @@ pub fn remux_with(
             p.pts = Timestamp(p.pts.0 - shift);
         }
         if !options.interleave {
-            write(muxer, &p, &mut stats)?;
+            write(muxer, &p, &mut stats, &*demuxer, options.progress.as_ref())?;
             continue;
         }
         // Every declared track takes part, so a track still to come holds the others back
@@ -339,23 +361,74 @@ pub fn remux_with(
         }
         order.push(tb.rescale(p.dts.0, TimeBase::MICROS), p);
         while let Some(p) = order.pop(false) {
-            write(muxer, &p, &mut stats)?;
+            write(muxer, &p, &mut stats, &*demuxer, options.progress.as_ref())?;
         }
     }
     if options.strict {
         routing.check_strict(demuxer)?;
     }
+    if let Some(e) = nothing_selected(&options.select, demuxer, &stats) {
+        return Err(e);
+    }
     if stats.packets == 0 {
         return Err(no_media(demuxer, &routing));
     }
     muxer.finish()?;
+    if let Some(progress) = &options.progress {
+        progress.input_done();
+    }
     stats.losses = routing.losses(demuxer);
     Ok(stats)
 }
 
-fn write(muxer: &mut dyn Muxer, p: &Packet, stats: &mut RemuxStats) -> Result<()> {
+/// A selection that cannot be met: `--map` ids the input does not have, or a selection that
+/// left out every track there is. Names the tracks the input has.
+fn nothing_selected(
+    select: &TrackSelection,
+    demuxer: &dyn Demuxer,
+    stats: &RemuxStats,
+) -> Option<Error> {
+    let has: Vec<String> = demuxer
+        .tracks()
+        .iter()
+        .map(|t| format!("{} ({} {})", t.id, t.kind, t.codec.codec.name()))
+        .collect();
+    let has = if has.is_empty() {
+        "none".to_owned()
+    } else {
+        has.join(", ")
+    };
+    let unmatched = select.unmatched_ids(demuxer.tracks());
+    if !unmatched.is_empty() {
+        let ids: Vec<String> = unmatched.iter().map(u32::to_string).collect();
+        return Some(Error::Usage(format!(
+            "--map {}: the input has no such track (it has {has})",
+            ids.join(",")
+        )));
+    }
+    (stats.tracks == 0 && !stats.deselected.is_empty()).then(|| {
+        Error::Usage(format!(
+            "the track selection leaves nothing to write (the input has {has})"
+        ))
+    })
+}
+
+fn write(
+    muxer: &mut dyn Muxer,
+    p: &Packet,
+    stats: &mut RemuxStats,
+    demuxer: &dyn Demuxer,
+    progress: Option<&Progress>,
+) -> Result<()> {
     muxer.write_packet(p)?;
     stats.packets += 1;
     stats.payload_bytes += p.data.len() as u64;
+    if let Some(progress) = progress {
+        let tb = demuxer.tracks()[p.track as usize].time_base;
+        progress.packet(
+            tb.rescale(p.dts.0, TimeBase::MICROS),
+            demuxer.input_position(),
+        );
+    }
     Ok(())
 }

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use crate::convert::convert;
 use crate::error::{Error, Result};
 use crate::probe::InputPath;
+use crate::progress::Progress;
 use crate::remux::{Cancel, RemuxStats};
 
 use super::plan::{BatchItem, ItemAction};
@@ -23,8 +24,9 @@ const WORKER_STACK: usize = 8 * 1024 * 1024;
 /// Told about each conversion as it starts and ends, from the worker threads (progress bars,
 /// log lines).
 pub trait BatchObserver: Sync {
-    /// `item` is about to be converted.
-    fn started(&self, _item: &BatchItem) {}
+    /// `item` is about to be converted; `progress` is advanced as its conversion reads and
+    /// writes (bytes read, media time), so a bar can move within a file.
+    fn started(&self, _item: &BatchItem, _progress: &Progress) {}
     /// `item` is done, one way or another.
     fn finished(&self, _item: &BatchItem, _report: &FileReport) {}
 }
@@ -134,8 +136,9 @@ pub(super) fn run(
                     let report = if cancel.is_cancelled() {
                         cancelled(item, Duration::ZERO)
                     } else {
-                        observer.started(item);
-                        convert_one(item, options, &state, cancel)
+                        let progress = Progress::new();
+                        observer.started(item, &progress);
+                        convert_one(item, options, &state, cancel, progress)
                     };
                     observer.finished(item, &report);
                     done.lock()
@@ -195,10 +198,11 @@ fn convert_one(
     options: &BatchOptions,
     state: &BatchState,
     cancel: &Cancel,
+    progress: Progress,
 ) -> FileReport {
     let t0 = Instant::now();
     let target = options.target;
-    let result = write_output(item, options, cancel);
+    let result = write_output(item, options, cancel, progress);
     let duration = t0.elapsed();
     let entry = |failed: Option<String>| StateEntry {
         input: item.rel.clone(),
@@ -263,7 +267,12 @@ fn convert_one(
 /// Converts `item` into its output: a file through the converter's own temporary file, an HLS
 /// folder through a temporary folder renamed into place, so no reader (and no rerun) ever sees
 /// a partial output.
-fn write_output(item: &BatchItem, options: &BatchOptions, cancel: &Cancel) -> Result<RemuxStats> {
+fn write_output(
+    item: &BatchItem,
+    options: &BatchOptions,
+    cancel: &Cancel,
+    progress: Progress,
+) -> Result<RemuxStats> {
     let target = options.target;
     if let Some(parent) = item.output.parent() {
         fs::create_dir_all(parent).map_err(|source| Error::File {
@@ -274,6 +283,7 @@ fn write_output(item: &BatchItem, options: &BatchOptions, cancel: &Cancel) -> Re
     let mut convert_options = options.convert.clone();
     target.apply(&mut convert_options);
     convert_options.cancel = Some(cancel.clone());
+    convert_options.progress = Some(progress);
     // `--jobs N` is N busy threads: the pool is what keeps the cores busy, and a writer thread
     // per conversion would only add hand-offs (and make `--jobs 1` take a second core).
     convert_options.inline_writes = true;

@@ -111,6 +111,10 @@ impl Demuxer for FlvDemuxer {
         )
     }
 
+    fn input_position(&self) -> Option<u64> {
+        Some(self.reader.offset())
+    }
+
     fn next_packet(&mut self) -> Result<Option<Packet>> {
         loop {
             if let Some(p) = self.packetizer.pop() {

@@ -365,6 +365,11 @@ impl FlvTagReader {
         Ok(())
     }
 
+    /// The offset of the next byte to read.
+    pub fn offset(&self) -> u64 {
+        self.src.offset()
+    }
+
     /// The next tag, `Ok(None)` at the end of the input.
     pub fn next_tag(&mut self) -> Result<Option<FlvTag>> {
         if self.done {

@@ -401,6 +401,10 @@ impl Demuxer for Mp3Demuxer {
         )
     }
 
+    fn input_position(&self) -> Option<u64> {
+        Some(self.pos as u64)
+    }
+
     fn next_packet(&mut self) -> Result<Option<Packet>> {
         if let Some(tag) = self.pending_tag.take() {
             return Ok(Some(tag));

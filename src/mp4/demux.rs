@@ -43,6 +43,8 @@ pub struct F4vDemuxer {
     skipped_tracks: Vec<String>,
     /// Damage read past (a file cut short), for [`Demuxer::losses`] and `inspect`.
     warnings: Vec<String>,
+    /// The end of the furthest sample read, for [`Demuxer::input_position`].
+    position: u64,
     /// The movie fragments after `moov`, read lazily once its own samples are done.
     fragments: Option<FragmentReader>,
 }
@@ -160,6 +162,7 @@ impl F4vDemuxer {
             adobe: adobe_boxes,
             skipped_tracks: Vec::new(),
             warnings,
+            position: 0,
             fragments: None,
         };
         // A trex that does not parse leaves its track without defaults (each trun must then
@@ -427,6 +430,10 @@ impl Demuxer for F4vDemuxer {
         all
     }
 
+    fn input_position(&self) -> Option<u64> {
+        Some(self.position)
+    }
+
     fn next_packet(&mut self) -> Result<Option<Packet>> {
         // The track whose next sample comes first in the file: file order, interleaved.
         let Some((t, s)) = self
@@ -441,6 +448,7 @@ impl Demuxer for F4vDemuxer {
         self.pending[t] = self.cursors[t].next_readable(&self.tables[t]);
         let start = s.offset as usize;
         let data = self.data.slice(start..start + s.size as usize);
+        self.position = self.position.max(s.offset + u64::from(s.size));
         let shift = self.shift[t];
         let mut p = Packet::new(t as u32, Timestamp(s.dts + shift), data);
         p.pts = Timestamp(s.dts + s.cts + shift);
@@ -461,6 +469,7 @@ impl F4vDemuxer {
         };
         let start = s.offset as usize;
         let data = self.data.slice(start..start + s.size as usize);
+        self.position = self.position.max(s.offset + u64::from(s.size));
         let shift = self.shift[s.track];
         // The reader keeps dts + cts within 2^62; an edit list's shift is bounded by its
         // 64-bit fields, so this can still overflow only on a hostile one.

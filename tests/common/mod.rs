@@ -230,10 +230,12 @@ pub fn muxkit_bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_muxkit"))
 }
 
-/// Runs `muxkit convert SRC OUT EXTRA...` and asserts it succeeded.
+/// Runs `muxkit convert -y SRC OUT EXTRA...` (replacing what an earlier iteration of the
+/// caller wrote there) and asserts it succeeded.
 pub fn muxkit_convert(src: &Path, out: &Path, extra: &[&str]) {
     let o = Command::new(muxkit_bin())
         .arg("convert")
+        .arg("-y")
         .arg(src)
         .arg(out)
         .args(extra)

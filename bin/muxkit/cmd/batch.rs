@@ -4,8 +4,8 @@
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use clap::Args;
@@ -81,15 +81,29 @@ fn parse_shard(s: &str) -> Result<Shard, String> {
     s.parse()
 }
 
-/// Shows progress: a bar (files, bytes, rate, ETA) on a terminal, one line per file otherwise.
+/// Shows progress: a bar (bytes read, rate, ETA, files done, the files in flight) on a
+/// terminal, advancing as each conversion reads its input; one line per file otherwise.
 struct Progress {
+    shared: Arc<Shared>,
+    ticker: Option<std::thread::JoinHandle<()>>,
+}
+
+/// What the workers and the ticker share.
+struct Shared {
     bar: Option<ProgressBar>,
     quiet: bool,
     total_files: usize,
     files_done: AtomicUsize,
+    /// Input bytes of the files finished.
     bytes_done: AtomicU64,
+    /// The files being converted, with their counters.
+    in_flight: Mutex<Vec<(String, muxkit::progress::Progress)>>,
     lines: Mutex<()>,
+    stop: AtomicBool,
 }
+
+/// How often the bar is brought up to date with the conversions in flight.
+const BAR_TICK: Duration = Duration::from_millis(100);
 
 impl Progress {
     fn new(batch: &Batch, quiet: bool) -> Progress {
@@ -108,17 +122,63 @@ impl Progress {
             .progress_chars("=> ");
             bar.set_style(style);
             bar.set_message(format!("0/{} files", todo.len()));
-            bar.enable_steady_tick(Duration::from_millis(200));
             bar
         });
-        Progress {
+        let shared = Arc::new(Shared {
             bar,
             quiet,
             total_files: todo.len(),
             files_done: AtomicUsize::new(0),
             bytes_done: AtomicU64::new(0),
+            in_flight: Mutex::new(Vec::new()),
             lines: Mutex::new(()),
+            stop: AtomicBool::new(false),
+        });
+        let ticker = shared.bar.is_some().then(|| {
+            let shared = shared.clone();
+            std::thread::spawn(move || {
+                while !shared.stop.load(Ordering::Relaxed) {
+                    shared.refresh();
+                    std::thread::sleep(BAR_TICK);
+                }
+            })
+        });
+        Progress { shared, ticker }
+    }
+
+    fn finish(mut self) {
+        self.shared.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.ticker.take() {
+            let _ = t.join();
         }
+        if let Some(bar) = &self.shared.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+impl Shared {
+    /// Bar position = finished files' bytes + what the running conversions have read;
+    /// message = files done and the names of those in flight.
+    fn refresh(&self) {
+        let Some(bar) = &self.bar else { return };
+        let in_flight = self.in_flight.lock().unwrap_or_else(|p| p.into_inner());
+        let reading: u64 = in_flight
+            .iter()
+            .map(|(_, p)| p.snapshot().input_bytes)
+            .sum();
+        let names: Vec<&str> = in_flight.iter().map(|(n, _)| n.as_str()).collect();
+        let done = self.files_done.load(Ordering::Relaxed);
+        bar.set_position(self.bytes_done.load(Ordering::Relaxed) + reading);
+        let mut msg = format!("{done}/{} files", self.total_files);
+        if !names.is_empty() {
+            let shown = names.iter().take(3).copied().collect::<Vec<_>>().join(", ");
+            msg.push_str(&format!(" | {}", super::printable(&shown)));
+            if names.len() > 3 {
+                msg.push_str(&format!(" +{}", names.len() - 3));
+            }
+        }
+        bar.set_message(msg);
     }
 
     fn line(&self, text: &str) {
@@ -132,32 +192,36 @@ impl Progress {
             }
         }
     }
-
-    fn finish(&self) {
-        if let Some(bar) = &self.bar {
-            bar.finish_and_clear();
-        }
-    }
 }
 
 impl BatchObserver for Progress {
+    fn started(&self, item: &BatchItem, progress: &muxkit::progress::Progress) {
+        self.shared
+            .in_flight
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push((item.rel.clone(), progress.clone()));
+    }
+
     fn finished(&self, item: &BatchItem, report: &FileReport) {
-        let n = self.files_done.fetch_add(1, Ordering::Relaxed) + 1;
-        self.bytes_done.fetch_add(item.size, Ordering::Relaxed);
-        if let Some(bar) = &self.bar {
-            bar.inc(item.size);
-            bar.set_message(format!("{n}/{} files", self.total_files));
-        }
-        let head = format!("[{n}/{}]", self.total_files);
+        let s = &*self.shared;
+        s.in_flight
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|(rel, _)| *rel != item.rel);
+        let n = s.files_done.fetch_add(1, Ordering::Relaxed) + 1;
+        s.bytes_done.fetch_add(item.size, Ordering::Relaxed);
+        s.refresh();
+        let head = format!("[{n}/{}]", s.total_files);
         match report.status {
             FileStatus::Failed => {
-                self.line(&format!(
+                s.line(&format!(
                     "{head} failed {}: {}",
                     item.rel,
                     report.reason.as_deref().unwrap_or("")
                 ));
             }
-            FileStatus::Converted if !self.quiet && self.bar.is_none() => self.line(&format!(
+            FileStatus::Converted if !s.quiet && s.bar.is_none() => s.line(&format!(
                 "{head} converted {} -> {} ({:.1} MB in {:.2} s)",
                 item.rel,
                 item.output.display(),

@@ -9,6 +9,7 @@ use muxkit::convert::{ConvertOptions, OutputFormat, Overwrite, convert};
 use muxkit::hls::{HlsOptions, PlaylistType};
 use muxkit::probe::InputPath;
 use muxkit::remux::Cancel;
+use muxkit::select::{TrackPick, TrackSelection};
 use muxkit::ts::Pid;
 use muxkit::ts::mux::TsMuxOptions;
 
@@ -25,6 +26,24 @@ pub struct ConvertArgs {
     /// Fail on recoverable input damage instead of skipping it.
     #[arg(long)]
     pub strict: bool,
+    /// Write only these tracks: ids as `muxkit inspect` shows them, or v, a, d for every
+    /// video, audio or data track (repeat it or separate with commas: `--map 0,2`). Tracks
+    /// keep the input's order.
+    #[arg(long, value_name = "TRACK", value_delimiter = ',')]
+    pub map: Vec<TrackPick>,
+    /// Leave out every video track.
+    #[arg(long)]
+    pub no_video: bool,
+    /// Leave out every audio track.
+    #[arg(long)]
+    pub no_audio: bool,
+    /// Leave out every data track (FLV script data, timed ID3).
+    #[arg(long)]
+    pub no_data: bool,
+    /// Progress: a bar on a terminal once the work takes over a second (auto), a bar from the
+    /// start (bar), JSON lines on stderr for wrappers (json), or none.
+    #[arg(long, value_enum, default_value = "auto", value_name = "MODE")]
+    pub progress: super::progress::ProgressMode,
     /// FLV output: add a keyframe index (times, filepositions) to onMetaData for seeking.
     #[arg(long)]
     pub keyframe_index: bool,
@@ -247,6 +266,23 @@ fn format_name(format: OutputFormat) -> &'static str {
     }
 }
 
+/// The tracks `--map`, `--no-video`, `--no-audio` and `--no-data` ask for.
+fn selection(args: &ConvertArgs) -> TrackSelection {
+    use muxkit::MediaKind;
+    let without = [
+        (args.no_video, MediaKind::Video),
+        (args.no_audio, MediaKind::Audio),
+        (args.no_data, MediaKind::Data),
+    ]
+    .into_iter()
+    .filter_map(|(off, kind)| off.then_some(kind))
+    .collect();
+    TrackSelection {
+        only: args.map.clone(),
+        without,
+    }
+}
+
 /// Runs the subcommand.
 pub fn run(args: ConvertArgs, matches: &clap::ArgMatches) -> muxkit::Result<()> {
     let to_stdout = args.output.as_os_str() == "-";
@@ -297,7 +333,10 @@ pub fn run(args: ConvertArgs, matches: &clap::ArgMatches) -> muxkit::Result<()> 
         )?),
         None => None,
     };
+    let select = selection(&args);
+    let progress = muxkit::progress::Progress::new();
     let options = ConvertOptions {
+        progress: Some(progress.clone()),
         strict: args.strict,
         format: (args.output.as_os_str() == "-").then_some(if args.fragmented {
             muxkit::convert::OutputFormat::Mp4
@@ -328,6 +367,7 @@ pub fn run(args: ConvertArgs, matches: &clap::ArgMatches) -> muxkit::Result<()> 
             program_date_time: args.program_date_time,
             ..HlsOptions::default()
         },
+        select,
         overwrite: if args.force {
             Overwrite::Replace
         } else {
@@ -345,7 +385,10 @@ pub fn run(args: ConvertArgs, matches: &clap::ArgMatches) -> muxkit::Result<()> 
     let on_signal = cancel.clone();
     super::signals::on_stop("stopping", move || on_signal.cancel());
     let started = std::time::Instant::now();
-    let stats = match convert(InputPath::from_arg(&args.input), &args.output, &options) {
+    let view = super::progress::ProgressView::start(args.progress, progress);
+    let result = convert(InputPath::from_arg(&args.input), &args.output, &options);
+    view.finish();
+    let stats = match result {
         Err(muxkit::Error::Cancelled) => {
             eprintln!("muxkit: interrupted: no output written (the input was not read to its end)");
             return Err(muxkit::Error::Cancelled);
@@ -360,6 +403,12 @@ pub fn run(args: ConvertArgs, matches: &clap::ArgMatches) -> muxkit::Result<()> 
     }
     for n in &stats.notes {
         say::note(n);
+    }
+    for (id, kind, codec) in &stats.deselected {
+        say::info(format_args!(
+            "track {id} ({kind} {}) left out as asked",
+            codec.name()
+        ));
     }
     say::info(format_args!(
         "wrote {}: {} track(s), {} packets, {} payload bytes in {:.3} s",

@@ -6,6 +6,7 @@ pub mod hls_keys;
 pub mod ingest;
 pub mod inspect;
 pub mod overwrite;
+pub mod progress;
 pub mod publish;
 pub mod say;
 pub mod signals;

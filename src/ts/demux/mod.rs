@@ -156,6 +156,10 @@ impl Demuxer for TsDemuxer {
         self.parser.tracks()
     }
 
+    fn input_position(&self) -> Option<u64> {
+        Some(self.src.offset())
+    }
+
     fn next_packet(&mut self) -> Result<Option<Packet>> {
         loop {
             if let Some(p) = self.parser.next_packet()? {
