@@ -139,7 +139,46 @@ impl ConvertOptions {
 }
 
 /// Converts `input` into `output` (`-` for stdout). The output file appears only when complete.
+///
+/// An audio-only output (`.m4a`, `.mp3`, `.aac`) without a track selection leaves the video
+/// out and says so in [`RemuxStats::notes`]; an input with no audio for it fails with
+/// [`Error::NoMedia`].
 pub fn convert(
+    input: InputPath<'_>,
+    output: &Path,
+    options: &ConvertOptions,
+) -> Result<RemuxStats> {
+    let to_stdout = output.as_os_str() == "-";
+    let format = options.format.or_else(|| OutputFormat::from_path(output));
+    let implicit = !to_stdout
+        && options.select.is_all()
+        && format.is_some_and(|f| audio_only_output(output, f));
+    match convert_selected(input, output, options) {
+        Ok(mut stats) if implicit => {
+            for (id, kind, codec) in std::mem::take(&mut stats.deselected) {
+                stats.notes.push(format!(
+                    "track {id}: {kind} {} left out: {} holds audio only",
+                    codec.name(),
+                    output.display()
+                ));
+            }
+            Ok(stats)
+        }
+        Err(Error::Usage(e)) if implicit && e.starts_with("the track selection") => {
+            Err(Error::NoMedia(format!(
+                "{} holds audio only, and the input has no audio track{}",
+                output.display(),
+                e.strip_prefix("the track selection leaves nothing to write (the input")
+                    .map(|rest| format!(" (it{rest}"))
+                    .unwrap_or_default()
+            )))
+        }
+        other => other,
+    }
+}
+
+/// [`convert`] without the words about an implicit audio-only selection.
+fn convert_selected(
     input: InputPath<'_>,
     output: &Path,
     options: &ConvertOptions,
@@ -160,7 +199,8 @@ pub fn convert(
     let open = OpenOptions {
         strict: options.strict,
     };
-    let select = if options.select.is_all() && audio_only_output(output, format) {
+    let implicit_audio_only = options.select.is_all() && audio_only_output(output, format);
+    let select = if implicit_audio_only {
         crate::select::TrackSelection::audio_only()
     } else {
         options.select.clone()

@@ -23,6 +23,18 @@
 //! # }
 //! ```
 //!
+//! # Cargo features
+//!
+//! The parsers, muxers, HLS/DASH writers, RTMP protocol core and `inspect` views need none;
+//! with `default-features = false` a crate that wants only the FLV parser compiles none of the
+//! command line's dependencies.
+//!
+//! | feature | gives | pulls in |
+//! |---|---|---|
+//! | `batch` | [`batch`]: trees converted in parallel, resumably | rayon |
+//! | `server` | `server`: the live origin behind `muxkit ingest` | tokio, hyper, rustls, prometheus-client |
+//! | `cli` (default) | the `muxkit` program; implies `batch` and `server` | clap, indicatif, ctrlc, tracing |
+//!
 //! # Specifications implemented
 //!
 //! | module | specification |
@@ -36,9 +48,12 @@
 //! | [`codec::mpa`] | ISO/IEC 11172-3 / 13818-3 (MPEG audio frame header) |
 //! | [`ts`] | ISO/IEC 13818-1 (transport stream, PSI, PES); Apple timed metadata for HLS |
 //! | codec strings | RFC 6381 |
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod amf;
 pub mod audio_es;
+#[cfg(feature = "batch")]
+#[cfg_attr(docsrs, doc(cfg(feature = "batch")))]
 pub mod batch;
 pub mod codec;
 pub mod convert;

@@ -60,11 +60,13 @@ impl TrackSelection {
         TrackSelection::default()
     }
 
-    /// Audio tracks alone: what `.m4a`, `.mp3` and `.aac` outputs take.
+    /// No video: what `.m4a`, `.mp3` and `.aac` outputs take. Data tracks stay offered (an
+    /// MP3's ID3v2 tag travels as one, and goes back to the front of an `.mp3`); a muxer that
+    /// cannot carry one refuses it and says so.
     pub fn audio_only() -> TrackSelection {
         TrackSelection {
             only: Vec::new(),
-            without: vec![MediaKind::Video, MediaKind::Data],
+            without: vec![MediaKind::Video],
         }
     }
 
@@ -119,7 +121,7 @@ mod tests {
         let d = track(2, MediaKind::Data, Codec::FlvScript);
         let keeps = |s: &TrackSelection| [&v, &a, &d].map(|t| s.keeps(t));
         assert_eq!(keeps(&TrackSelection::all()), [true, true, true]);
-        assert_eq!(keeps(&TrackSelection::audio_only()), [false, true, false]);
+        assert_eq!(keeps(&TrackSelection::audio_only()), [false, true, true]);
         let map1 = TrackSelection {
             only: vec!["1".parse().unwrap()],
             without: vec![],

@@ -153,7 +153,7 @@ fn ffmpeg_reads_our_flv_cleanly_and_decodes_the_same_frames() {
         for index in [false, true] {
             let out = tmp.path().join(format!("out-{index}.flv"));
             let mut cmd = Command::new(muxkit_bin());
-            cmd.arg("convert").arg(&path).arg(&out);
+            cmd.arg("convert").arg("-y").arg(&path).arg(&out);
             if index {
                 cmd.arg("--keyframe-index");
             }

@@ -213,8 +213,9 @@ fn refuses_a_non_empty_folder_unless_forced_and_names_an_unwritable_one() {
         .arg(&out)
         .output()
         .unwrap();
-    assert_eq!(o.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("not empty"));
+    // A usage mistake, as for an output file that exists.
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("the output folder holds files (-y"));
     muxkit_convert(&src, &out, &["--force"]);
     assert!(out.join("index.m3u8").exists());
     // A folder that cannot be created: the error names it.

@@ -186,9 +186,9 @@ fn a_live_input_stopped_by_a_signal_keeps_what_was_read() {
     let data = std::fs::read(testdata().join("source.flv")).unwrap();
     for target in ["live", "out.flv"] {
         let out = tmp.path().join(target);
-        let mut args = vec!["convert", "-", out.to_str().unwrap(), "--hls-time", "2"];
+        let mut args = vec!["convert", "-", out.to_str().unwrap()];
         if target == "live" {
-            args.extend(["--hls-playlist-type", "event"]);
+            args.extend(["--hls-time", "2", "--hls-playlist-type", "event"]);
         }
         let mut child = Command::new(muxkit_bin())
             .args(&args)

@@ -61,16 +61,26 @@ fn a_track_the_output_cannot_carry_is_named_and_the_rest_converted() {
         1,
         "a temporary file was left"
     );
-    // Pulling the audio out of a video file names the video it leaves behind.
+    // Pulling the audio out of a video file (an audio-only output asks for it) names the
+    // video it leaves behind, as a note: chosen, not lost.
     let aac = tmp.path().join("a.aac");
     let o = convert(&testdata().join("source.flv"), &aac, &[]);
     assert!(o.status.success(), "{}", stderr(&o));
+    assert!(warnings(&o).is_empty(), "{}", stderr(&o));
     assert_eq!(
-        warnings(&o),
-        [
-            "muxkit: warning: track 0: video h264 not converted: the output holds one aac audio track only"
-        ]
+        stderr(&o).trim_end(),
+        format!(
+            "muxkit: note: track 0: video h264 left out: {} holds audio only",
+            aac.display()
+        )
     );
+    // And --strict does not count it as a loss.
+    let o = convert(
+        &testdata().join("source.flv"),
+        &tmp.path().join("s.aac"),
+        &["--strict"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
 }
 
 #[test]

@@ -390,9 +390,8 @@ fn audio_comes_out_of_flv_as_mp3_and_aac() {
     let e = String::from_utf8_lossy(&o.stderr);
     assert!(
         e.contains("nothing to convert")
-            && e.contains(
-                "video h264 not converted: the output holds one mp3 or mp2 audio track only"
-            ),
+            && e.contains("none.mp3 holds audio only, and the input has no audio track")
+            && e.contains("(it has 0 (video h264))"),
         "{e}"
     );
 }

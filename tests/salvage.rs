@@ -286,7 +286,7 @@ fn cut_ts_mp3_and_mp4_are_salvaged_and_an_unfinished_mp4_says_so() {
             "{name}"
         );
         assert!(!got.is_empty());
-        let o = run(&["convert", s(&path), s(&out), "--strict"]);
+        let o = run(&["convert", "-y", s(&path), s(&out), "--strict"]);
         assert_eq!(o.status.code(), Some(1), "{name}: strict");
     }
     // moov at the end and the file cut: the recording was never finished.

@@ -135,6 +135,7 @@ fn ffmpeg_reads_our_ts_cleanly_and_decodes_the_same_frames() {
         let out = tmp.path().join("out.ts");
         let st = Command::new(muxkit_bin())
             .arg("convert")
+            .arg("-y")
             .arg(&path)
             .arg(&out)
             .status()

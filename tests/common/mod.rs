@@ -26,22 +26,45 @@ pub fn flv_fixtures() -> Vec<PathBuf> {
     v
 }
 
-/// Real-world FLVs from ../shared/media, when that folder exists.
-pub fn shared_flvs() -> Vec<PathBuf> {
+/// Says that a test skipped something, where the test summary shows it: straight to the
+/// process's stderr, past the test harness's capture (which only takes `print!`/`eprint!`),
+/// so `cargo test` lists every skip without `--nocapture`.
+pub fn skip_notice(text: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "SKIPPED {text}");
+}
+
+/// Real-world media files in ../shared/media with one of `extensions`. A clone without that
+/// folder skips them and says so (a failure when `MUXKIT_REQUIRE_FFMPEG` is set, as in CI).
+pub fn shared_media(extensions: &[&str]) -> Vec<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/media");
     let Ok(rd) = std::fs::read_dir(&dir) else {
-        eprintln!(
-            "note: {} not found; real-world media skipped",
+        if std::env::var_os("MUXKIT_REQUIRE_FFMPEG").is_some() {
+            panic!(
+                "{} not found but MUXKIT_REQUIRE_FFMPEG is set: the real-media tests need it",
+                dir.display()
+            );
+        }
+        skip_notice(&format!(
+            "real-world media: {} not found (only testdata/ was used)",
             dir.display()
-        );
+        ));
         return Vec::new();
     };
     let mut v: Vec<PathBuf> = rd
         .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "flv"))
+        .filter(|p| {
+            p.extension()
+                .is_some_and(|e| extensions.iter().any(|x| e == *x))
+        })
         .collect();
     v.sort();
     v
+}
+
+/// Real-world FLVs from ../shared/media (see [`shared_media`]).
+pub fn shared_flvs() -> Vec<PathBuf> {
+    shared_media(&["flv"])
 }
 
 /// FLVs ffmpeg can read: ffmpeg 5.1 (Debian 12) has no Enhanced FLV support, so fixtures named
@@ -79,7 +102,9 @@ pub fn have_ffmpeg(test: &str) -> bool {
         if std::env::var_os("MUXKIT_REQUIRE_FFMPEG").is_some() {
             panic!("{test}: ffmpeg/ffprobe not found but MUXKIT_REQUIRE_FFMPEG is set");
         }
-        eprintln!("SKIPPED {test}: ffmpeg/ffprobe not installed (install ffmpeg to run it)");
+        skip_notice(&format!(
+            "{test}: ffmpeg/ffprobe not installed (install ffmpeg to run it)"
+        ));
     }
     ok
 }
@@ -108,7 +133,9 @@ pub fn ffmpeg9(test: &str) -> Option<PathBuf> {
         if std::env::var_os("MUXKIT_REQUIRE_FFMPEG9").is_some() {
             panic!("{test}: ffmpeg 9 not found but MUXKIT_REQUIRE_FFMPEG9 is set");
         }
-        eprintln!("SKIPPED {test}: no ffmpeg 9 (pip install imageio-ffmpeg==0.8.1)");
+        skip_notice(&format!(
+            "{test}: no ffmpeg 9 (pip install imageio-ffmpeg==0.8.1)"
+        ));
     }
     found
 }
