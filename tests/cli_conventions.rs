@@ -382,3 +382,96 @@ fn track_selection_by_id_kind_and_audio_only_extension() {
     );
     assert!(!tmp.path().join("x.ts").exists());
 }
+
+/// Runs `shell` in a pseudo-terminal (util-linux `script`), returning what the terminal got
+/// with carriage returns as line breaks; `None` (and a SKIPPED line) without `script`.
+fn in_terminal(test: &str, shell: &str) -> Option<String> {
+    if Command::new("script").arg("--version").output().is_err() {
+        skip_notice(&format!(
+            "{test}: no `script` (util-linux) to make a terminal"
+        ));
+        return None;
+    }
+    let out = Command::new("script")
+        .args(["-qec", shell, "/dev/null"])
+        .output()
+        .unwrap();
+    Some(String::from_utf8_lossy(&out.stdout).replace('\r', "\n"))
+}
+
+#[test]
+fn a_terminal_gets_a_progress_bar_and_wrappers_json() {
+    let tmp = TempDir::new("conv-progress");
+    let src = testdata().join("source.flv");
+    let size = std::fs::metadata(&src).unwrap().len();
+    let bin = s(&muxkit_bin()).to_owned();
+    // --progress bar: the bar with bytes, media time, speed and ETA, ending full.
+    let out = tmp.path().join("a.ts");
+    let Some(screen) = in_terminal(
+        "a_terminal_gets_a_progress_bar_and_wrappers_json",
+        &format!("{bin} convert --progress bar {} {}", s(&src), s(&out)),
+    ) else {
+        return;
+    };
+    let last = screen
+        .lines()
+        .rfind(|l| l.contains("time "))
+        .unwrap_or_else(|| panic!("no bar in {screen:?}"));
+    assert!(last.contains("[==============================]"), "{last}");
+    assert!(last.contains("KiB/"), "{last}");
+    assert!(last.contains("time 00:00:10.0"), "{last}");
+    assert!(last.contains("speed "), "{last}");
+    assert!(last.contains("ETA"), "{last}");
+    // auto: nothing for quick work...
+    let quick = in_terminal(
+        "progress",
+        &format!("{bin} convert {} {}", s(&src), s(&tmp.path().join("b.ts"))),
+    )
+    .unwrap();
+    assert!(!quick.contains("time "), "{quick:?}");
+    // ...and a spinner with media time and bitrate for a live input that runs over a second.
+    let live = in_terminal(
+        "progress",
+        &format!(
+            "(cat {}; sleep 2) | {bin} convert - {}",
+            s(&src),
+            s(&tmp.path().join("c.ts"))
+        ),
+    )
+    .unwrap();
+    let last = live
+        .lines()
+        .rfind(|l| l.contains(" read, time "))
+        .unwrap_or_else(|| panic!("no spinner in {live:?}"));
+    assert!(last.contains("time 00:00:10.0"), "{last}");
+    assert!(last.contains("bitrate "), "{last}");
+    // Not a terminal: no bar unless asked for JSON, whose lines end with "end".
+    let o = run(&["convert", s(&src), s(&tmp.path().join("d.ts"))]);
+    assert_eq!(stderr(&o), "");
+    let o = run(&[
+        "convert",
+        "--progress",
+        "json",
+        s(&src),
+        s(&tmp.path().join("e.ts")),
+    ]);
+    assert!(o.status.success());
+    let lines: Vec<serde_json::Value> = stderr(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}")))
+        .collect();
+    let end = lines.last().unwrap();
+    assert_eq!(end["progress"], "end");
+    assert_eq!(end["input_bytes"], size);
+    assert_eq!(end["input_total"], size);
+    assert_eq!(end["percent"], 100.0);
+    assert!(
+        (end["media_time"].as_f64().unwrap() - 10.0).abs() < 0.1,
+        "{end}"
+    );
+    assert!(
+        lines[..lines.len() - 1]
+            .iter()
+            .all(|l| l["progress"] == "continue")
+    );
+}

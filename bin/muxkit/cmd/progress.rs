@@ -105,7 +105,8 @@ fn watch(mode: ProgressMode, progress: &Progress, stop: &AtomicBool) {
                 // the probe says before the first packet.
                 let probed = snap.input_total.is_some() || snap.packets > 0;
                 let due = mode == ProgressMode::Bar || elapsed >= SHOW_AFTER;
-                if bar.is_none() && due && probed && !done {
+                // Asked for a bar: work done before the first tick still shows its last state.
+                if bar.is_none() && due && probed && (!done || mode == ProgressMode::Bar) {
                     bar = Some(new_bar(&snap));
                 }
                 if let Some(bar) = &bar {
