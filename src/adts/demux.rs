@@ -1,0 +1,395 @@
+//! `.aac` (ADTS) files -> one AAC track of raw frames.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+
+use crate::codec::aac::AdtsHeader;
+use crate::error::{Error, Result};
+use crate::id3::{Id3v1Tag, Id3v2Tag, find_appended_tag};
+use crate::io::{InputSource, Take};
+use crate::loss::{Loss, MAX_LISTED_DAMAGE, damage_list};
+use crate::media::{Codec, CodecConfig, Demuxer, MediaKind, Packet, Track};
+use crate::time::{TimeBase, Timestamp};
+
+use super::frames::{self, AdtsBlocks, ape_tag_start, confirmed_at, header_at, same_stream};
+
+/// Samples per channel in one raw data block: ADTS carries the 1024-sample frame length only
+/// (the 960 of `frameLengthFlag` cannot be signalled, §1.A.2.2.1).
+pub const SAMPLES_PER_RAW_BLOCK: u32 = 1024;
+
+/// Warnings kept in [`AdtsReport::warnings`] (all are counted).
+const MAX_WARNINGS: usize = 1000;
+
+/// Choices for [`AdtsDemuxer`].
+#[derive(Clone, Copy, Debug, Default)]
+pub struct AdtsReadOptions {
+    /// Junk between frames, a truncated last frame or a frame that cannot be read is an error
+    /// (naming its byte offset) instead of a warning.
+    pub strict: bool,
+}
+
+/// Something the demuxer skipped or noticed, with its byte offset.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AdtsWarning {
+    /// Byte offset in the input.
+    pub offset: u64,
+    /// What, lowercase.
+    pub message: String,
+}
+
+/// What the demuxer found: for `inspect`, and for users who want to know how clean a file is.
+#[derive(Clone, Debug, Default)]
+pub struct AdtsReport {
+    /// ADTS frames read (whether or not their blocks were returned).
+    pub frames: u64,
+    /// Packets (raw data blocks) returned.
+    pub packets: u64,
+    /// Samples per channel in them.
+    pub samples: u64,
+    /// Bytes of ADTS frames read, headers included.
+    pub frame_bytes: u64,
+    /// The first frame's offset.
+    pub first_frame_offset: Option<u64>,
+    /// The first frame's header.
+    pub first_header: Option<AdtsHeader>,
+    /// Frames with a CRC (`protection_absent` = 0); the CRCs are skipped, not verified.
+    pub crc_frames: u64,
+    /// Frames holding more than one raw data block.
+    pub multi_block_frames: u64,
+    /// Frames dropped because they could not be cut into raw data blocks.
+    pub dropped_frames: u64,
+    /// Times the stream's configuration (sampling rate, channels, profile) changed.
+    pub config_changes: u64,
+    /// Bytes skipped between frames (junk, damage).
+    pub skipped_bytes: u64,
+    /// Times sync was regained after junk.
+    pub resyncs: u64,
+    /// A truncated frame at the end was dropped.
+    pub truncated_last_frame: bool,
+    /// Bytes of the ID3v2 tag at the start.
+    pub id3v2_bytes: Option<u64>,
+    /// Bytes of an APE tag at the end.
+    pub ape_bytes: Option<u64>,
+    /// Warnings, the first 1000.
+    pub warnings: Vec<AdtsWarning>,
+    /// Warnings in all.
+    pub warning_count: u64,
+}
+
+impl AdtsReport {
+    fn warn(&mut self, offset: usize, message: String) {
+        self.warning_count += 1;
+        if self.warnings.len() < MAX_WARNINGS {
+            self.warnings.push(AdtsWarning {
+                offset: offset as u64,
+                message,
+            });
+        }
+    }
+}
+
+/// Reads an `.aac` (ADTS) file.
+///
+/// An ID3v2 tag at the start, and an APE tag, an appended ID3v2 tag or an ID3v1 tag at the
+/// end are skipped (their sizes are in the report; the tags are not carried). A frame is taken
+/// where the previous one ends when its header agrees with the stream; otherwise sync is
+/// regained at the next header that the header after it confirms, and the skipped bytes are a
+/// warning with their offset. Track 0 is AAC with the AudioSpecificConfig the first header
+/// implies and a time base of 1/sample_rate; each raw data block is one packet of 1024
+/// samples, without header, block table and CRCs (see [`super::split_raw_blocks`] for frames
+/// of several blocks and for why the CRCs are not verified). A header that changes the
+/// configuration mid-stream (a concatenation) updates the track and sets `config_changed` on
+/// the next packet, as the other demuxers do.
+///
+/// Channel configuration 0 (the layout in a program config element inside the raw data) is
+/// not supported: the first frame with it is an error, later ones are dropped with a warning.
+pub struct AdtsDemuxer {
+    data: Bytes,
+    pos: usize,
+    end: usize,
+    options: AdtsReadOptions,
+    tracks: Vec<Track>,
+    report: AdtsReport,
+    /// The header of the last frame taken (sync is held while headers agree with it).
+    last: Option<AdtsHeader>,
+    /// Blocks of the current frame still to return (absolute ranges), next first.
+    queue: Vec<std::ops::Range<usize>>,
+    next_ticks: i64,
+    pending_config: Option<Arc<CodecConfig>>,
+}
+
+fn config_of(h: &AdtsHeader, at: usize) -> Result<CodecConfig> {
+    let asc = h
+        .to_audio_specific_config()
+        .map_err(|e| Error::InvalidInput(format!("adts frame at byte {at}: {e}")))?;
+    let mut c = CodecConfig::new(Codec::Aac);
+    c.extradata = asc.to_bytes();
+    Ok(c)
+}
+
+impl AdtsDemuxer {
+    /// Opens an ADTS file from any input source. A stream (stdin) is read into memory first:
+    /// the tags at the end decide where the audio stops.
+    pub fn new(mut src: InputSource, options: AdtsReadOptions) -> Result<AdtsDemuxer> {
+        let data = match src.take(usize::MAX)? {
+            Take::Full(b) | Take::Short(b) => b,
+        };
+        AdtsDemuxer::open(data, options)
+    }
+
+    /// Opens an ADTS file held in memory, with default options.
+    pub fn from_bytes(data: Bytes) -> Result<AdtsDemuxer> {
+        AdtsDemuxer::open(data, AdtsReadOptions::default())
+    }
+
+    fn open(data: Bytes, options: AdtsReadOptions) -> Result<AdtsDemuxer> {
+        let mut report = AdtsReport::default();
+        let mut pos = 0;
+        if Id3v2Tag::is_tag_start(&data) {
+            let tag = Id3v2Tag::parse(&data).map_err(|e| {
+                Error::InvalidInput(format!("id3v2 tag at byte 0 before the adts frames: {e}"))
+            })?;
+            pos = tag.len;
+            report.id3v2_bytes = Some(tag.len as u64);
+        }
+        let mut end = data.len();
+        if Id3v1Tag::find(&data[pos..]).is_some() {
+            end -= Id3v1Tag::LEN;
+        }
+        if let Some((start, _)) = find_appended_tag(&data[pos..]) {
+            if Id3v2Tag::parse(&data[pos + start..end]).is_ok() {
+                end = pos + start;
+            }
+        }
+        if let Some(start) = ape_tag_start(&data, pos, end) {
+            report.ape_bytes = Some((end - start) as u64);
+            end = start;
+        }
+        let mut d = AdtsDemuxer {
+            data,
+            pos,
+            end,
+            options,
+            tracks: Vec::new(),
+            report,
+            last: None,
+            queue: Vec::new(),
+            next_ticks: 0,
+            pending_config: None,
+        };
+        let first = d.sync()?.ok_or_else(|| {
+            Error::InvalidInput(format!(
+                "no adts frames: no adts header followed by another in {} bytes after byte {pos}",
+                d.end.saturating_sub(pos)
+            ))
+        })?;
+        let codec = config_of(&first, d.pos)?;
+        d.tracks.push(Track {
+            id: 0,
+            kind: MediaKind::Audio,
+            time_base: TimeBase::per_second(first.sample_rate())
+                .ok_or_else(|| Error::InvalidInput("adts sample rate 0".into()))?,
+            codec,
+            source_id: None,
+        });
+        Ok(d)
+    }
+
+    /// What was found so far.
+    pub fn report(&self) -> &AdtsReport {
+        &self.report
+    }
+
+    /// Damage: an error in strict mode, else a warning.
+    fn damage(&mut self, at: usize, message: String) -> Result<()> {
+        if self.options.strict {
+            return Err(Error::InvalidInput(format!("adts: {message} at byte {at}")));
+        }
+        self.report.warn(at, message);
+        Ok(())
+    }
+
+    /// Regains sync from `self.pos`: the next confirmed frame, skipping (and reporting) what
+    /// comes before it.
+    fn sync(&mut self) -> Result<Option<AdtsHeader>> {
+        let from = self.pos;
+        let mut i = from;
+        let found = loop {
+            let Some(k) = self
+                .data
+                .get(i..self.end)
+                .and_then(|h| memchr::memchr(0xFF, h))
+            else {
+                i = self.end;
+                break None;
+            };
+            i += k;
+            if let Some(h) = confirmed_at(&self.data, i, self.end) {
+                break Some(h);
+            }
+            i += 1;
+        };
+        let skipped = i - from;
+        self.pos = i;
+        if skipped == 0 {
+            return Ok(found);
+        }
+        self.report.skipped_bytes += skipped as u64;
+        match (found.is_some(), self.last.is_some()) {
+            (true, true) => {
+                self.report.resyncs += 1;
+                self.damage(
+                    from,
+                    format!("{skipped} bytes that are not adts frames: skipped to the next frame at byte {i}"),
+                )?;
+            }
+            (true, false) => self.report.warn(
+                from,
+                format!("{skipped} bytes before the first frame: skipped"),
+            ),
+            (false, true) => self.damage(
+                from,
+                format!("{skipped} bytes at the end are not adts frames: ignored"),
+            )?,
+            (false, false) => {}
+        }
+        Ok(found)
+    }
+
+    /// The next frame's header (at `self.pos`), in sync or after regaining it; `None` at the end.
+    fn next_frame(&mut self) -> Result<Option<AdtsHeader>> {
+        if self.pos >= self.end {
+            return Ok(None);
+        }
+        let here = AdtsHeader::parse(&self.data[self.pos..self.end]).ok();
+        if let Some(h) = here.filter(|h| self.last.is_some_and(|l| same_stream(&l, h))) {
+            let len = usize::from(h.frame_length);
+            if self.pos + len > self.end {
+                // The last frame of the file is cut short.
+                let have = self.end - self.pos;
+                self.report.truncated_last_frame = true;
+                self.damage(
+                    self.pos,
+                    format!("last frame truncated ({have} of {len} bytes): dropped"),
+                )?;
+                self.pos = self.end;
+                return Ok(None);
+            }
+            if header_at(&self.data[..self.end], self.pos).is_some() {
+                return Ok(Some(h));
+            }
+        }
+        self.sync()
+    }
+
+    /// Reads the frame at `self.pos` with header `h`: queues its blocks, or reports why not.
+    fn take_frame(&mut self, h: AdtsHeader) -> Result<()> {
+        let at = self.pos;
+        let len = usize::from(h.frame_length);
+        self.pos = at + len;
+        let r = &mut self.report;
+        r.frames += 1;
+        r.frame_bytes += len as u64;
+        r.first_frame_offset.get_or_insert(at as u64);
+        r.first_header.get_or_insert(h);
+        r.crc_frames += u64::from(!h.protection_absent);
+        r.multi_block_frames += u64::from(h.raw_blocks > 0);
+        if self.last.is_some_and(|l| !same_stream(&l, &h)) {
+            if h.channel_config == 0 {
+                self.report.dropped_frames += 1;
+                return self.damage(
+                    at,
+                    "frame with channel configuration 0 (program config element): dropped".into(),
+                );
+            }
+            let config = config_of(&h, at)?;
+            self.report.config_changes += 1;
+            if config != self.tracks[0].codec {
+                self.tracks[0].codec = config.clone();
+                self.pending_config = Some(Arc::new(config));
+            }
+        }
+        self.last = Some(h);
+        match frames::split_raw_blocks(&h, &self.data[at..at + len]) {
+            AdtsBlocks::Blocks(blocks) => {
+                self.queue = blocks
+                    .into_iter()
+                    .rev()
+                    .map(|b| at + b.start..at + b.end)
+                    .collect();
+                Ok(())
+            }
+            AdtsBlocks::Unsplittable => {
+                self.report.dropped_frames += 1;
+                self.damage(
+                    at,
+                    format!(
+                        "frame of {} raw data blocks without crc (no block positions to split it at): dropped",
+                        u32::from(h.raw_blocks) + 1
+                    ),
+                )
+            }
+            AdtsBlocks::BadTable(why) => {
+                self.report.dropped_frames += 1;
+                self.damage(at, format!("frame dropped: {why}"))
+            }
+        }
+    }
+}
+
+impl Demuxer for AdtsDemuxer {
+    fn tracks(&self) -> &[Track] {
+        &self.tracks
+    }
+
+    fn losses(&self) -> Vec<Loss> {
+        damage_list(
+            self.report
+                .warnings
+                .iter()
+                .map(|w| (Some(w.offset), w.message.clone())),
+            self.report.warning_count,
+            MAX_LISTED_DAMAGE,
+        )
+    }
+
+    fn next_packet(&mut self) -> Result<Option<Packet>> {
+        let block = loop {
+            if let Some(b) = self.queue.pop() {
+                break b;
+            }
+            match self.next_frame()? {
+                Some(h) => self.take_frame(h)?,
+                None => return Ok(None),
+            }
+        };
+        let Some(h) = self.last else {
+            return Ok(None);
+        };
+        let samples = i64::from(SAMPLES_PER_RAW_BLOCK);
+        let tb = self.tracks[0].time_base;
+        let duration =
+            TimeBase::per_second(h.sample_rate()).map_or(samples, |fb| fb.rescale(samples, tb));
+        let mut p = Packet::new(0, Timestamp(self.next_ticks), self.data.slice(block));
+        p.duration = Some(duration);
+        p.flags.keyframe = true;
+        if let Some(c) = self.pending_config.take() {
+            p.flags.config_changed = true;
+            p.config = Some(c);
+        }
+        self.next_ticks += duration;
+        self.report.packets += 1;
+        self.report.samples += samples as u64;
+        Ok(Some(p))
+    }
+}
+
+impl std::fmt::Debug for AdtsDemuxer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AdtsDemuxer")
+            .field("tracks", &self.tracks)
+            .field("pos", &self.pos)
+            .finish_non_exhaustive()
+    }
+}
