@@ -210,25 +210,25 @@ impl AdtsDemuxer {
         Ok(())
     }
 
+    /// The first confirmed frame at or after `from`.
+    fn find(&self, from: usize) -> Option<(usize, AdtsHeader)> {
+        let mut i = from;
+        loop {
+            i += memchr::memchr(0xFF, self.data.get(i..self.end)?)?;
+            if let Some(h) = confirmed_at(&self.data, i, self.end) {
+                return Some((i, h));
+            }
+            i += 1;
+        }
+    }
+
     /// Regains sync from `self.pos`: the next confirmed frame, skipping (and reporting) what
     /// comes before it.
     fn sync(&mut self) -> Result<Option<AdtsHeader>> {
         let from = self.pos;
-        let mut i = from;
-        let found = loop {
-            let Some(k) = self
-                .data
-                .get(i..self.end)
-                .and_then(|h| memchr::memchr(0xFF, h))
-            else {
-                i = self.end;
-                break None;
-            };
-            i += k;
-            if let Some(h) = confirmed_at(&self.data, i, self.end) {
-                break Some(h);
-            }
-            i += 1;
+        let (i, found) = match self.find(from) {
+            Some((i, h)) => (i, Some(h)),
+            None => (self.end, None),
         };
         let skipped = i - from;
         self.pos = i;
@@ -241,7 +241,7 @@ impl AdtsDemuxer {
                 self.report.resyncs += 1;
                 self.damage(
                     from,
-                    format!("{skipped} bytes that are not adts frames: skipped to the next frame at byte {i}"),
+                    format!("{skipped} bytes that are not adts frames: skipped to the next frame"),
                 )?;
             }
             (true, false) => self.report.warn(
@@ -265,8 +265,14 @@ impl AdtsDemuxer {
         let here = AdtsHeader::parse(&self.data[self.pos..self.end]).ok();
         if let Some(h) = here.filter(|h| self.last.is_some_and(|l| same_stream(&l, h))) {
             let len = usize::from(h.frame_length);
-            if self.pos + len > self.end {
-                // The last frame of the file is cut short.
+            if self.pos + len <= self.end {
+                // In sync, a header of the stream is taken as it stands (as ffmpeg does):
+                // junk after it is found, and reported, at the next frame.
+                if header_at(&self.data[..self.end], self.pos).is_some() {
+                    return Ok(Some(h));
+                }
+            } else if self.find(self.pos + 1).is_none() {
+                // Nothing readable follows: the last frame of the file is cut short.
                 let have = self.end - self.pos;
                 self.report.truncated_last_frame = true;
                 self.damage(
@@ -275,9 +281,6 @@ impl AdtsDemuxer {
                 )?;
                 self.pos = self.end;
                 return Ok(None);
-            }
-            if header_at(&self.data[..self.end], self.pos).is_some() {
-                return Ok(Some(h));
             }
         }
         self.sync()
