@@ -80,11 +80,11 @@ PY
 }
 
 # ADTS (.aac) files as ffmpeg's adts muxer writes them: mono 8 kHz, stereo 44.1 kHz, 5.1 48 kHz,
-# 96 kHz, one with an ID3v2 tag before the audio and an APE tag after it, and one with the
-# MPEG-2 ID bit (-write_mpeg2). All single raw block, no CRC (ffmpeg writes neither variant:
-# tests/adts_read.rs makes those by hand).
+# 96 kHz, one with an ID3v2 tag before the audio and an APE tag after it, one with the MPEG-2 ID
+# bit (-write_mpeg2), and 2.1 (channel configuration 0 with a PCE). All single raw block, no
+# CRC (ffmpeg writes neither variant: tests/adts_read.rs makes those by hand).
 adts_fixtures() {
-    echo "adts: adts_mono_8k.aac, adts_stereo_44k.aac, adts_51_48k.aac, adts_96k.aac, adts_id3_ape.aac, adts_mpeg2.aac"
+    echo "adts: adts_mono_8k.aac, adts_stereo_44k.aac, adts_51_48k.aac, adts_96k.aac, adts_id3_ape.aac, adts_mpeg2.aac, adts_pce_21.aac"
     ff -f lavfi -i "$AUDIO_MONO:s=8000" -t 2 -c:a aac -b:a 24k -ar 8000 -ac 1 \
         "${BITEXACT[@]}" -f adts adts_mono_8k.aac
     ff -f lavfi -i "$AUDIO_STEREO:s=44100" -t 2 -c:a aac -b:a 96k -ar 44100 -ac 2 \
@@ -98,6 +98,10 @@ adts_fixtures() {
         -write_id3v2 1 -write_apetag 1 -f adts adts_id3_ape.aac
     ff -f lavfi -i "$AUDIO_MONO:s=22050" -t 1 -c:a aac -b:a 32k -ar 22050 -ac 1 \
         "${BITEXACT[@]}" -write_mpeg2 1 -f adts adts_mpeg2.aac
+    # 2.1 has no channel configuration: channel_configuration 0 and a program config element
+    # at the start of the first frame.
+    ff -f lavfi -i "aevalsrc=exprs=0.3*sin(2*PI*300*t)|0.3*sin(2*PI*500*t)|0.2*sin(2*PI*700*t):s=48000:c=2.1" \
+        -t 1 -c:a aac -b:a 96k "${BITEXACT[@]}" -f adts adts_pce_21.aac
 }
 
 # MP4 and F4V made by ffmpeg from source.flv (H.264 with B-frames + AAC): moov at the end

@@ -184,16 +184,38 @@ fn packets_and_timestamps_match_ffmpeg() {
     }
 }
 
+/// `convert SRC OUT` fails with one line naming channel configuration 0, and writes nothing.
+fn refused(src: &Path, out: &Path) {
+    let o = Command::new(muxkit_bin())
+        .arg("convert")
+        .arg(src)
+        .arg(out)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        !o.status.success() && err.contains("channel configuration 0"),
+        "{err}"
+    );
+    assert!(!out.exists());
+}
+
 #[test]
 fn aac_round_trip_is_byte_identical() {
     let tmp = TempDir::new("adts-roundtrip");
     for f in fixtures() {
         let out = tmp.path().join(format!("{}.aac", name(&f)));
+        let n = name(&f);
+        if n.contains("pce") {
+            // ADTS cannot say what a program config element says (ffmpeg's muxer puts it back
+            // into the first frame): muxkit's .aac output refuses channel configuration 0.
+            refused(&f, &out);
+            continue;
+        }
         muxkit_convert(&f, &out, &[]);
         let (_, a) = read_file(&f);
         let (_, b) = read_file(&out);
         assert_eq!(a, b, "{}", f.display());
-        let n = name(&f);
         // Tags are not carried, and the writer always sets the MPEG-4 ID bit.
         if !n.contains("id3") && !n.contains("mpeg2") {
             assert!(
@@ -216,6 +238,10 @@ fn converts_to_ts_mp4_flv_that_ffmpeg_reads_cleanly() {
         assert!(!want.is_empty());
         for ext in ["ts", "mp4", "m4a", "flv"] {
             let out = tmp.path().join(format!("{}.{ext}", name(&f)));
+            if ext == "ts" && name(&f).contains("pce") {
+                refused(&f, &out);
+                continue;
+            }
             muxkit_convert(&f, &out, &[]);
             assert_eq!(ffprobe_complaints(&out), "", "{}", out.display());
             assert_eq!(frame_hashes(&out), want, "{}", out.display());
@@ -459,8 +485,9 @@ fn sync_word_storm_empty_and_header_only_inputs() {
 
 #[test]
 fn channel_configuration_0_and_config_changes() {
+    // Channel configuration 0 without a program config element first (0x20: a CPE).
     let mut pce = header(7 + 40, false, 0, 4, 0);
-    pce.resize(7 + 40, 0xA0);
+    pce.resize(7 + 40, 0x20);
     let e = open(&[pce.clone(), pce.clone()].concat(), false)
         .err()
         .unwrap()
@@ -490,5 +517,9 @@ fn channel_configuration_0_and_config_changes() {
     let at = data.len() as u64;
     data.extend(&pce);
     data.extend(frames(2));
-    damaged(&data, at, "channel configuration 0");
+    damaged(
+        &data,
+        at,
+        "channel configuration 0 without a program config element",
+    );
 }

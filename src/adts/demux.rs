@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 
-use crate::codec::aac::AdtsHeader;
+use crate::codec::aac::{AdtsHeader, asc_from_leading_pce};
 use crate::error::{Error, Result};
 use crate::id3::{Id3v1Tag, Id3v2Tag, find_appended_tag};
 use crate::io::{InputSource, Take};
@@ -102,8 +102,9 @@ impl AdtsReport {
 /// configuration mid-stream (a concatenation) updates the track and sets `config_changed` on
 /// the next packet, as the other demuxers do.
 ///
-/// Channel configuration 0 (the layout in a program config element inside the raw data) is
-/// not supported: the first frame with it is an error, later ones are dropped with a warning.
+/// Channel configuration 0: the program config element that starts the first frame's raw
+/// data is moved into the AudioSpecificConfig (see `config_of`); a stream without one is an
+/// error, and a change to such a frame mid-stream without one is dropped with a warning.
 pub struct AdtsDemuxer {
     data: Bytes,
     pos: usize,
@@ -117,15 +118,47 @@ pub struct AdtsDemuxer {
     queue: Vec<std::ops::Range<usize>>,
     next_ticks: i64,
     pending_config: Option<Arc<CodecConfig>>,
+    /// Bytes of a program config element to cut from the next frame's first block (moved
+    /// into the AudioSpecificConfig).
+    strip_next: usize,
 }
 
-fn config_of(h: &AdtsHeader, at: usize) -> Result<CodecConfig> {
-    let asc = h
-        .to_audio_specific_config()
-        .map_err(|e| Error::InvalidInput(format!("adts frame at byte {at}: {e}")))?;
+/// The track configuration of the frame `frame` (whole, header `h`, at byte `at`), and the
+/// bytes of a program config element to cut from the front of its first raw data block.
+///
+/// Channel configuration 0 puts the layout in a program config element at the start of the
+/// first raw data block: it is moved into the AudioSpecificConfig and cut from that packet,
+/// as ffmpeg's `aac_adtstoasc` does (the element ends byte-aligned, so the cut is a slice);
+/// a PCE in later frames of the stream stays where it is. Without a leading PCE there is no
+/// layout to state, and the frame is an error.
+fn config_of(h: &AdtsHeader, frame: &[u8], at: usize) -> Result<(CodecConfig, usize)> {
+    let bad = |e: String| Error::InvalidInput(format!("adts frame at byte {at}: {e}"));
+    let (asc, strip) = if h.channel_config == 0 {
+        let first = match frames::split_raw_blocks(h, frame) {
+            AdtsBlocks::Blocks(b) => b.first().cloned(),
+            _ => None,
+        };
+        let block = first.and_then(|r| frame.get(r)).unwrap_or_default();
+        match asc_from_leading_pce(h.object_type, h.sampling_index, block) {
+            Ok(Some((asc, len))) if len < block.len() => (asc, len),
+            Ok(_) => {
+                return Err(bad(
+                    "channel configuration 0 without a program config element first in the frame"
+                        .into(),
+                ));
+            }
+            Err(e) => return Err(bad(format!("channel configuration 0: {e}"))),
+        }
+    } else {
+        (
+            h.to_audio_specific_config()
+                .map_err(|e| bad(e.to_string()))?,
+            0,
+        )
+    };
     let mut c = CodecConfig::new(Codec::Aac);
     c.extradata = asc.to_bytes();
-    Ok(c)
+    Ok((c, strip))
 }
 
 impl AdtsDemuxer {
@@ -177,6 +210,7 @@ impl AdtsDemuxer {
             queue: Vec::new(),
             next_ticks: 0,
             pending_config: None,
+            strip_next: 0,
         };
         let first = d.sync()?.ok_or_else(|| {
             Error::InvalidInput(format!(
@@ -184,7 +218,9 @@ impl AdtsDemuxer {
                 d.end.saturating_sub(pos)
             ))
         })?;
-        let codec = config_of(&first, d.pos)?;
+        let frame_end = (d.pos + usize::from(first.frame_length)).min(d.end);
+        let (codec, strip) = config_of(&first, &d.data[d.pos..frame_end], d.pos)?;
+        d.strip_next = strip;
         d.tracks.push(Track {
             id: 0,
             kind: MediaKind::Audio,
@@ -299,14 +335,14 @@ impl AdtsDemuxer {
         r.crc_frames += u64::from(!h.protection_absent);
         r.multi_block_frames += u64::from(h.raw_blocks > 0);
         if self.last.is_some_and(|l| !same_stream(&l, &h)) {
-            if h.channel_config == 0 {
-                self.report.dropped_frames += 1;
-                return self.damage(
-                    at,
-                    "frame with channel configuration 0 (program config element): dropped".into(),
-                );
-            }
-            let config = config_of(&h, at)?;
+            let (config, strip) = match config_of(&h, &self.data[at..at + len], at) {
+                Ok(c) => c,
+                Err(e) => {
+                    self.report.dropped_frames += 1;
+                    return self.damage(at, format!("frame dropped: {e}"));
+                }
+            };
+            self.strip_next = strip;
             self.report.config_changes += 1;
             if config != self.tracks[0].codec {
                 self.tracks[0].codec = config.clone();
@@ -314,13 +350,25 @@ impl AdtsDemuxer {
             }
         }
         self.last = Some(h);
-        match frames::split_raw_blocks(&h, &self.data[at..at + len]) {
+        let strip = std::mem::take(&mut self.strip_next);
+        // One block (the common case) is cut without the splitter's allocation.
+        let split = if h.raw_blocks == 0 {
+            AdtsBlocks::Blocks(Vec::new())
+        } else {
+            frames::split_raw_blocks(&h, &self.data[at..at + len])
+        };
+        match split {
             AdtsBlocks::Blocks(blocks) => {
-                self.queue = blocks
-                    .into_iter()
-                    .rev()
-                    .map(|b| at + b.start..at + b.end)
-                    .collect();
+                self.queue.clear();
+                if h.raw_blocks == 0 {
+                    self.queue.push(at + h.header_len()..at + len);
+                } else {
+                    self.queue
+                        .extend(blocks.into_iter().rev().map(|b| at + b.start..at + b.end));
+                }
+                if let Some(first) = self.queue.last_mut() {
+                    first.start = (first.start + strip).min(first.end);
+                }
                 Ok(())
             }
             AdtsBlocks::Unsplittable => {

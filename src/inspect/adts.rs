@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use serde_json::{Value, json};
 
 use crate::adts::{AdtsDemuxer, AdtsReadOptions, AdtsReport};
-use crate::codec::aac::{channel_count, object_type_name};
+use crate::codec::aac::{AudioSpecificConfig, channel_count, object_type_name};
 use crate::error::Result;
 use crate::io::InputSource;
 
@@ -46,6 +46,17 @@ impl AdtsSummary {
         bit_rate(Some(self.report.frame_bytes), self.duration_secs())
     }
 
+    /// Output channels: the channel configuration's, or the program config element's.
+    fn channels(&self) -> Option<u8> {
+        let h = self.report.first_header.as_ref()?;
+        channel_count(h.channel_config).or_else(|| {
+            let t = self.tracks.first()?;
+            AudioSpecificConfig::parse(&t.track.codec.extradata)
+                .ok()?
+                .channels()
+        })
+    }
+
     fn header_json(&self) -> Value {
         let Some(h) = &self.report.first_header else {
             return Value::Null;
@@ -57,7 +68,7 @@ impl AdtsSummary {
             "sample_rate": h.sample_rate(),
             "sampling_index": h.sampling_index,
             "channel_configuration": h.channel_config,
-            "channels": channel_count(h.channel_config),
+            "channels": self.channels(),
             "crc": !h.protection_absent,
         })
     }
@@ -111,17 +122,21 @@ impl AdtsSummary {
         }
         let _ = writeln!(s);
         if let Some(h) = &r.first_header {
-            let channels = channel_count(h.channel_config).map_or_else(
+            let channels = self.channels().map_or_else(
                 || "? channels".to_owned(),
                 |n| format!("{n} channel{}", if n == 1 { "" } else { "s" }),
             );
             let _ = writeln!(
                 s,
-                "header: {} AAC {}, {} Hz, {channels} (configuration {}), {}",
+                "header: {} AAC {}, {} Hz, {channels} ({}), {}",
                 if h.mpeg2 { "MPEG-2" } else { "MPEG-4" },
                 object_type_name(h.object_type),
                 h.sample_rate(),
-                h.channel_config,
+                if h.channel_config == 0 {
+                    "program config element".to_owned()
+                } else {
+                    format!("configuration {}", h.channel_config)
+                },
                 if h.protection_absent {
                     "no crc".to_owned()
                 } else {
