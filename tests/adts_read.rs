@@ -523,3 +523,63 @@ fn channel_configuration_0_and_config_changes() {
         "channel configuration 0 without a program config element",
     );
 }
+
+#[test]
+fn cli_names_damage_and_strict_fails_on_it() {
+    let tmp = TempDir::new("adts-cli-strict");
+    let mut data = std::fs::read(testdata().join("adts_stereo_44k.aac")).unwrap();
+    // Junk after the 10th frame.
+    let mut at = 0;
+    for _ in 0..10 {
+        at += usize::from(
+            u16::from(data[at + 3] & 3) << 11
+                | u16::from(data[at + 4]) << 3
+                | u16::from(data[at + 5] >> 5),
+        );
+    }
+    data.splice(at..at, b"this is not audio".iter().copied());
+    let src = tmp.path().join("junk.aac");
+    std::fs::write(&src, &data).unwrap();
+    let out = tmp.path().join("out.mp4");
+    let o = Command::new(muxkit_bin())
+        .arg("convert")
+        .arg(&src)
+        .arg(&out)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    assert!(
+        err.contains(&format!("at byte {at}")) && err.contains("17 bytes"),
+        "{err}"
+    );
+    let strict = tmp.path().join("strict.mp4");
+    let o = Command::new(muxkit_bin())
+        .arg("convert")
+        .arg(&src)
+        .arg(&strict)
+        .arg("--strict")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains(&format!("at byte {at}")), "{err}");
+    assert!(!strict.exists());
+}
+
+#[test]
+fn adts_after_an_id3v2_tag_larger_than_the_probe() {
+    // A 5000-byte tag hides the frames from the probe (it says MPEG audio); opening tells.
+    let mut data = b"ID3\x04\x00\x00\x00\x00\x27\x06".to_vec(); // size 0x27 << 7 | 6 = 4998
+    data.resize(10 + 4998, 0);
+    let audio = std::fs::read(testdata().join("adts_mono_8k.aac")).unwrap();
+    data.extend_from_slice(&audio);
+    let probed = muxkit::probe::probe_bytes(Bytes::from(data)).unwrap();
+    let mut d = open_demuxer(probed, OpenOptions { strict: true }).unwrap();
+    let (tracks, packets) = drain(d.as_mut());
+    assert_eq!(tracks[0].codec.codec, Codec::Aac);
+    assert_eq!(
+        packets.len(),
+        read_file(&testdata().join("adts_mono_8k.aac")).1.len()
+    );
+}

@@ -5,15 +5,18 @@
 //! | file | job |
 //! |---|---|
 //! | frames.rs | finding frames (sync words confirmed by the next header), splitting a frame into its raw data blocks, the APE footer |
-//! | demux.rs | [`AdtsDemuxer`]: frames -> raw AAC packets in 1/sample_rate, damage report |
+//! | demux.rs | [`AdtsDemuxer`]: frames -> raw AAC packets in 1/sample_rate |
+//! | report.rs | [`AdtsReadOptions`], [`AdtsReport`]: what was read, skipped and noticed |
 //!
 //! The header itself is [`crate::codec::aac::AdtsHeader`].
 
 mod demux;
 mod frames;
+mod report;
 
-pub use demux::{AdtsDemuxer, AdtsReadOptions, AdtsReport, AdtsWarning};
+pub use demux::{AdtsDemuxer, SAMPLES_PER_RAW_BLOCK};
 pub use frames::{AdtsBlocks, MAX_ADTS_RAW_BLOCKS, split_raw_blocks};
+pub use report::{AdtsReadOptions, AdtsReport, AdtsWarning};
 
 /// Frames [`looks_like_adts`] wants in a row (the first confirmed by the next ones), fewer
 /// when the input ends first: one 12-bit sync word with layer 0 is 1 in 16384 of random
@@ -39,7 +42,7 @@ fn after_id3v2(head: &[u8]) -> usize {
 }
 
 /// Whether `head` (the first bytes of an input) is an ADTS stream: after an optional ID3v2
-/// tag, an ADTS header within the first KiB followed by [`PROBE_FRAMES`] - 1 more, each where
+/// tag, an ADTS header within the first KiB followed by two more, each where
 /// the one before says it ends (or the input ends there). MPEG audio (layer bits not 0) and
 /// random bytes fail the chain.
 pub fn looks_like_adts(head: &[u8]) -> bool {
