@@ -422,6 +422,8 @@ fn unprotected_multi_block_frame_is_dropped_and_named() {
     data.extend(frames(2));
     let packets = damaged(&data, at, "2 raw data blocks without crc");
     assert_eq!(packets.len(), 5);
+    // The frames after it keep their times.
+    assert_eq!(packets[3].pts.0, 5 * 1024);
 }
 
 #[test]

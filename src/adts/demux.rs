@@ -252,6 +252,20 @@ impl AdtsDemuxer {
         self.sync()
     }
 
+    /// Counts a frame that is not returned; time goes on by its samples, so the frames after
+    /// it keep their times.
+    fn drop_frame(&mut self, h: &AdtsHeader) {
+        self.report.dropped_frames += 1;
+        self.next_ticks += self.ticks(h) * (i64::from(h.raw_blocks) + 1);
+    }
+
+    /// One raw data block of `h`'s rate, in the track's time base.
+    fn ticks(&self, h: &AdtsHeader) -> i64 {
+        let samples = i64::from(SAMPLES_PER_RAW_BLOCK);
+        let tb = self.tracks[0].time_base;
+        TimeBase::per_second(h.sample_rate()).map_or(samples, |fb| fb.rescale(samples, tb))
+    }
+
     /// Reads the frame at `self.pos` with header `h`: queues its blocks, or reports why not.
     fn take_frame(&mut self, h: AdtsHeader) -> Result<()> {
         let at = self.pos;
@@ -268,7 +282,7 @@ impl AdtsDemuxer {
             let (config, strip) = match config_of(&h, &self.data[at..at + len], at) {
                 Ok(c) => c,
                 Err(e) => {
-                    self.report.dropped_frames += 1;
+                    self.drop_frame(&h);
                     return self.damage(at, format!("frame dropped: {e}"));
                 }
             };
@@ -302,7 +316,7 @@ impl AdtsDemuxer {
                 Ok(())
             }
             AdtsBlocks::Unsplittable => {
-                self.report.dropped_frames += 1;
+                self.drop_frame(&h);
                 self.damage(
                     at,
                     format!(
@@ -312,7 +326,7 @@ impl AdtsDemuxer {
                 )
             }
             AdtsBlocks::BadTable(why) => {
-                self.report.dropped_frames += 1;
+                self.drop_frame(&h);
                 self.damage(at, format!("frame dropped: {why}"))
             }
         }
@@ -349,9 +363,7 @@ impl Demuxer for AdtsDemuxer {
             return Ok(None);
         };
         let samples = i64::from(SAMPLES_PER_RAW_BLOCK);
-        let tb = self.tracks[0].time_base;
-        let duration =
-            TimeBase::per_second(h.sample_rate()).map_or(samples, |fb| fb.rescale(samples, tb));
+        let duration = self.ticks(&h);
         let mut p = Packet::new(0, Timestamp(self.next_ticks), self.data.slice(block));
         p.duration = Some(duration);
         p.flags.keyframe = true;
