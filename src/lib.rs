@@ -45,11 +45,13 @@
 //! | [`codec::avc`] | ISO/IEC 14496-10 (SPS), ISO/IEC 14496-15 (avcC) |
 //! | [`codec::hevc`] | ISO/IEC 23008-2 (SPS), ISO/IEC 14496-15 (hvcC) |
 //! | [`codec::aac`] | ISO/IEC 14496-3 (AudioSpecificConfig, ADTS) |
+//! | [`adts`] | ISO/IEC 14496-3 §1.A.2 (`.aac` files: ADTS frames, raw data blocks) |
 //! | [`codec::mpa`] | ISO/IEC 11172-3 / 13818-3 (MPEG audio frame header) |
 //! | [`ts`] | ISO/IEC 13818-1 (transport stream, PSI, PES); Apple timed metadata for HLS |
 //! | codec strings | RFC 6381 |
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod adts;
 pub mod amf;
 pub mod audio_es;
 #[cfg(feature = "batch")]

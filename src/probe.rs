@@ -5,6 +5,7 @@ use std::path::Path;
 
 use bytes::Bytes;
 
+use crate::adts::{AdtsDemuxer, AdtsReadOptions};
 use crate::error::{Error, Result};
 use crate::flv::{FlvDemuxer, FlvReadOptions};
 use crate::io::InputSource;
@@ -27,6 +28,8 @@ pub enum InputFormat {
     Mp4,
     /// An HLS playlist (`#EXTM3U`): inspected, not yet read as media.
     HlsPlaylist,
+    /// AAC in ADTS frames (`.aac`), with or without an ID3v2 tag first.
+    Adts,
 }
 
 impl InputFormat {
@@ -57,6 +60,11 @@ impl InputFormat {
         {
             return Some(InputFormat::Mp4);
         }
+        // Before MPEG audio: an ID3v2 tag alone makes the MP3 test say yes, and ADTS's sync
+        // word with layer 0 is what MPEG audio reserves, so the two never both chain.
+        if crate::adts::looks_like_adts(head) {
+            return Some(InputFormat::Adts);
+        }
         if crate::mp3::looks_like_mpeg_audio(head) {
             return Some(InputFormat::Mp3);
         }
@@ -71,6 +79,7 @@ impl InputFormat {
             InputFormat::HlsPlaylist => "hls",
             InputFormat::Mp3 => "mp3",
             InputFormat::Mp4 => "mp4",
+            InputFormat::Adts => "aac",
         }
     }
 }
@@ -219,9 +228,33 @@ pub fn open_demuxer(input: ProbedInput, options: OpenOptions) -> Result<Box<dyn 
                 strict: options.strict,
             },
         )?)),
-        InputFormat::Mp3 => Ok(Box::new(Mp3Demuxer::new(
+        InputFormat::Mp3 => {
+            // An ID3v2 tag longer than the probe hides what follows it: ADTS after a large
+            // tag is told from MPEG audio here, with the whole input at hand (both readers
+            // hold it in memory anyway).
+            let mut source = input.source;
+            let data = match source.take(usize::MAX)? {
+                crate::io::Take::Full(b) | crate::io::Take::Short(b) => b,
+            };
+            let source = InputSource::from_bytes(data.clone());
+            if crate::id3::Id3v2Tag::is_tag_start(&data) && crate::adts::looks_like_adts(&data) {
+                return Ok(Box::new(AdtsDemuxer::new(
+                    source,
+                    AdtsReadOptions {
+                        strict: options.strict,
+                    },
+                )?));
+            }
+            Ok(Box::new(Mp3Demuxer::new(
+                source,
+                Mp3ReadOptions {
+                    strict: options.strict,
+                },
+            )?))
+        }
+        InputFormat::Adts => Ok(Box::new(AdtsDemuxer::new(
             input.source,
-            Mp3ReadOptions {
+            AdtsReadOptions {
                 strict: options.strict,
             },
         )?)),

@@ -3,6 +3,7 @@
 #
 #   testdata/generate.sh          # from anywhere; writes into testdata/
 #   testdata/generate.sh mp3      # only the MP3/MP2 fixtures
+#   testdata/generate.sh adts     # only the ADTS (.aac) fixtures
 #   testdata/generate.sh mp4      # only the MP4/F4V fixtures (needs source.flv)
 #   testdata/generate.sh loss     # only the carried-or-named fixtures (needs source.flv)
 #   testdata/generate.sh codecs   # only the AV1/VP9/Opus/FLAC/AC-3 fixtures (FF9 too)
@@ -76,6 +77,31 @@ PY
     ff -f lavfi -i "$AUDIO_STEREO:s=48000" -t 2 -c:a mp2 -b:a 192k -ar 48000 -ac 2 \
         "${BITEXACT[@]}" -f mp2 song.mp2
     rm -f cover.tmp.png
+}
+
+# ADTS (.aac) files as ffmpeg's adts muxer writes them: mono 8 kHz, stereo 44.1 kHz, 5.1 48 kHz,
+# 96 kHz, one with an ID3v2 tag before the audio and an APE tag after it, one with the MPEG-2 ID
+# bit (-write_mpeg2), and 2.1 (channel configuration 0 with a PCE). All single raw block, no
+# CRC (ffmpeg writes neither variant: tests/adts_read.rs makes those by hand).
+adts_fixtures() {
+    echo "adts: adts_mono_8k.aac, adts_stereo_44k.aac, adts_51_48k.aac, adts_96k.aac, adts_id3_ape.aac, adts_mpeg2.aac, adts_pce_21.aac"
+    ff -f lavfi -i "$AUDIO_MONO:s=8000" -t 2 -c:a aac -b:a 24k -ar 8000 -ac 1 \
+        "${BITEXACT[@]}" -f adts adts_mono_8k.aac
+    ff -f lavfi -i "$AUDIO_STEREO:s=44100" -t 2 -c:a aac -b:a 96k -ar 44100 -ac 2 \
+        "${BITEXACT[@]}" -f adts adts_stereo_44k.aac
+    ff -f lavfi -i "$AUDIO_STEREO:s=48000" -t 1 -af "pan=5.1|FL=c0|FR=c1|FC=c0|LFE=c1|BL=c0|BR=c1" \
+        -c:a aac -b:a 192k -ar 48000 "${BITEXACT[@]}" -f adts adts_51_48k.aac
+    ff -f lavfi -i "$AUDIO_STEREO:s=96000" -t 1 -c:a aac -b:a 128k -ar 96000 -ac 2 \
+        "${BITEXACT[@]}" -f adts adts_96k.aac
+    ff -f lavfi -i "$AUDIO_STEREO:s=44100" -t 1 -c:a aac -b:a 64k -ar 44100 -ac 2 \
+        "${BITEXACT[@]}" -metadata title="ADTS with tags" -metadata artist="muxkit" \
+        -write_id3v2 1 -write_apetag 1 -f adts adts_id3_ape.aac
+    ff -f lavfi -i "$AUDIO_MONO:s=22050" -t 1 -c:a aac -b:a 32k -ar 22050 -ac 1 \
+        "${BITEXACT[@]}" -write_mpeg2 1 -f adts adts_mpeg2.aac
+    # 2.1 has no channel configuration: channel_configuration 0 and a program config element
+    # at the start of the first frame.
+    ff -f lavfi -i "aevalsrc=exprs=0.3*sin(2*PI*300*t)|0.3*sin(2*PI*500*t)|0.2*sin(2*PI*700*t):s=48000:c=2.1" \
+        -t 1 -c:a aac -b:a 96k "${BITEXACT[@]}" -f adts adts_pce_21.aac
 }
 
 # MP4 and F4V made by ffmpeg from source.flv (H.264 with B-frames + AAC): moov at the end
@@ -187,6 +213,12 @@ if [[ ${1:-all} == mp4 ]]; then
     exit 0
 fi
 
+if [[ ${1:-all} == adts ]]; then
+    adts_fixtures
+    ls -l ./*.aac
+    exit 0
+fi
+
 if [[ ${1:-all} == mp3 ]]; then
     mp3_fixtures
     ls -l ./*.mp3 ./*.mp2
@@ -270,6 +302,7 @@ echo "hevc_enhanced.flv: HEVC (B-frames) + AAC in Enhanced FLV, written by muxki
 cargo run --quiet --example make_enhanced_flv -- hevc.h265 hevc.timestamps.csv hevc_audio.adts hevc_enhanced.flv
 
 mp3_fixtures
+adts_fixtures
 mp4_fixtures
 loss_fixtures
 fmp4_fixtures
@@ -279,5 +312,5 @@ echo "hostile/: one-defect FLVs, hostile_base.flv, hostile_defects.json (make_ho
 python3 make_hostile.py .
 
 echo "done:"
-ls -l ./*.flv ./*.ts ./*.m2ts ./*.h265 ./*.adts ./*.mp3 ./*.mp2 ./*.mp4 ./*.f4v
-du -ch ./*.flv ./*.ts ./*.m2ts ./*.h265 ./*.adts ./*.mp3 ./*.mp2 ./*.mp4 ./*.f4v ./*.json hostile | tail -n 1
+ls -l ./*.flv ./*.ts ./*.m2ts ./*.h265 ./*.adts ./*.aac ./*.mp3 ./*.mp2 ./*.mp4 ./*.f4v
+du -ch ./*.flv ./*.ts ./*.m2ts ./*.h265 ./*.adts ./*.aac ./*.mp3 ./*.mp2 ./*.mp4 ./*.f4v ./*.json hostile | tail -n 1

@@ -3,6 +3,7 @@
 //! Each view is plain data with a `to_json` and a `to_text`, so the CLI only picks one and the
 //! tests snapshot both.
 
+pub mod adts;
 pub mod flv;
 pub mod hls;
 pub mod mp3;

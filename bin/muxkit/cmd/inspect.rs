@@ -4,7 +4,9 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use clap::Args;
+use muxkit::adts::AdtsReadOptions;
 use muxkit::flv::FlvReadOptions;
+use muxkit::inspect::adts::AdtsSummary;
 use muxkit::inspect::flv::{FlvSummary, write_tags};
 use muxkit::inspect::hls::PlaylistCheck;
 use muxkit::inspect::mp3::Mp3Summary;
@@ -129,6 +131,10 @@ pub fn run(args: InspectArgs, matches: &clap::ArgMatches) -> muxkit::Result<()> 
                     })?;
                 f.commit()?;
             }
+            summary(&|| s.to_json(), &|| s.to_text(), &mut out)?;
+        }
+        InputFormat::Adts => {
+            let s = AdtsSummary::read(probed.source, AdtsReadOptions { strict })?;
             summary(&|| s.to_json(), &|| s.to_text(), &mut out)?;
         }
         InputFormat::HlsPlaylist => {

@@ -11,9 +11,11 @@
 
 mod adts;
 mod asc;
+mod pce;
 
 pub use adts::{ADTS_MAX_FRAME_LEN, AdtsFrames, AdtsHeader, adts_frames};
 pub use asc::{AacExtension, AudioSpecificConfig};
+pub use pce::asc_from_leading_pce;
 
 /// Sampling frequencies of `samplingFrequencyIndex` 0..=12 (§1.6.3.4, Table 1.18); 13 and 14
 /// are reserved and 15 means an explicit 24-bit frequency follows.
