@@ -72,6 +72,8 @@ impl OutputFormat {
 pub struct ConvertOptions {
     /// Treat recoverable input damage as an error.
     pub strict: bool,
+    /// Frames per second of a raw H.264/HEVC input (see [`OpenOptions::framerate`]).
+    pub framerate: Option<(u32, u32)>,
     /// The output format when the output path cannot say (stdout).
     pub format: Option<OutputFormat>,
     /// FLV output: add a keyframe index to onMetaData.
@@ -137,6 +139,7 @@ pub fn convert(
         })?;
     let open = OpenOptions {
         strict: options.strict,
+        framerate: options.framerate,
     };
     let remux_options = RemuxOptions {
         cancel: options.cancel.clone(),

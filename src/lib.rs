@@ -38,6 +38,7 @@
 //! | codec strings | RFC 6381 |
 
 pub mod amf;
+pub mod annexb;
 pub mod audio_es;
 pub mod batch;
 pub mod codec;

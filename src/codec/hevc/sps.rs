@@ -50,10 +50,34 @@ pub struct HevcSps {
     pub bit_depth_chroma: u8,
 }
 
+/// What an SPS says about picture order, read past the fields [`HevcSps`] keeps: what a
+/// reader of a raw stream needs to put pictures in presentation order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HevcPicOrder {
+    /// `log2_max_pic_order_cnt_lsb_minus4 + 4`: the width of `slice_pic_order_cnt_lsb`.
+    pub log2_max_pic_order_cnt_lsb: u8,
+    /// `sps_max_num_reorder_pics` of the highest sub-layer.
+    pub max_num_reorder_pics: u32,
+}
+
 impl HevcSps {
     /// Parses an SPS NAL unit, including its 2-byte NAL header, with emulation-prevention
     /// bytes still in place (as `hvcC` and Annex B carry it).
     pub fn parse(nal: &[u8]) -> Result<HevcSps, CodecError> {
+        HevcSps::parse_inner(nal, None)
+    }
+
+    /// [`HevcSps::parse`], and the picture order fields that follow the bit depths.
+    pub fn parse_with_order(nal: &[u8]) -> Result<(HevcSps, HevcPicOrder), CodecError> {
+        let mut order = HevcPicOrder {
+            log2_max_pic_order_cnt_lsb: 4,
+            max_num_reorder_pics: 0,
+        };
+        let sps = HevcSps::parse_inner(nal, Some(&mut order))?;
+        Ok((sps, order))
+    }
+
+    fn parse_inner(nal: &[u8], order: Option<&mut HevcPicOrder>) -> Result<HevcSps, CodecError> {
         let rbsp = remove_emulation_prevention(nal);
         let mut r = BitReader::new(&rbsp, WHAT);
         let _forbidden_zero = r.read_flag()?;
@@ -127,6 +151,18 @@ impl HevcSps {
             8 + r.read_ue_max("bit_depth_luma_minus8", MAX_BIT_DEPTH_MINUS8)? as u8;
         sps.bit_depth_chroma =
             8 + r.read_ue_max("bit_depth_chroma_minus8", MAX_BIT_DEPTH_MINUS8)? as u8;
+        if let Some(order) = order {
+            order.log2_max_pic_order_cnt_lsb =
+                4 + r.read_ue_max("log2_max_pic_order_cnt_lsb_minus4", 12)? as u8;
+            let all_layers = r.read_flag()?;
+            let first = if all_layers { 0 } else { max_sub_layers_minus1 };
+            for _ in first..=max_sub_layers_minus1 {
+                let _max_dec_pic_buffering_minus1 =
+                    r.read_ue_max("sps_max_dec_pic_buffering_minus1", 15)?;
+                order.max_num_reorder_pics = r.read_ue_max("sps_max_num_reorder_pics", 15)?;
+                let _max_latency_increase_plus1 = r.read_ue()?;
+            }
+        }
         Ok(sps)
     }
 
