@@ -62,17 +62,20 @@ impl InputFormat {
         {
             return Some(InputFormat::Mp4);
         }
+        // A start code at byte 0 and valid NAL unit headers (see crate::annexb::detect for how
+        // the two codecs and other formats are told apart): after TS, whose three sync bytes
+        // are the stronger test (an M2TS whose first arrival time reads `00 00 01` could pass
+        // for a raw stream), before MP3, whose test allows junk before a frame sync and finds
+        // one in coded video.
+        match crate::annexb::detect(head) {
+            Some(AnnexBCodec::H264) => return Some(InputFormat::H264),
+            Some(AnnexBCodec::Hevc) => return Some(InputFormat::H265),
+            None => {}
+        }
         if crate::mp3::looks_like_mpeg_audio(head) {
             return Some(InputFormat::Mp3);
         }
-        // A start code at byte 0 and a NAL unit header; checked after TS, whose three sync
-        // bytes are the stronger test (see crate::annexb::detect for how the two codecs and
-        // other formats are told apart).
-        match crate::annexb::detect(head) {
-            Some(AnnexBCodec::H264) => Some(InputFormat::H264),
-            Some(AnnexBCodec::Hevc) => Some(InputFormat::H265),
-            None => None,
-        }
+        None
     }
 
     /// Lowercase name.

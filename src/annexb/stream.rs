@@ -155,6 +155,12 @@ impl AnnexBDemuxer {
     }
 
     fn warn(&mut self, offset: u64, message: String) -> Result<()> {
+        // A codec error names a byte inside its unit; say where the unit is in the input.
+        let message = if message.contains(" byte ") {
+            format!("nal unit at byte {offset}: {message}")
+        } else {
+            message
+        };
         if self.options.strict {
             return Err(Error::Lost(Box::new(Loss::Damage {
                 offset: Some(offset),
