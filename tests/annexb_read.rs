@@ -466,3 +466,34 @@ fn random_bytes_after_a_valid_start() {
         }
     }
 }
+
+#[test]
+fn parameter_set_change_mid_stream() {
+    // Two x264 streams back to back: the second's SPS differs (29.97 fps timing).
+    let mut data = std::fs::read(testdata().join("raw_bframes.h264")).unwrap();
+    let first_len = data.len();
+    data.extend(std::fs::read(testdata().join("raw_2997.h264")).unwrap());
+    let mut d = open(Bytes::from(data.clone()), true).unwrap();
+    let (tracks, packets) = drain(&mut d);
+    let changes: Vec<usize> = (0..packets.len())
+        .filter(|&k| packets[k].flags.config_changed)
+        .collect();
+    assert_eq!(changes, [25], "{first_len}");
+    let p = &packets[25];
+    assert!(p.flags.keyframe);
+    assert_eq!(
+        p.config.as_ref().unwrap().extradata,
+        tracks[0].codec.extradata
+    );
+    assert_eq!(packets.len(), 55);
+    if !have_ffmpeg("parameter_set_change_mid_stream") {
+        return;
+    }
+    let dir = TempDir::new("annexb-change");
+    let src = dir.path().join("joined.h264");
+    std::fs::write(&src, &data).unwrap();
+    let out = dir.path().join("joined.ts");
+    muxkit_convert(&src, &out, &[]);
+    assert_eq!(ffprobe_complaints(&out), "");
+    assert_eq!(frame_hashes(&out), frame_hashes(&src));
+}
