@@ -497,3 +497,171 @@ fn parameter_set_change_mid_stream() {
     assert_eq!(ffprobe_complaints(&out), "");
     assert_eq!(frame_hashes(&out), frame_hashes(&src));
 }
+
+/// The NAL units of a raw stream (without start codes or trailing zeros).
+fn nal_units(data: &[u8]) -> Vec<&[u8]> {
+    let starts = nal_starts(data);
+    starts
+        .iter()
+        .enumerate()
+        .map(|(k, &s)| {
+            let mut e = starts.get(k + 1).map_or(data.len(), |n| n - 3);
+            while e > s && data[e - 1] == 0 {
+                e -= 1;
+            }
+            &data[s..e]
+        })
+        .collect()
+}
+
+#[test]
+fn stream_parameters_read() {
+    use muxkit::codec::avc::Sps;
+    use muxkit::codec::hevc::{HevcSps, hevc_vps_timing};
+    let data = std::fs::read(testdata().join("raw_bframes.h264")).unwrap();
+    let sps = nal_units(&data)
+        .into_iter()
+        .find(|n| n[0] & 0x1F == 7)
+        .unwrap();
+    let sps = Sps::parse(sps).unwrap();
+    assert_eq!(sps.max_num_reorder_frames, Some(2));
+    let t = sps.timing.unwrap();
+    assert_eq!(t.time_scale / (2 * t.num_units_in_tick), 25);
+    let data = std::fs::read(testdata().join("raw_bframes.h265")).unwrap();
+    let units = nal_units(&data);
+    let vps = units.iter().find(|n| (n[0] >> 1) & 0x3F == 32).unwrap();
+    // x265 states its timing in the SPS VUI, not in the VPS.
+    assert_eq!(hevc_vps_timing(vps).unwrap(), None);
+    let sps = units.iter().find(|n| (n[0] >> 1) & 0x3F == 33).unwrap();
+    let (plain, order) = HevcSps::parse_with_order(sps).unwrap();
+    assert_eq!(plain, HevcSps::parse(sps).unwrap());
+    assert_eq!(order.max_num_reorder_pics, 2);
+    assert_eq!(order.timing, Some((1, 25)));
+    assert!((4..=16).contains(&order.log2_max_pic_order_cnt_lsb));
+    // And a 50 fps HEVC stream is read at 50 fps from its VPS, without --framerate.
+    if !have_ffmpeg("stream_parameters_read") {
+        return;
+    }
+    let dir = TempDir::new("annexb-hevc50");
+    let src = dir.path().join("fifty.h265");
+    let st = Command::new("ffmpeg")
+        .args(["-v", "error", "-nostdin", "-y", "-f", "lavfi", "-i"])
+        .args([
+            "testsrc2=size=64x64:rate=50",
+            "-t",
+            "0.4",
+            "-c:v",
+            "libx265",
+        ])
+        .args([
+            "-x265-params",
+            "pools=none:frame-threads=1:log-level=error",
+            "-f",
+            "hevc",
+        ])
+        .arg(&src)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let mut d = open(Bytes::from(std::fs::read(&src).unwrap()), true).unwrap();
+    let (tracks, packets) = drain(&mut d);
+    assert_eq!(packets.len(), 20);
+    assert_eq!(
+        tracks[0]
+            .time_base
+            .rescale(packets[0].duration.unwrap(), TimeBase::MILLIS),
+        20
+    );
+}
+
+#[test]
+fn pts_equal_the_encoders_own() {
+    // hevc.h265 was cut out of an MP4 whose timestamps x265/ffmpeg set at encoding time
+    // (hevc.timestamps.csv: dts_ms,pts_ms,flags per access unit, first dts -80 ms): the
+    // presentation times derived from picture order counts must be those, two frames later.
+    let data = Bytes::from(std::fs::read(testdata().join("hevc.h265")).unwrap());
+    let mut d = open(data, true).unwrap();
+    let (tracks, packets) = drain(&mut d);
+    let csv = std::fs::read_to_string(testdata().join("hevc.timestamps.csv")).unwrap();
+    let want: Vec<(i64, i64, bool)> = csv
+        .lines()
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (
+                f[0].parse().unwrap(),
+                f[1].parse().unwrap(),
+                f[2].contains('K'),
+            )
+        })
+        .collect();
+    assert_eq!(packets.len(), want.len());
+    let ms = |t: muxkit::Timestamp| tracks[0].time_base.rescale(t.0, TimeBase::MILLIS) - 80;
+    for (p, w) in packets.iter().zip(&want) {
+        assert_eq!((ms(p.dts), ms(p.pts), p.flags.keyframe), *w, "{p:?}");
+    }
+}
+
+#[test]
+fn h264_pts_equal_the_encoders_own() {
+    // The same for x264 with B-pyramid: an MP4 made by ffmpeg (timestamps from the encoder),
+    // its video cut out as Annex B; muxkit's times must be the MP4's, shifted by one constant.
+    if !have_ffmpeg("h264_pts_equal_the_encoders_own") {
+        return;
+    }
+    let dir = TempDir::new("annexb-enc");
+    let mp4 = dir.path().join("enc.mp4");
+    let raw = dir.path().join("enc.h264");
+    for args in [
+        vec![
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=96x64:rate=25",
+            "-t",
+            "2",
+            "-c:v",
+            "libx264",
+            "-threads",
+            "1",
+            "-bf",
+            "3",
+            "-b_strategy",
+            "2",
+            "-g",
+            "20",
+        ],
+        vec![
+            "-i",
+            mp4.to_str().unwrap(),
+            "-c",
+            "copy",
+            "-bsf:v",
+            "h264_mp4toannexb",
+        ],
+    ] {
+        let out = if args[0] == "-f" { &mp4 } else { &raw };
+        let st = Command::new("ffmpeg")
+            .args(["-v", "error", "-nostdin", "-y"])
+            .args(&args)
+            .arg(out)
+            .status()
+            .unwrap();
+        assert!(st.success());
+    }
+    let want: Vec<(i64, i64)> = packet_times(&mp4)
+        .iter()
+        .map(|(d, p)| ((d * 1000.0).round() as i64, (p * 1000.0).round() as i64))
+        .collect();
+    let mut d = open(Bytes::from(std::fs::read(&raw).unwrap()), true).unwrap();
+    let (tracks, packets) = drain(&mut d);
+    let ms = |t: muxkit::Timestamp| tracks[0].time_base.rescale(t.0, TimeBase::MILLIS);
+    let got: Vec<(i64, i64)> = packets.iter().map(|p| (ms(p.dts), ms(p.pts))).collect();
+    assert_eq!(got.len(), want.len());
+    let shift = got[0].0 - want[0].0;
+    let shifted: Vec<(i64, i64)> = got.iter().map(|(d, p)| (d - shift, p - shift)).collect();
+    assert_eq!(shifted, want);
+    assert!(
+        want.iter().any(|(d, p)| p - d > 40),
+        "no reordering in {want:?}"
+    );
+}

@@ -11,8 +11,9 @@
 //!   VPS/SPS/PPS move into the `avcC`/`hvcC` (a changed set mid-stream is a config change).
 //! - Keyframes are IDR pictures (HEVC: IRAP pictures).
 //! - Timing: one frame per access unit at the rate of [`AnnexBReadOptions::framerate`], else
-//!   the SPS VUI timing (H.264: `time_scale / (2 * num_units_in_tick)`) or the VPS timing
-//!   (HEVC: `vps_time_scale / vps_num_units_in_tick`), else 25 fps as ffmpeg assumes.
+//!   the SPS VUI timing (H.264: `time_scale / (2 * num_units_in_tick)`; HEVC:
+//!   `time_scale / num_units_in_tick`, from the SPS VUI, else the VPS), else 25 fps as ffmpeg
+//!   assumes.
 //!   Presentation times come from picture order counts; see [`order`](self) for the rule.
 //!   H.264 `pic_order_cnt_type` 1 is refused (an error): its counts are not derived here.
 

@@ -27,7 +27,11 @@ impl AnnexBDemuxer {
             }
         }
         let stated = if self.hevc {
-            self.vps_timing
+            // The SPS VUI first, as ffmpeg reads it; x265 states no VPS timing.
+            self.hevc_sps
+                .values()
+                .find_map(|(_, o)| o.timing)
+                .or(self.vps_timing)
                 .and_then(|(tick, scale)| usable_rate(scale.into(), tick.into()))
         } else {
             self.avc_sps.values().find_map(|s| {
