@@ -379,9 +379,19 @@ fn slices_before_parameter_sets() {
         .into_iter()
         .find(|&s| data[s] & 0x1F == 5)
         .unwrap();
-    let cut = data[idr - 4..].to_vec();
-    let n = damaged(cut, 4, "no parameter sets");
+    let mut cut = vec![0];
+    cut.extend(&data[idr - 3..]);
+    let n = damaged(cut.clone(), 4, "no parameter sets");
     assert!((1..25).contains(&n), "{n}");
+    // The whole first GOP is one warning, not one per slice.
+    let mut d = open(Bytes::from(cut), false).unwrap();
+    drain(&mut d);
+    assert_eq!(d.losses().len(), 1, "{:?}", d.losses());
+    assert!(
+        d.losses()[0]
+            .to_string()
+            .contains(&format!("{} slices", 25 - n))
+    );
 }
 
 /// An SPS of `width_mbs` macroblocks across, POC type 2, no VUI.

@@ -69,7 +69,7 @@ impl AnnexBDemuxer {
             if !first {
                 return self.drop_slice(
                     &nal,
-                    "continues a picture whose first slice is missing".into(),
+                    "continuing a picture whose first slice is missing".into(),
                 );
             }
             let lsb = slice::hevc_slice_pps_id(&nal.data).and_then(|id| {
@@ -88,7 +88,7 @@ impl AnnexBDemuxer {
                 Ok(None) => {
                     return self.drop_slice(
                         &nal,
-                        "refers to parameter sets not (or not usably) seen yet".into(),
+                        "referring to parameter sets not (or not usably) seen yet".into(),
                     );
                 }
                 Err(e) => return self.drop_slice(&nal, format!("with a damaged header ({e})")),
@@ -100,8 +100,7 @@ impl AnnexBDemuxer {
             self.after_eos = false;
             self.au.keyframe = irap;
         }
-        self.push_nal(&nal)?;
-        self.au.has_vcl = true;
+        self.take_slice(&nal)?;
         Ok(())
     }
 }

@@ -219,6 +219,7 @@ impl AnnexBDemuxer {
 
     /// The end of the input.
     pub(super) fn finish(&mut self) -> Result<()> {
+        self.flush_drops()?;
         self.finish_au()?;
         let mut ranked = Vec::new();
         if self.reorder.is_none() {

@@ -60,6 +60,14 @@ struct Au {
     field: Option<(u32, bool)>,
 }
 
+/// Slices dropped in a row for one reason.
+struct DropRun {
+    offset: u64,
+    slices: u64,
+    bytes: u64,
+    why: String,
+}
+
 /// An access unit waiting for its presentation time.
 struct Waiting {
     index: u64,
@@ -93,6 +101,7 @@ pub struct AnnexBDemuxer {
     ready: VecDeque<Packet>,
     pending_config: Option<Arc<CodecConfig>>,
     frame_ticks: i64,
+    dropped: Option<DropRun>,
     warnings: Vec<(Option<u64>, String)>,
     warning_count: u64,
     done: bool,
@@ -129,6 +138,7 @@ impl AnnexBDemuxer {
             ready: VecDeque::new(),
             pending_config: None,
             frame_ticks: 1,
+            dropped: None,
             warnings: Vec::new(),
             warning_count: 0,
             done: false,
@@ -226,16 +236,59 @@ impl AnnexBDemuxer {
         Ok(())
     }
 
+    /// Drops a slice. Slices dropped one after another for the same reason (a whole GOP
+    /// before its parameter sets) make one warning, given when a slice is taken again.
     fn drop_slice(&mut self, nal: &Nal, why: String) -> Result<()> {
-        let cut = if nal.last {
-            " (the last unit of the input: cut short?)"
+        let why = if nal.last {
+            format!("{why} (the last unit of the input: cut short?)")
         } else {
-            ""
+            why
         };
-        self.warn(
-            nal.offset,
-            format!("slice of {} bytes {why}{cut}: dropped", nal.data.len()),
-        )
+        let len = nal.data.len() as u64;
+        match self.dropped.as_mut() {
+            Some(run) if run.why == why && !self.options.strict => {
+                run.slices += 1;
+                run.bytes += len;
+                Ok(())
+            }
+            _ => {
+                self.flush_drops()?;
+                self.dropped = Some(DropRun {
+                    offset: nal.offset,
+                    slices: 1,
+                    bytes: len,
+                    why,
+                });
+                if self.options.strict {
+                    self.flush_drops()?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Reports the run of dropped slices, if any.
+    fn flush_drops(&mut self) -> Result<()> {
+        let Some(run) = self.dropped.take() else {
+            return Ok(());
+        };
+        let message = if run.slices == 1 {
+            format!("slice of {} bytes {}: dropped", run.bytes, run.why)
+        } else {
+            format!(
+                "{} slices ({} bytes) from here on {}: dropped",
+                run.slices, run.bytes, run.why
+            )
+        };
+        self.warn(run.offset, message)
+    }
+
+    /// A slice is taken into the access unit.
+    fn take_slice(&mut self, nal: &Nal) -> Result<()> {
+        self.flush_drops()?;
+        self.push_nal(nal)?;
+        self.au.has_vcl = true;
+        Ok(())
     }
 
     fn avc_nal(&mut self, nal: Nal) -> Result<()> {
@@ -299,7 +352,9 @@ impl AnnexBDemuxer {
             Ok((id, _, _)) => {
                 return self.drop_slice(
                     &nal,
-                    format!("refers to picture parameter set {id}, not (or not usably) seen yet"),
+                    format!(
+                        "referring to picture parameter set {id}, not (or not usably) seen yet"
+                    ),
                 );
             }
             Err(e) => return self.drop_slice(&nal, format!("with a damaged header ({e})")),
@@ -344,8 +399,7 @@ impl AnnexBDemuxer {
                 self.au.field = s.field_pic.then_some((s.frame_num, s.bottom_field));
             }
         }
-        self.push_nal(&nal)?;
-        self.au.has_vcl = true;
+        self.take_slice(&nal)?;
         self.au.keyframe |= s.idr;
         Ok(())
     }
