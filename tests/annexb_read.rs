@@ -244,6 +244,15 @@ fn framerate_option_and_its_misuse() {
             .rescale(packets[0].duration.unwrap(), TimeBase::MILLIS),
         20
     );
+    for bad in [(0, 1), (25, 0), (1_000_000, 1)] {
+        let o = OpenOptions {
+            framerate: Some(bad),
+            ..OpenOptions::default()
+        };
+        let data = Bytes::from(std::fs::read(&src).unwrap());
+        let err = open_demuxer(probe_bytes(data).unwrap(), o).err().unwrap();
+        assert!(matches!(err, Error::InvalidUse(_)), "{bad:?}: {err}");
+    }
     let flv = testdata().join("h264_mp3.flv");
     let err = open_demuxer(
         probe_bytes(Bytes::from(std::fs::read(&flv).unwrap())).unwrap(),

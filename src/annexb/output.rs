@@ -7,7 +7,7 @@ use super::*;
 
 /// `num / den` frames per second reduced, or `None` when it is no usable rate (zero, or
 /// outside 1/1000 .. 1000 fps).
-fn usable_rate(num: u64, den: u64) -> Option<(u32, u32)> {
+pub(super) fn usable_rate(num: u64, den: u64) -> Option<(u32, u32)> {
     if num == 0 || den == 0 || num > den * 1000 || num * 1000 < den {
         return None;
     }

@@ -116,6 +116,13 @@ impl AnnexBDemuxer {
         options: AnnexBReadOptions,
     ) -> Result<AnnexBDemuxer> {
         let hevc = codec == AnnexBCodec::Hevc;
+        if let Some((n, d)) = options.framerate {
+            if output::usable_rate(n.into(), d.into()).is_none() {
+                return Err(Error::InvalidUse(format!(
+                    "frame rate {n}/{d}: not between 1/1000 and 1000 frames per second"
+                )));
+            }
+        }
         let mut d = AnnexBDemuxer {
             hevc,
             options,
