@@ -3,7 +3,7 @@
 //! MPEG-TS and raw `.h264`/`.h265` files carry VPS/SPS/PPS inside the stream; the canonical
 //! payload form keeps them out of the frames and in the track's configuration record. Both the
 //! TS demuxer and the raw Annex B demuxer collect the sets of each access unit with
-//! [`take_parameter_set`] and hand them to [`ParameterSets::update`].
+//! `take_parameter_set` and hand them to `ParameterSets::update` (crate-internal).
 
 use bytes::Bytes;
 
