@@ -35,6 +35,7 @@
 //! | [`codec::aac`] | ISO/IEC 14496-3 (AudioSpecificConfig, ADTS) |
 //! | [`codec::mpa`] | ISO/IEC 11172-3 / 13818-3 (MPEG audio frame header) |
 //! | [`ts`] | ISO/IEC 13818-1 (transport stream, PSI, PES); Apple timed metadata for HLS |
+//! | [`annexb`] | ISO/IEC 14496-10 Annex B, §7.4.1.2.3, §8.2.1 and ITU-T H.265 Annex B, §7.4.2.4.4, §8.3.1 (raw byte streams, access units, picture order count) |
 //! | codec strings | RFC 6381 |
 
 pub mod amf;
