@@ -5,8 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 secs=${1:-600}
-targets=${TARGETS:-flv_demux amf ts_demux id3 mp3_demux adts_demux rtmp_chunk rtmp_session rtmp_play_client f4v_demux fmp4_demux batch_glob hls_lint}
-mkdir -p corpus/flv_demux corpus/amf corpus/ts_demux corpus/id3 corpus/mp3_demux corpus/adts_demux corpus/rtmp_chunk corpus/rtmp_session corpus/rtmp_play_client corpus/f4v_demux corpus/fmp4_demux corpus/batch_glob corpus/hls_lint
+targets=${TARGETS:-flv_demux amf ts_demux id3 mp3_demux adts_demux annexb_demux rtmp_chunk rtmp_session rtmp_play_client f4v_demux fmp4_demux batch_glob hls_lint}
+mkdir -p corpus/flv_demux corpus/amf corpus/ts_demux corpus/id3 corpus/mp3_demux corpus/adts_demux corpus/annexb_demux corpus/rtmp_chunk corpus/rtmp_session corpus/rtmp_play_client corpus/f4v_demux corpus/fmp4_demux corpus/batch_glob corpus/hls_lint
 for f in ../testdata/*.flv ../testdata/hostile/*.flv; do
     [ "$(stat -c %s "$f")" -lt 200000 ] && cp -n "$f" corpus/flv_demux/ || true
 done
@@ -22,6 +22,10 @@ done
 # ADTS seeds: the first 4 KiB of each .aac fixture (several frames, tags, MPEG-2 ID).
 for f in ../testdata/*.aac; do
     head -c 4096 "$f" > "corpus/adts_demux/$(basename "$f").head"
+done
+# Annex B seeds: the first 4 KiB of each raw H.264/HEVC fixture.
+for f in ../testdata/raw_*.h264 ../testdata/raw_*.h265; do
+    head -c 4096 "$f" > "corpus/annexb_demux/$(basename "$f").head"
 done
 # RTMP seeds: a recorded publish of source.flv after the handshake (examples/rtmp_seed.rs).
 (cd .. && cargo run --quiet --example rtmp_seed -- testdata/source.flv fuzz/corpus/rtmp_session/publish.bin 60)

@@ -85,6 +85,8 @@ pub enum Overwrite {
 pub struct ConvertOptions {
     /// Treat recoverable input damage as an error.
     pub strict: bool,
+    /// Frames per second of a raw H.264/HEVC input (see [`OpenOptions::framerate`]).
+    pub framerate: Option<(u32, u32)>,
     /// The output format when the output path cannot say (stdout).
     pub format: Option<OutputFormat>,
     /// FLV output: add a keyframe index to onMetaData.
@@ -198,6 +200,7 @@ fn convert_selected(
     }
     let open = OpenOptions {
         strict: options.strict,
+        framerate: options.framerate,
     };
     let implicit_audio_only = options.select.is_all() && audio_only_output(output, format);
     let select = if implicit_audio_only {

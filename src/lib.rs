@@ -48,11 +48,13 @@
 //! | [`adts`] | ISO/IEC 14496-3 §1.A.2 (`.aac` files: ADTS frames, raw data blocks) |
 //! | [`codec::mpa`] | ISO/IEC 11172-3 / 13818-3 (MPEG audio frame header) |
 //! | [`ts`] | ISO/IEC 13818-1 (transport stream, PSI, PES); Apple timed metadata for HLS |
+//! | [`annexb`] | ISO/IEC 14496-10 Annex B, §7.4.1.2.3, §8.2.1 and ITU-T H.265 Annex B, §7.4.2.4.4, §8.3.1 (raw byte streams, access units, picture order count) |
 //! | codec strings | RFC 6381 |
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod adts;
 pub mod amf;
+pub mod annexb;
 pub mod audio_es;
 #[cfg(feature = "batch")]
 #[cfg_attr(docsrs, doc(cfg(feature = "batch")))]

@@ -6,6 +6,7 @@ use std::path::Path;
 use bytes::Bytes;
 
 use crate::adts::{AdtsDemuxer, AdtsReadOptions};
+use crate::annexb::{AnnexBCodec, AnnexBDemuxer, AnnexBReadOptions};
 use crate::error::{Error, Result};
 use crate::flv::{FlvDemuxer, FlvReadOptions};
 use crate::io::InputSource;
@@ -30,6 +31,10 @@ pub enum InputFormat {
     HlsPlaylist,
     /// AAC in ADTS frames (`.aac`), with or without an ID3v2 tag first.
     Adts,
+    /// A raw H.264 Annex B elementary stream (`.h264`, `.264`); see [`crate::annexb`].
+    H264,
+    /// A raw HEVC Annex B elementary stream (`.h265`, `.hevc`); see [`crate::annexb`].
+    H265,
 }
 
 impl InputFormat {
@@ -65,6 +70,16 @@ impl InputFormat {
         if crate::adts::looks_like_adts(head) {
             return Some(InputFormat::Adts);
         }
+        // A start code at byte 0 and valid NAL unit headers (see crate::annexb::detect for how
+        // the two codecs and other formats are told apart): after TS, whose three sync bytes
+        // are the stronger test (an M2TS whose first arrival time reads `00 00 01` could pass
+        // for a raw stream), before MP3, whose test allows junk before a frame sync and finds
+        // one in coded video.
+        match crate::annexb::detect(head) {
+            Some(AnnexBCodec::H264) => return Some(InputFormat::H264),
+            Some(AnnexBCodec::Hevc) => return Some(InputFormat::H265),
+            None => {}
+        }
         if crate::mp3::looks_like_mpeg_audio(head) {
             return Some(InputFormat::Mp3);
         }
@@ -80,6 +95,8 @@ impl InputFormat {
             InputFormat::Mp3 => "mp3",
             InputFormat::Mp4 => "mp4",
             InputFormat::Adts => "aac",
+            InputFormat::H264 => "h264",
+            InputFormat::H265 => "hevc",
         }
     }
 }
@@ -201,11 +218,73 @@ pub fn probe_reader(mut reader: impl Read + Send + 'static) -> Result<ProbedInpu
 pub struct OpenOptions {
     /// Recoverable damage is an error instead of a warning.
     pub strict: bool,
+    /// Frames per second (a rational, `(30000, 1001)`) of a raw H.264/HEVC input, which has
+    /// no timestamps; other inputs refuse it.
+    pub framerate: Option<(u32, u32)>,
+}
+
+/// Parses a frame rate as ffmpeg's `-r` takes it: `25`, `30000/1001`, or a decimal (`12.5`;
+/// `23.976`, `29.97`, `59.94` and the like mean the NTSC rates `N*1000/1001`).
+pub fn parse_framerate(s: &str) -> std::result::Result<(u32, u32), String> {
+    let bad = || format!("{s:?} is not a frame rate (25, 29.97, 30000/1001)");
+    let rate = if let Some((n, d)) = s.split_once('/') {
+        let n: u32 = n.trim().parse().map_err(|_| bad())?;
+        let d: u32 = d.trim().parse().map_err(|_| bad())?;
+        (n, d)
+    } else if let Some((whole, frac)) = s.split_once('.') {
+        if frac.is_empty() || frac.len() > 6 || !frac.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(bad());
+        }
+        let den = 10u64.pow(frac.len() as u32);
+        let num = u64::from(whole.parse::<u32>().map_err(|_| bad())?) * den
+            + frac.parse::<u64>().map_err(|_| bad())?;
+        // NTSC: within 0.005 fps of a multiple of 1000/1001.
+        let ntsc = (num * 1001 + den * 500) / den / 1000 * 1000;
+        if ntsc > 0 && (ntsc as f64 / 1001.0 - num as f64 / den as f64).abs() < 0.005 {
+            (u32::try_from(ntsc).map_err(|_| bad())?, 1001)
+        } else {
+            let (mut a, mut b) = (num, den);
+            while b != 0 {
+                (a, b) = (b, a % b);
+            }
+            (
+                u32::try_from(num / a).map_err(|_| bad())?,
+                u32::try_from(den / a).map_err(|_| bad())?,
+            )
+        }
+    } else {
+        (s.trim().parse().map_err(|_| bad())?, 1)
+    };
+    if rate.0 == 0 || rate.1 == 0 || u64::from(rate.0) > u64::from(rate.1) * 1000 {
+        return Err(bad());
+    }
+    Ok(rate)
 }
 
 /// Opens the demuxer for a probed input.
 pub fn open_demuxer(input: ProbedInput, options: OpenOptions) -> Result<Box<dyn Demuxer>> {
+    if options.framerate.is_some() && !matches!(input.format, InputFormat::H264 | InputFormat::H265)
+    {
+        return Err(Error::Usage(format!(
+            "--framerate applies to raw .h264/.h265 input, not {}",
+            input.format.name()
+        )));
+    }
+    let raw = AnnexBReadOptions {
+        strict: options.strict,
+        framerate: options.framerate,
+    };
     match input.format {
+        InputFormat::H264 => Ok(Box::new(AnnexBDemuxer::new(
+            input.source,
+            AnnexBCodec::H264,
+            raw,
+        )?)),
+        InputFormat::H265 => Ok(Box::new(AnnexBDemuxer::new(
+            input.source,
+            AnnexBCodec::Hevc,
+            raw,
+        )?)),
         InputFormat::Flv => Ok(Box::new(FlvDemuxer::new(
             input.source,
             FlvReadOptions {
@@ -266,6 +345,20 @@ mod tests {
     use super::*;
 
     #[test]
+    fn frame_rates() {
+        assert_eq!(parse_framerate("25"), Ok((25, 1)));
+        assert_eq!(parse_framerate("29.97"), Ok((30000, 1001)));
+        assert_eq!(parse_framerate("23.976"), Ok((24000, 1001)));
+        assert_eq!(parse_framerate("59.94"), Ok((60000, 1001)));
+        assert_eq!(parse_framerate("30000/1001"), Ok((30000, 1001)));
+        assert_eq!(parse_framerate("12.5"), Ok((25, 2)));
+        assert_eq!(parse_framerate("25.0"), Ok((25, 1)));
+        for bad in ["0", "x", "1/0", "-5", "25.", "99999", ""] {
+            assert!(parse_framerate(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
     fn detects_by_content() {
         assert_eq!(
             InputFormat::detect(b"FLV\x01\x05\0\0\0\x09"),
@@ -296,5 +389,26 @@ mod tests {
             None
         );
         assert_eq!(InputFormat::detect(b""), None);
+        // Raw video: H.264 (SPS, PPS) and HEVC (VPS, SPS); a TS is still a TS even when a
+        // PES start code sits at a packet's payload.
+        let h264 = b"\0\0\0\x01\x67\x64\x00\x1f\xac\0\0\0\x01\x68\xeb\xe3\xcb\x22\xc0";
+        assert_eq!(InputFormat::detect(h264), Some(InputFormat::H264));
+        assert_eq!(InputFormat::H264.name(), "h264");
+        let hevc = b"\0\0\0\x01\x40\x01\x0c\x01\xff\xff\0\0\0\x01\x42\x01\x01";
+        assert_eq!(InputFormat::detect(hevc), Some(InputFormat::H265));
+        assert_eq!(InputFormat::H265.name(), "hevc");
+        let mut ts_pes = ts.clone();
+        ts_pes[4..8].copy_from_slice(b"\0\0\x01\xe0");
+        assert_eq!(InputFormat::detect(&ts_pes), Some(InputFormat::Ts));
+        // An MP4 whose first box has a 64-bit size (size field 1) is not a raw stream.
+        assert_eq!(
+            InputFormat::detect(b"\0\0\0\x01ftyp\0\0\0\0\0\0\0\x18isom\0\0\x01\x68"),
+            Some(InputFormat::Mp4)
+        );
+        // MPEG-PS pack header.
+        assert_eq!(
+            InputFormat::detect(b"\0\0\x01\xba\x44\0\x04\0\x04\x01\0\0\x01\xbb"),
+            None
+        );
     }
 }

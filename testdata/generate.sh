@@ -6,6 +6,7 @@
 #   testdata/generate.sh adts     # only the ADTS (.aac) fixtures
 #   testdata/generate.sh mp4      # only the MP4/F4V fixtures (needs source.flv)
 #   testdata/generate.sh loss     # only the carried-or-named fixtures (needs source.flv)
+#   testdata/generate.sh annexb   # only the raw H.264/HEVC fixtures
 #   testdata/generate.sh codecs   # only the AV1/VP9/Opus/FLAC/AC-3 fixtures (FF9 too)
 #   testdata/generate.sh fmp4     # only the fragmented MP4 fixtures (needs source.flv; FF9=path
 #                                 # to a current ffmpeg adds the AV1/Opus one)
@@ -190,6 +191,32 @@ codec_fixtures() {
     done
 }
 
+# Raw Annex B elementary streams (no container, no timestamps) for tests/annexb_read.rs:
+# x264 with and without B-frames, with access unit delimiters (aud=1) and without, 29.97 fps
+# stated in the SPS VUI timing; x265 with and without B-frames. 1 s each, GOPs of 12 frames.
+annexb_fixtures() {
+    echo "annexb: raw_*.h264, raw_*.h265"
+    local v
+    v=$(video_src 160x90 25)
+    ff -f lavfi -i "$v" -t 1 "${X264[@]}" -bf 2 -g 12 "${BITEXACT[@]}" -f h264 raw_bframes.h264
+    ff -f lavfi -i "$v" -t 1 "${X264[@]}" -bf 0 -g 12 "${BITEXACT[@]}" -f h264 raw_no_bframes.h264
+    ff -f lavfi -i "$v" -t 1 "${X264[@]}" -bf 3 -g 12 -x264-params aud=1 "${BITEXACT[@]}" \
+        -f h264 raw_aud.h264
+    ff -f lavfi -i "$(video_src 160x90 30000/1001)" -t 1 "${X264[@]}" -bf 2 -g 15 \
+        "${BITEXACT[@]}" -f h264 raw_2997.h264
+    local x265=pools=none:frame-threads=1:keyint=12:min-keyint=12:scenecut=0:info=0:log-level=error
+    ff -f lavfi -i "$v" -t 1 -c:v libx265 -pix_fmt yuv420p -x265-params "$x265:bframes=3" \
+        "${BITEXACT[@]}" -f hevc raw_bframes.h265
+    ff -f lavfi -i "$v" -t 1 -c:v libx265 -pix_fmt yuv420p -x265-params "$x265:bframes=0" \
+        "${BITEXACT[@]}" -f hevc raw_no_bframes.h265
+}
+
+if [[ ${1:-all} == annexb ]]; then
+    annexb_fixtures
+    ls -l ./raw_*
+    exit 0
+fi
+
 if [[ ${1:-all} == codecs ]]; then
     codec_fixtures
     ls -l ./mp4_*.mp4 ./eflv_*.flv
@@ -305,6 +332,7 @@ mp3_fixtures
 adts_fixtures
 mp4_fixtures
 loss_fixtures
+annexb_fixtures
 fmp4_fixtures
 codec_fixtures
 

@@ -577,7 +577,14 @@ fn adts_after_an_id3v2_tag_larger_than_the_probe() {
     let audio = std::fs::read(testdata().join("adts_mono_8k.aac")).unwrap();
     data.extend_from_slice(&audio);
     let probed = muxkit::probe::probe_bytes(Bytes::from(data)).unwrap();
-    let mut d = open_demuxer(probed, OpenOptions { strict: true }).unwrap();
+    let mut d = open_demuxer(
+        probed,
+        OpenOptions {
+            strict: true,
+            ..OpenOptions::default()
+        },
+    )
+    .unwrap();
     let (tracks, packets) = drain(d.as_mut());
     assert_eq!(tracks[0].codec.codec, Codec::Aac);
     assert_eq!(

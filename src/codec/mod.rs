@@ -29,6 +29,7 @@ pub mod flac;
 pub mod hevc;
 pub mod mpa;
 pub mod opus;
+pub mod param_sets;
 pub mod vp9;
 
 /// A codec configuration record or header that cannot be parsed or written.

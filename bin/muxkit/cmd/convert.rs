@@ -44,6 +44,10 @@ pub struct ConvertArgs {
     /// start (bar), JSON lines on stderr for wrappers (json), or none.
     #[arg(long, value_enum, default_value = "auto", value_name = "MODE")]
     pub progress: super::progress::ProgressMode,
+    /// Raw .h264/.h265 input: frames per second (25, 29.97, 30000/1001; default: the stream's
+    /// VUI timing, else 25).
+    #[arg(long, value_name = "N[/D]", value_parser = muxkit::probe::parse_framerate)]
+    pub framerate: Option<(u32, u32)>,
     /// FLV output: add a keyframe index (times, filepositions) to onMetaData for seeking.
     #[arg(long)]
     pub keyframe_index: bool,
@@ -338,6 +342,7 @@ pub fn run(args: ConvertArgs, matches: &clap::ArgMatches) -> muxkit::Result<()> 
     let options = ConvertOptions {
         progress: Some(progress.clone()),
         strict: args.strict,
+        framerate: args.framerate,
         format: (args.output.as_os_str() == "-").then_some(if args.fragmented {
             muxkit::convert::OutputFormat::Mp4
         } else {

@@ -34,6 +34,9 @@ pub struct InspectArgs {
     /// Fail on recoverable damage instead of reporting it as a warning.
     #[arg(long)]
     pub strict: bool,
+    /// Raw .h264/.h265 input: frames per second (25, 29.97, 30000/1001).
+    #[arg(long, value_name = "N[/D]", value_parser = muxkit::probe::parse_framerate)]
+    pub framerate: Option<(u32, u32)>,
     /// MP3: write the cover picture (the front cover, or else the first picture) to FILE.
     #[arg(long, value_name = "FILE")]
     pub extract_cover: Option<PathBuf>,
@@ -71,6 +74,12 @@ pub fn run(args: InspectArgs, matches: &clap::ArgMatches) -> muxkit::Result<()> 
         }
     }
     let strict = args.strict;
+    let framerate = args.framerate;
+    if framerate.is_some() && !matches!(probed.format, InputFormat::H264 | InputFormat::H265) {
+        return Err(muxkit::Error::InvalidUse(
+            "--framerate applies to raw .h264/.h265 input".into(),
+        ));
+    }
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
     let io = |source| muxkit::Error::Io {
@@ -90,8 +99,8 @@ pub fn run(args: InspectArgs, matches: &clap::ArgMatches) -> muxkit::Result<()> 
         }
     };
     match probed.format {
-        _ if args.packets => {
-            let mut d = open_demuxer(probed, OpenOptions { strict })?;
+        _ if args.packets || matches!(probed.format, InputFormat::H264 | InputFormat::H265) => {
+            let mut d = open_demuxer(probed, OpenOptions { strict, framerate })?;
             write_packets(&mut *d, args.json, &mut out)?;
         }
         InputFormat::Flv if args.tags => {

@@ -112,6 +112,10 @@ pub struct Sps {
     pub sample_aspect_ratio: Option<(u16, u16)>,
     /// The VUI timing information, when stated.
     pub timing: Option<VuiTiming>,
+    /// The VUI `max_num_reorder_frames` (bitstream restriction), when stated: the most frames
+    /// that precede any frame in decoding order and follow it in output order (what ffmpeg
+    /// calls `has_b_frames`).
+    pub max_num_reorder_frames: Option<u32>,
 }
 
 /// Sample aspect ratios of `aspect_ratio_idc` 1..=16 (ISO/IEC 14496-10 Table E-1).
@@ -177,6 +181,7 @@ impl Sps {
             vui_present: false,
             sample_aspect_ratio: None,
             timing: None,
+            max_num_reorder_frames: None,
         };
 
         if has_chroma_info(profile_idc) {
@@ -409,7 +414,7 @@ fn skip_scaling_list(r: &mut BitReader<'_>, size: usize) -> Result<(), CodecErro
     Ok(())
 }
 
-/// Reads the start of `vui_parameters()` (Annex E.1.1) up to the timing information.
+/// Reads `vui_parameters()` (Annex E.1.1) up to `max_num_reorder_frames`.
 fn read_vui(r: &mut BitReader<'_>, sps: &mut Sps) -> Result<(), CodecError> {
     if r.read_flag()? {
         let idc = r.read_u8(8)?;
@@ -439,7 +444,39 @@ fn read_vui(r: &mut BitReader<'_>, sps: &mut Sps) -> Result<(), CodecError> {
             fixed_frame_rate: r.read_flag()?,
         });
     }
+    let nal_hrd = r.read_flag()?;
+    if nal_hrd {
+        skip_hrd(r)?;
+    }
+    let vcl_hrd = r.read_flag()?;
+    if vcl_hrd {
+        skip_hrd(r)?;
+    }
+    if nal_hrd || vcl_hrd {
+        let _low_delay_hrd = r.read_flag()?;
+    }
+    let _pic_struct_present = r.read_flag()?;
+    if r.read_flag()? {
+        let _motion_vectors_over_pic_boundaries = r.read_flag()?;
+        for _ in 0..4 {
+            // max_bytes_per_pic_denom, max_bits_per_mb_denom, log2_max_mv_length_*.
+            r.read_ue()?;
+        }
+        sps.max_num_reorder_frames = Some(r.read_ue_max("max_num_reorder_frames", 16)?);
+    }
     Ok(())
+}
+
+/// Skips `hrd_parameters()` (Annex E.1.2).
+fn skip_hrd(r: &mut BitReader<'_>) -> Result<(), CodecError> {
+    let cpb_cnt = r.read_ue_max("cpb_cnt_minus1", 31)? + 1;
+    r.skip_bits(8)?;
+    for _ in 0..cpb_cnt {
+        r.read_ue()?;
+        r.read_ue()?;
+        r.skip_bits(1)?;
+    }
+    r.skip_bits(20)
 }
 
 #[cfg(test)]

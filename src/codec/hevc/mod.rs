@@ -13,10 +13,12 @@
 mod config;
 mod ptl;
 mod sps;
+mod vps;
 
 pub use config::{HevcDecoderConfig, HevcNalArray};
 pub use ptl::HevcProfileTierLevel;
-pub use sps::HevcSps;
+pub use sps::{HevcPicOrder, HevcSps};
+pub use vps::hevc_vps_timing;
 
 /// An HEVC `nal_unit_type` (H.265 Table 7-1), open so unknown values survive.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -17,7 +17,8 @@ const MAX_BIT_DEPTH_MINUS8: u32 = 8;
 /// A parsed HEVC sequence parameter set, enough to describe the stream: picture size,
 /// conformance window, chroma format, bit depths, and the profile, tier and level.
 ///
-/// Parsing stops after `bit_depth_chroma_minus8`: the rest (reference picture sets, VUI) is
+/// Parsing stops after `bit_depth_chroma_minus8` ([`HevcSps::parse_with_order`] reads on to the
+/// VUI timing for [`HevcPicOrder`]): the rest (reference picture sets, VUI) is
 /// long and not needed by a transmuxer. Sizes are validated against [`MAX_DIMENSION`] at parse
 /// time, so [`HevcSps::width`] and [`HevcSps::height`] cannot overflow. Only base-layer SPS
 /// (`nuh_layer_id` 0) are read; the multi-layer syntax differs.
@@ -50,10 +51,39 @@ pub struct HevcSps {
     pub bit_depth_chroma: u8,
 }
 
+/// What an SPS says about picture order, read past the fields [`HevcSps`] keeps: what a
+/// reader of a raw stream needs to put pictures in presentation order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HevcPicOrder {
+    /// `log2_max_pic_order_cnt_lsb_minus4 + 4`: the width of `slice_pic_order_cnt_lsb`.
+    pub log2_max_pic_order_cnt_lsb: u8,
+    /// `sps_max_num_reorder_pics` of the highest sub-layer.
+    pub max_num_reorder_pics: u32,
+    /// The VUI `vui_num_units_in_tick` and `vui_time_scale`, when stated (a picture lasts
+    /// `num_units_in_tick / time_scale` seconds); `None` also when the SPS is damaged past the
+    /// fields above.
+    pub timing: Option<(u32, u32)>,
+}
+
 impl HevcSps {
     /// Parses an SPS NAL unit, including its 2-byte NAL header, with emulation-prevention
     /// bytes still in place (as `hvcC` and Annex B carry it).
     pub fn parse(nal: &[u8]) -> Result<HevcSps, CodecError> {
+        HevcSps::parse_inner(nal, None)
+    }
+
+    /// [`HevcSps::parse`], and the picture order fields that follow the bit depths.
+    pub fn parse_with_order(nal: &[u8]) -> Result<(HevcSps, HevcPicOrder), CodecError> {
+        let mut order = HevcPicOrder {
+            log2_max_pic_order_cnt_lsb: 4,
+            max_num_reorder_pics: 0,
+            timing: None,
+        };
+        let sps = HevcSps::parse_inner(nal, Some(&mut order))?;
+        Ok((sps, order))
+    }
+
+    fn parse_inner(nal: &[u8], order: Option<&mut HevcPicOrder>) -> Result<HevcSps, CodecError> {
         let rbsp = remove_emulation_prevention(nal);
         let mut r = BitReader::new(&rbsp, WHAT);
         let _forbidden_zero = r.read_flag()?;
@@ -127,6 +157,21 @@ impl HevcSps {
             8 + r.read_ue_max("bit_depth_luma_minus8", MAX_BIT_DEPTH_MINUS8)? as u8;
         sps.bit_depth_chroma =
             8 + r.read_ue_max("bit_depth_chroma_minus8", MAX_BIT_DEPTH_MINUS8)? as u8;
+        if let Some(order) = order {
+            order.log2_max_pic_order_cnt_lsb =
+                4 + r.read_ue_max("log2_max_pic_order_cnt_lsb_minus4", 12)? as u8;
+            let all_layers = r.read_flag()?;
+            let first = if all_layers { 0 } else { max_sub_layers_minus1 };
+            for _ in first..=max_sub_layers_minus1 {
+                let _max_dec_pic_buffering_minus1 =
+                    r.read_ue_max("sps_max_dec_pic_buffering_minus1", 15)?;
+                order.max_num_reorder_pics = r.read_ue_max("sps_max_num_reorder_pics", 15)?;
+                let _max_latency_increase_plus1 = r.read_ue()?;
+            }
+            order.timing = read_timing(&mut r, order.log2_max_pic_order_cnt_lsb)
+                .ok()
+                .flatten();
+        }
         Ok(sps)
     }
 
@@ -172,6 +217,114 @@ impl HevcSps {
     pub fn codec_string(&self) -> String {
         self.profile_tier_level.codec_string("hvc1")
     }
+}
+
+/// Most `num_short_term_ref_pic_sets` (§7.4.3.2.1).
+const MAX_SHORT_TERM_RPS: u32 = 64;
+
+/// Reads from `log2_min_luma_coding_block_size_minus3` to the VUI `timing_info` (§7.3.2.2.1,
+/// §E.2.1).
+fn read_timing(
+    r: &mut BitReader<'_>,
+    log2_max_poc_lsb: u8,
+) -> Result<Option<(u32, u32)>, CodecError> {
+    for _ in 0..6 {
+        r.read_ue()?;
+    }
+    if r.read_flag()? && r.read_flag()? {
+        skip_scaling_list_data(r)?;
+    }
+    let _amp_and_sao = r.read_bits(2)?;
+    if r.read_flag()? {
+        r.skip_bits(8)?;
+        r.read_ue()?;
+        r.read_ue()?;
+        r.skip_bits(1)?;
+    }
+    let sets = r.read_ue_max("num_short_term_ref_pic_sets", MAX_SHORT_TERM_RPS)?;
+    let mut num_delta_pocs: Vec<u32> = Vec::with_capacity(sets as usize);
+    for i in 0..sets as usize {
+        let inter = i != 0 && r.read_flag()?;
+        let n = if inter {
+            let _sign = r.read_flag()?;
+            r.read_ue()?;
+            let reference = num_delta_pocs.get(i - 1).copied().unwrap_or(0);
+            let mut n = 0;
+            for _ in 0..=reference {
+                let used = r.read_flag()?;
+                if used || r.read_flag()? {
+                    n += 1;
+                }
+            }
+            n
+        } else {
+            let neg = r.read_ue_max("num_negative_pics", 16)?;
+            let pos = r.read_ue_max("num_positive_pics", 16)?;
+            for _ in 0..neg + pos {
+                r.read_ue()?;
+                r.skip_bits(1)?;
+            }
+            neg + pos
+        };
+        num_delta_pocs.push(n);
+    }
+    if r.read_flag()? {
+        let lt = r.read_ue_max("num_long_term_ref_pics_sps", 32)?;
+        for _ in 0..lt {
+            r.skip_bits(usize::from(log2_max_poc_lsb) + 1)?;
+        }
+    }
+    let _temporal_mvp_and_smoothing = r.read_bits(2)?;
+    if !r.read_flag()? {
+        return Ok(None);
+    }
+    if r.read_flag()? && r.read_u8(8)? == 255 {
+        r.skip_bits(32)?;
+    }
+    if r.read_flag()? {
+        r.skip_bits(1)?;
+    }
+    if r.read_flag()? {
+        r.skip_bits(4)?;
+        if r.read_flag()? {
+            r.skip_bits(24)?;
+        }
+    }
+    if r.read_flag()? {
+        r.read_ue()?;
+        r.read_ue()?;
+    }
+    let _neutral_chroma_field_seq_frame_field = r.read_bits(3)?;
+    if r.read_flag()? {
+        for _ in 0..4 {
+            r.read_ue()?;
+        }
+    }
+    if !r.read_flag()? {
+        return Ok(None);
+    }
+    Ok(Some((r.read_bits(32)?, r.read_bits(32)?)))
+}
+
+/// Skips `scaling_list_data()` (§7.3.4).
+fn skip_scaling_list_data(r: &mut BitReader<'_>) -> Result<(), CodecError> {
+    for size_id in 0..4u32 {
+        let step = if size_id == 3 { 3 } else { 1 };
+        for _ in (0..6).step_by(step) {
+            if !r.read_flag()? {
+                r.read_ue()?;
+            } else {
+                let coefs = 64.min(1 << (4 + (size_id << 1)));
+                if size_id > 1 {
+                    r.read_se()?;
+                }
+                for _ in 0..coefs {
+                    r.read_se()?;
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -13,9 +13,10 @@ use bytes::{BufMut, Bytes, BytesMut};
 use crate::codec::CodecError;
 use crate::codec::aac::AdtsHeader;
 use crate::codec::ac3::{self, Ac3FrameHeader};
-use crate::codec::avc::{AvcDecoderConfig, AvcNalType, annexb_to_length_prefixed_in_place};
-use crate::codec::hevc::{HevcDecoderConfig, HevcNalType};
+use crate::codec::avc::{AvcNalType, annexb_to_length_prefixed_in_place};
+use crate::codec::hevc::HevcNalType;
 use crate::codec::mpa::{MpegAudioHeader, MpegLayer};
+use crate::codec::param_sets::{ParameterSets, take_parameter_set};
 use crate::media::{AudioParams, Codec, CodecConfig};
 use crate::time::TimeBase;
 
@@ -26,11 +27,7 @@ use super::assemble::MAX_PES_SIZE;
 /// is not a frame.
 pub const MAX_AUDIO_CARRY: usize = 8192;
 
-/// Most parameter sets of one kind taken out of one access unit. An `avcC` holds at most 31
-/// SPS; real streams repeat one or two per keyframe. Past this, units stay in the frame, so a
-/// hostile access unit of thousands of tiny "parameter sets" costs neither quadratic
-/// de-duplication nor a record that cannot be written.
-pub const MAX_PARAMETER_SETS: usize = 32;
+pub use crate::codec::param_sets::MAX_PARAMETER_SETS;
 
 /// One frame in canonical form, timed in 90 kHz ticks (unwrapped).
 #[derive(Debug)]
@@ -78,35 +75,15 @@ struct HeldAu {
 #[derive(Debug)]
 pub(crate) struct VideoEs {
     hevc: bool,
-    vps: Vec<Bytes>,
-    sps: Vec<Bytes>,
-    pps: Vec<Bytes>,
-    /// The record built from the current parameter sets.
-    extradata: Bytes,
+    sets: ParameterSets,
     held: Option<HeldAu>,
-}
-
-/// Takes a parameter set out of the frame (once per distinct unit) and says whether it stays
-/// in the frame: past [`MAX_PARAMETER_SETS`] it does.
-fn take_parameter_set(list: &mut Vec<Bytes>, nal: &[u8]) -> bool {
-    if list.iter().any(|n| n[..] == *nal) {
-        return false;
-    }
-    if list.len() < MAX_PARAMETER_SETS {
-        list.push(Bytes::copy_from_slice(nal));
-        return false;
-    }
-    true
 }
 
 impl VideoEs {
     pub(crate) fn new(hevc: bool) -> VideoEs {
         VideoEs {
             hevc,
-            vps: Vec::new(),
-            sps: Vec::new(),
-            pps: Vec::new(),
-            extradata: Bytes::new(),
+            sets: ParameterSets::new(hevc),
             held: None,
         }
     }
@@ -203,28 +180,13 @@ impl VideoEs {
             return;
         };
         if !(au.vps.is_empty() && au.sps.is_empty() && au.pps.is_empty()) {
-            let pick = |new: &Vec<Bytes>, old: &Vec<Bytes>| {
-                if new.is_empty() {
-                    old.clone()
-                } else {
-                    new.clone()
+            match self.sets.update(&au.vps, &au.sps, &au.pps) {
+                Ok(Some(record)) => {
+                    let mut c = CodecConfig::new(self.codec());
+                    c.extradata = record;
+                    out.push(EsItem::Config(c));
                 }
-            };
-            let (vps, sps, pps) = (
-                pick(&au.vps, &self.vps),
-                pick(&au.sps, &self.sps),
-                pick(&au.pps, &self.pps),
-            );
-            match self.build(&vps, &sps, &pps) {
-                Ok(record) => {
-                    (self.vps, self.sps, self.pps) = (vps, sps, pps);
-                    if record != self.extradata {
-                        self.extradata = record.clone();
-                        let mut c = CodecConfig::new(self.codec());
-                        c.extradata = record;
-                        out.push(EsItem::Config(c));
-                    }
-                }
+                Ok(None) => {}
                 Err(e) => {
                     // Keep the parameter sets in band rather than lose them.
                     out.push(EsItem::Warning(format!(
@@ -251,14 +213,6 @@ impl VideoEs {
             start: 0,
             end: 0,
         }));
-    }
-
-    fn build(&self, vps: &[Bytes], sps: &[Bytes], pps: &[Bytes]) -> Result<Bytes, CodecError> {
-        if self.hevc {
-            HevcDecoderConfig::from_parameter_sets(vps, sps, pps)?.to_bytes()
-        } else {
-            AvcDecoderConfig::from_parameter_sets(sps, pps)?.to_bytes()
-        }
     }
 }
 
