@@ -1,9 +1,12 @@
-//! The HEVC sequence parameter set (H.265 §7.3.2.2.1), read up to the bit depths.
+//! The HEVC sequence parameter set (H.265 §7.3.2.2.1), read through the start of its VUI
+//! (Annex E.2.1: sample aspect ratio, video signal type, field coding, timing).
 
 use super::HevcProfileTierLevel;
 use super::ptl::MAX_SUB_LAYERS_MINUS1;
 use crate::codec::CodecError;
-use crate::codec::avc::{CropWindow, MAX_DIMENSION};
+use crate::codec::avc::{
+    CropWindow, MAX_DIMENSION, SAR_TABLE, VideoSignal, VuiTiming, read_video_signal,
+};
 use crate::codec::bits::{BitReader, remove_emulation_prevention};
 
 const WHAT: &str = "hevc sps";
@@ -14,11 +17,26 @@ const MAX_SPS_ID: u32 = 15;
 /// Largest `bit_depth_*_minus8` (16-bit samples, the most the range extensions allow).
 const MAX_BIT_DEPTH_MINUS8: u32 = 8;
 
+/// Largest `log2_max_pic_order_cnt_lsb_minus4` (§7.4.3.2.1).
+const MAX_LOG2_POC_LSB_MINUS4: u32 = 12;
+
+/// Largest `num_short_term_ref_pic_sets` (§7.4.3.2.1).
+const MAX_ST_RPS: u32 = 64;
+
+/// Largest `num_negative_pics` and `num_positive_pics` of one set: both are bounded by
+/// `sps_max_dec_pic_buffering_minus1`, at most 15 (§7.4.8, Annex A `MaxDpbSize` of 16).
+const MAX_RPS_PICS: u32 = 16;
+
+/// Largest `num_long_term_ref_pics_sps` (§7.4.3.2.1).
+const MAX_LT_PICS: u32 = 32;
+
 /// A parsed HEVC sequence parameter set, enough to describe the stream: picture size,
 /// conformance window, chroma format, bit depths, and the profile, tier and level.
 ///
-/// Parsing stops after `bit_depth_chroma_minus8`: the rest (reference picture sets, VUI) is
-/// long and not needed by a transmuxer. Sizes are validated against [`MAX_DIMENSION`] at parse
+/// Parsing goes on through the reference picture sets into the VUI and stops after its timing
+/// information (the HRD and bitstream restriction parts are not needed). Everything after the
+/// bit depths is read leniently, as decoders do: when that part is damaged or cut the fields it
+/// would give stay `None` and [`HevcSps::vui_present`] says whether the VUI was reached. Sizes are validated against [`MAX_DIMENSION`] at parse
 /// time, so [`HevcSps::width`] and [`HevcSps::height`] cannot overflow. Only base-layer SPS
 /// (`nuh_layer_id` 0) are read; the multi-layer syntax differs.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -48,6 +66,18 @@ pub struct HevcSps {
     pub bit_depth_luma: u8,
     /// Chroma bit depth (`bit_depth_chroma_minus8 + 8`).
     pub bit_depth_chroma: u8,
+    /// `vui_parameters_present_flag`; `None` when the SPS could not be read that far.
+    pub vui_present: Option<bool>,
+    /// The VUI sample aspect ratio (width, height), when stated (Table E-1, as H.264).
+    pub sample_aspect_ratio: Option<(u16, u16)>,
+    /// The VUI video signal type (range, colour description), when stated.
+    pub video_signal: Option<VideoSignal>,
+    /// `field_seq_flag`: every picture is a field (interlaced coding).
+    pub field_seq: bool,
+    /// The VUI timing, when stated. In HEVC one tick is one picture (no doubling as in
+    /// H.264); `fixed_frame_rate` is always false here (HEVC states it in the HRD part,
+    /// which is not read).
+    pub timing: Option<VuiTiming>,
 }
 
 impl HevcSps {
@@ -105,6 +135,11 @@ impl HevcSps {
             conformance_window: None,
             bit_depth_luma: 8,
             bit_depth_chroma: 8,
+            vui_present: None,
+            sample_aspect_ratio: None,
+            video_signal: None,
+            field_seq: false,
+            timing: None,
         };
         if r.read_flag()? {
             let win = CropWindow {
@@ -127,6 +162,9 @@ impl HevcSps {
             8 + r.read_ue_max("bit_depth_luma_minus8", MAX_BIT_DEPTH_MINUS8)? as u8;
         sps.bit_depth_chroma =
             8 + r.read_ue_max("bit_depth_chroma_minus8", MAX_BIT_DEPTH_MINUS8)? as u8;
+        // A damaged or cut remainder does not make the picture size wrong: keep what was
+        // read, as decoders do.
+        let _ = read_rest(&mut r, &mut sps, max_sub_layers_minus1);
         Ok(sps)
     }
 
@@ -172,6 +210,150 @@ impl HevcSps {
     pub fn codec_string(&self) -> String {
         self.profile_tier_level.codec_string("hvc1")
     }
+}
+
+/// Reads from `log2_max_pic_order_cnt_lsb_minus4` through the VUI timing (§7.3.2.2.1, E.2.1).
+fn read_rest(
+    r: &mut BitReader<'_>,
+    sps: &mut HevcSps,
+    max_sub_layers_minus1: u8,
+) -> Result<(), CodecError> {
+    let log2_poc_lsb =
+        4 + r.read_ue_max("log2_max_pic_order_cnt_lsb_minus4", MAX_LOG2_POC_LSB_MINUS4)?;
+    let ordering_all = r.read_flag()?;
+    let first = if ordering_all {
+        0
+    } else {
+        max_sub_layers_minus1
+    };
+    for _ in first..=max_sub_layers_minus1 {
+        let _max_dec_pic_buffering_minus1 = r.read_ue()?;
+        let _max_num_reorder_pics = r.read_ue()?;
+        let _max_latency_increase_plus1 = r.read_ue()?;
+    }
+    let _log2_min_luma_coding_block_size_minus3 = r.read_ue()?;
+    let _log2_diff_max_min_luma_coding_block_size = r.read_ue()?;
+    let _log2_min_luma_transform_block_size_minus2 = r.read_ue()?;
+    let _log2_diff_max_min_luma_transform_block_size = r.read_ue()?;
+    let _max_transform_hierarchy_depth_inter = r.read_ue()?;
+    let _max_transform_hierarchy_depth_intra = r.read_ue()?;
+    if r.read_flag()? && r.read_flag()? {
+        skip_scaling_list_data(r)?;
+    }
+    let _amp_enabled = r.read_flag()?;
+    let _sample_adaptive_offset_enabled = r.read_flag()?;
+    if r.read_flag()? {
+        let _pcm_sample_bit_depths = r.read_u8(8)?;
+        let _log2_min_pcm_luma_coding_block_size_minus3 = r.read_ue()?;
+        let _log2_diff_max_min_pcm_luma_coding_block_size = r.read_ue()?;
+        let _pcm_loop_filter_disabled = r.read_flag()?;
+    }
+    let sets = r.read_ue_max("num_short_term_ref_pic_sets", MAX_ST_RPS)?;
+    // NumDeltaPocs of each set read so far (§7.4.8).
+    let mut delta_pocs: Vec<u32> = Vec::with_capacity(sets as usize);
+    for idx in 0..sets {
+        let predicted = idx != 0 && r.read_flag()?;
+        let n = if predicted {
+            // In an SPS the reference set is always the previous one (delta_idx_minus1 is
+            // only sent in slice headers).
+            let _delta_rps_sign = r.read_flag()?;
+            let _abs_delta_rps_minus1 = r.read_ue()?;
+            let ref_n = delta_pocs.last().copied().unwrap_or(0);
+            let mut n = 0;
+            for _ in 0..=ref_n {
+                let used_by_curr_pic = r.read_flag()?;
+                let use_delta = used_by_curr_pic || r.read_flag()?;
+                n += u32::from(use_delta);
+            }
+            n
+        } else {
+            let negative = r.read_ue_max("num_negative_pics", MAX_RPS_PICS)?;
+            let positive = r.read_ue_max("num_positive_pics", MAX_RPS_PICS)?;
+            for _ in 0..negative + positive {
+                let _delta_poc_minus1 = r.read_ue()?;
+                let _used_by_curr_pic = r.read_flag()?;
+            }
+            negative + positive
+        };
+        if n > MAX_RPS_PICS {
+            return Err(r.too_large("NumDeltaPocs", n.into(), MAX_RPS_PICS.into()));
+        }
+        delta_pocs.push(n);
+    }
+    if r.read_flag()? {
+        let count = r.read_ue_max("num_long_term_ref_pics_sps", MAX_LT_PICS)?;
+        for _ in 0..count {
+            let _lt_ref_pic_poc_lsb = r.read_bits(log2_poc_lsb)?;
+            let _used_by_curr_pic_lt = r.read_flag()?;
+        }
+    }
+    let _temporal_mvp_enabled = r.read_flag()?;
+    let _strong_intra_smoothing_enabled = r.read_flag()?;
+    let vui = r.read_flag()?;
+    sps.vui_present = Some(vui);
+    if vui {
+        read_vui(r, sps)?;
+    }
+    Ok(())
+}
+
+/// Skips `scaling_list_data()` (§7.3.4).
+fn skip_scaling_list_data(r: &mut BitReader<'_>) -> Result<(), CodecError> {
+    for size_id in 0..4u32 {
+        let step = if size_id == 3 { 3 } else { 1 };
+        for _ in (0..6).step_by(step) {
+            if !r.read_flag()? {
+                let _pred_matrix_id_delta = r.read_ue()?;
+            } else {
+                let coefs = 64.min(1u32 << (4 + (size_id << 1)));
+                if size_id > 1 {
+                    let _dc_coef_minus8 = r.read_se()?;
+                }
+                for _ in 0..coefs {
+                    let _delta_coef = r.read_se()?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Reads `vui_parameters()` (Annex E.2.1) up to the timing information.
+fn read_vui(r: &mut BitReader<'_>, sps: &mut HevcSps) -> Result<(), CodecError> {
+    if r.read_flag()? {
+        let idc = r.read_u8(8)?;
+        sps.sample_aspect_ratio = match idc {
+            255 => Some((r.read_u16(16)?, r.read_u16(16)?)),
+            1..=16 => SAR_TABLE.get(usize::from(idc) - 1).copied(),
+            _ => None,
+        };
+    }
+    if r.read_flag()? {
+        let _overscan_appropriate = r.read_flag()?;
+    }
+    if r.read_flag()? {
+        sps.video_signal = Some(read_video_signal(r)?);
+    }
+    if r.read_flag()? {
+        let _chroma_sample_loc_top = r.read_ue()?;
+        let _chroma_sample_loc_bottom = r.read_ue()?;
+    }
+    let _neutral_chroma_indication = r.read_flag()?;
+    sps.field_seq = r.read_flag()?;
+    let _frame_field_info_present = r.read_flag()?;
+    if r.read_flag()? {
+        for _ in 0..4 {
+            let _default_display_window_offset = r.read_ue()?;
+        }
+    }
+    if r.read_flag()? {
+        sps.timing = Some(VuiTiming {
+            num_units_in_tick: r.read_bits(32)?,
+            time_scale: r.read_bits(32)?,
+            fixed_frame_rate: false,
+        });
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -266,6 +448,18 @@ pub(super) mod tests {
     }
 
     #[test]
+    fn x265_vui() {
+        // ffprobe: sample_aspect_ratio absent (1:1 assumed), 25 fps, progressive.
+        for s in [SPS_MAIN, SPS_MAIN10] {
+            let sps = HevcSps::parse(&hex(s)).unwrap();
+            assert_eq!(sps.vui_present, Some(true), "{s}");
+            assert!(!sps.field_seq);
+            let t = sps.timing.unwrap();
+            assert_eq!((t.num_units_in_tick, t.time_scale), (1, 25), "{s}");
+        }
+    }
+
+    #[test]
     fn sub_layers_and_chroma_formats() {
         let sps = HevcSps::parse(&build(3, 2, (1920, 1080), [1, 2, 3, 4])).unwrap();
         assert_eq!(sps.max_sub_layers, 4);
@@ -308,8 +502,14 @@ pub(super) mod tests {
                 .find(|&n| HevcSps::parse(&data[..n]).is_ok())
                 .unwrap();
             assert!(first_ok > 15, "{s}");
+            // Past the bit depths a cut only loses the lenient VUI part.
+            let core = |s: &HevcSps| (s.width(), s.height(), s.bit_depth_luma, s.sps_id);
             for n in first_ok..data.len() {
-                assert_eq!(HevcSps::parse(&data[..n]).unwrap(), full);
+                let cut = HevcSps::parse(&data[..n]).unwrap();
+                assert_eq!(core(&cut), core(&full));
+                if cut.timing.is_some() {
+                    assert_eq!(cut, full, "cut at {n}");
+                }
             }
         }
         let data = build(6, 3, (64, 64), [1, 1, 1, 1]);
