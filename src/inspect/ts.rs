@@ -9,7 +9,7 @@ use crate::io::InputSource;
 use crate::ts::demux::{TsDemuxer, TsReadOptions, TsReport};
 use crate::ts::{Descriptor, Pat, Pmt, StreamType};
 
-use super::{TrackSummary, bit_rate, round_ms, span_secs, summarize_tracks};
+use super::{Span, TrackSummary, bit_rate, round_ms, span_secs, summarize_tracks};
 
 /// Everything `muxkit inspect file.ts` shows.
 #[derive(Clone, Debug)]
@@ -129,11 +129,14 @@ impl TsSummary {
                 .map(|d| json!({ "tag": d.tag, "length": d.data.len() }))
                 .collect::<Vec<_>>()
         };
-        json!({
+        let mut v = json!({
             "format": "mpegts",
             "packet_size": r.packet_size,
             "file_size": self.file_size,
             "duration": self.duration_secs().map(round_ms),
+            "start_time": null,
+            "end_time": null,
+            "duration_measures": null,
             "bit_rate": self.bit_rate(),
             "pat": self.pat.as_ref().map(|p| json!({
                 "transport_stream_id": p.transport_stream_id,
@@ -172,7 +175,11 @@ impl TsSummary {
                     "packet": w.packet, "offset": w.offset, "pid": w.pid, "message": w.message,
                 })).collect::<Vec<_>>(),
             },
-        })
+        });
+        if let Some(span) = Span::of(&self.tracks) {
+            span.add_json(None, &mut v);
+        }
+        v
     }
 
     /// The human view.
@@ -188,8 +195,8 @@ impl TsSummary {
             let _ = write!(s, ", {n} bytes");
         }
         s.push('\n');
-        if let Some(d) = self.duration_secs() {
-            let _ = write!(s, "duration: {d:.3} s");
+        if let Some(span) = Span::of(&self.tracks) {
+            let _ = write!(s, "duration: {}", span.text(None));
             if let Some(b) = self.bit_rate() {
                 let _ = write!(s, ", bit rate: {} kb/s", (b + 500) / 1000);
             }
