@@ -194,6 +194,22 @@ impl CodecDetails {
                     self.channel_layout = names::ac3_channel_layout(h.acmod, h.lfe);
                 }
             }
+            Codec::SorensonH263 if self.width.is_none() => {
+                if let Some((w, h)) = sorenson_size(frame) {
+                    (self.width, self.height) = (Some(w), Some(h));
+                }
+            }
+            Codec::ScreenVideo | Codec::ScreenVideo2 if self.width.is_none() => {
+                // Adobe's Video File Format §E.4.3.3: 4 bits block width, 12 bits image
+                // width, 4 bits block height, 12 bits image height.
+                if let Some(b) = frame.get(..4) {
+                    let w = u32::from(u16::from_be_bytes([b[0], b[1]]) & 0x0FFF);
+                    let h = u32::from(u16::from_be_bytes([b[2], b[3]]) & 0x0FFF);
+                    if w > 0 && h > 0 {
+                        (self.width, self.height) = (Some(w), Some(h));
+                    }
+                }
+            }
             _ => {}
         }
     }
@@ -217,6 +233,29 @@ impl CodecDetails {
             self.color_space = names::color_space(m);
         }
     }
+}
+
+/// The picture size of a Sorenson H.263 picture header (Adobe's Video File Format
+/// §E.4.3.1): 17-bit start code, 5-bit version, 8-bit temporal reference, 3-bit size code,
+/// then an explicit 8- or 16-bit width and height for codes 0 and 1.
+fn sorenson_size(frame: &[u8]) -> Option<(u32, u32)> {
+    let mut r = bits::BitReader::new(frame, "sorenson h263 header");
+    if r.read_bits(17).ok()? != 1 {
+        return None;
+    }
+    let _version = r.read_u8(5).ok()?;
+    let _temporal_reference = r.read_u8(8).ok()?;
+    let size = match r.read_u8(3).ok()? {
+        0 => (r.read_bits(8).ok()?, r.read_bits(8).ok()?),
+        1 => (r.read_bits(16).ok()?, r.read_bits(16).ok()?),
+        2 => (352, 288),
+        3 => (176, 144),
+        4 => (128, 96),
+        5 => (320, 240),
+        6 => (160, 120),
+        _ => return None,
+    };
+    (size.0 > 0 && size.1 > 0).then_some(size)
 }
 
 impl CodecConfig {

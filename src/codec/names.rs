@@ -147,6 +147,31 @@ pub fn ac3_channel_layout(acmod: u8, lfe: bool) -> Option<&'static str> {
     })
 }
 
+/// Rounds a measured frame rate to the nearest standard one when within 1%, as ffmpeg does
+/// for `avg_frame_rate` (libavformat `get_std_framerate`: n/12 fps up to 30, whole rates up
+/// to 60, 80, 120, 240, and the 1000/1001 family of 12, 15, 24, 30, 48 and 60).
+pub fn round_to_standard_rate((num, den): (u64, u64)) -> (u64, u64) {
+    if num == 0 || den == 0 {
+        return (num, den);
+    }
+    let measured = num as f64 / den as f64;
+    // Each candidate as (numerator, denominator) of frames per second.
+    let twelfths = (1..=360u64).map(|i| (i, 12));
+    let whole = (31..=60u64).chain([80, 120, 240]).map(|i| (i, 1));
+    let ntsc = [24u64, 30, 60, 12, 15, 48]
+        .into_iter()
+        .map(|i| (i * 1000, 1001));
+    let best = twelfths
+        .chain(whole)
+        .chain(ntsc)
+        .map(|(n, d)| ((measured / (n as f64 / d as f64) - 1.0).abs(), (n, d)))
+        .min_by(|a, b| a.0.total_cmp(&b.0));
+    match best {
+        Some((error, (n, d))) if error < 0.01 => reduce(n, d),
+        _ => (num, den),
+    }
+}
+
 /// Reduces `num/den` by their greatest common divisor.
 pub fn reduce(num: u64, den: u64) -> (u64, u64) {
     let (mut a, mut b) = (num, den);
@@ -174,6 +199,10 @@ mod tests {
         assert_eq!(pix_fmt(0, 10, false, false).as_deref(), Some("gray10le"));
         assert_eq!(pix_fmt(1, 11, false, false), None);
         assert_eq!(reduce(50, 2), (25, 1));
+        assert_eq!(round_to_standard_rate((14000, 933)), (15, 1));
+        assert_eq!(round_to_standard_rate((2997, 100)), (30000, 1001));
+        assert_eq!(round_to_standard_rate((25, 1)), (25, 1));
+        assert_eq!(round_to_standard_rate((1000, 3)), (1000, 3));
         assert_eq!(reduce(0, 0), (0, 0));
         assert_eq!(reduce(30000, 1001), (30000, 1001));
     }

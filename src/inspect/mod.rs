@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 use std::io::Write;
 
 use crate::codec::CodecDetails;
-use crate::codec::names::reduce;
+use crate::codec::names::{reduce, round_to_standard_rate};
 use crate::error::{Error, Result};
 use crate::media::{CodecConfig, Demuxer, MediaKind, Track};
 use crate::time::TimeBase;
@@ -162,19 +162,20 @@ impl TrackSummary {
         ))
     }
 
-    /// A video track's average frame rate: frames over the presented span, as ffprobe's
-    /// `avg_frame_rate`.
+    /// A video track's average frame rate: frames over the decode span (the frame steps
+    /// between the first and the last decode time), rounded to a standard rate when within
+    /// 1%, as ffprobe's `avg_frame_rate`.
     pub fn avg_frame_rate(&self) -> Option<(u64, u64)> {
-        if self.track.kind != MediaKind::Video {
+        if self.track.kind != MediaKind::Video || self.packets < 2 {
             return None;
         }
-        let span = u64::try_from(self.end_pts? - self.min_pts?).ok()?;
+        let span = u64::try_from(self.last_dts? - self.first_dts?).ok()?;
         let tb = self.track.time_base;
         (span > 0).then(|| {
-            reduce(
-                self.packets * u64::from(tb.den()),
+            round_to_standard_rate(reduce(
+                (self.packets - 1) * u64::from(tb.den()),
                 span * u64::from(tb.num()),
-            )
+            ))
         })
     }
 
