@@ -231,3 +231,42 @@ fn inspect_agrees_with_ffprobe_on_every_fixture() {
 fn ours_f64(v: &Value, k: &str) -> Option<f64> {
     v.get(k).and_then(Value::as_f64)
 }
+
+/// The SDT's service and provider names, as ffprobe shows them in its program tags.
+#[test]
+fn ts_service_names_agree_with_ffprobe() {
+    if !have_ffmpeg("ts_service_names_agree_with_ffprobe") {
+        return;
+    }
+    let mut compared = 0;
+    for path in fixtures() {
+        if !matches!(
+            path.extension().and_then(|e| e.to_str()),
+            Some("ts" | "m2ts")
+        ) {
+            continue;
+        }
+        let ours = muxkit(&path);
+        let theirs = json_of(
+            Command::new("ffprobe")
+                .args(["-v", "error", "-of", "json", "-show_programs"])
+                .arg(&path),
+        );
+        for p in theirs["programs"].as_array().unwrap() {
+            let id = p["program_id"].as_u64().unwrap();
+            let service = ours["services"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|s| s["service_id"].as_u64() == Some(id));
+            let service = service.unwrap_or_else(|| panic!("{path:?}: no service {id}"));
+            assert_eq!(service["name"], p["tags"]["service_name"], "{path:?}");
+            assert_eq!(
+                service["provider"], p["tags"]["service_provider"],
+                "{path:?}"
+            );
+            compared += 1;
+        }
+    }
+    assert!(compared >= 5, "only {compared} services compared");
+}
