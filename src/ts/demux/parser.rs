@@ -480,6 +480,8 @@ impl TsStreamParser {
             return self.on_pmt(at, i, h.pusi, payload);
         }
         if (pid == SDT_PID || pid == EIT_PID) && self.slots.get(pid).is_none() {
+            // Still counted as unreferenced: no PAT or PMT names these PIDs.
+            *self.report.unreferenced_packets.entry(pid).or_default() += 1;
             return self.on_service_info(at, pid, h.pusi, payload);
         }
         if h.pusi && self.sniffing.contains_key(pid) {
