@@ -142,6 +142,16 @@ fn inspect_agrees_with_ffprobe_on_every_fixture() {
         let streams = theirs["streams"].as_array().cloned().unwrap_or_default();
         let tracks = ours["tracks"].as_array().cloned().unwrap_or_default();
         let is_mp3 = ours["format"] == "mp3";
+        // Where muxkit says ffprobe's duration differs in kind, it gives ffprobe's figure.
+        if let Some(d) = ours_f64(&ours, "ffprobe_duration") {
+            let theirs = text(&theirs["format"], "duration").and_then(|v| v.parse::<f64>().ok());
+            compared += 1;
+            if theirs.is_none_or(|t| (t - d).abs() > 0.0015) {
+                problems.push(format!(
+                    "{name}: ffprobe_duration {d}, ffprobe says {theirs:?}"
+                ));
+            }
+        }
         for t in &tracks {
             let kind = t["kind"].as_str().unwrap();
             if kind == "data" {

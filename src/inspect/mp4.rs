@@ -194,10 +194,12 @@ impl Mp4Summary {
         })
     }
 
-    /// What ffprobe gives as the duration: the `mvhd` duration, counted from time 0 (so it
-    /// includes a late first frame) and after edit lists.
+    /// What ffprobe gives as the duration of an unfragmented file: the `mvhd` duration,
+    /// counted from time 0 (so it includes a late first frame) and after edit lists. (For a
+    /// fragmented file it goes by the fragments too, as muxkit does.)
     pub fn ffprobe_duration(&self) -> Option<(f64, &'static str)> {
-        (self.mvhd_duration > 0.0).then_some((self.mvhd_duration, "the mvhd duration, from time 0"))
+        (self.mvhd_duration > 0.0 && self.fragments.is_none())
+            .then_some((self.mvhd_duration, "the mvhd duration, from time 0"))
     }
 
     /// Seconds from the earliest to the latest presented instant.
