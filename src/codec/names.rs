@@ -56,17 +56,19 @@ pub fn color_primaries(code: u8) -> Option<&'static str> {
         10 => "smpte428",
         11 => "smpte431",
         12 => "smpte432",
-        22 => "jedec-p22",
+        22 => "ebu3213",
         _ => return None,
     })
 }
 
 /// `color_transfer` of ISO/IEC 23091-2 Table 3; `None` for 2 (unspecified) and reserved codes.
+/// (ffprobe prints 4 and 5 as `bt470m` and `bt470bg`; `gamma22`/`gamma28` are only its
+/// option aliases.)
 pub fn color_transfer(code: u8) -> Option<&'static str> {
     Some(match code {
         1 => "bt709",
-        4 => "gamma22",
-        5 => "gamma28",
+        4 => "bt470m",
+        5 => "bt470bg",
         6 => "smpte170m",
         7 => "smpte240m",
         8 => "linear",

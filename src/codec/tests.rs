@@ -211,3 +211,89 @@ fn random_and_mutated_input_never_panics() {
         let _ = bits::remove_emulation_prevention(&data);
     }
 }
+
+/// An SPS (or hvcC holding one) wrapped as the record `details()` reads.
+fn record(codec: Codec, sps: &str) -> CodecConfig {
+    let sps = crate::codec::tests::hex(sps);
+    let mut rec = Vec::new();
+    if codec == Codec::H264 {
+        rec.extend_from_slice(&[1, sps[1], sps[2], sps[3], 0xFF, 0xE1, 0, sps.len() as u8]);
+        rec.extend_from_slice(&sps);
+        rec.extend_from_slice(&[1, 0, 4, 0x68, 0xEB, 0xE3, 0xCB]);
+    } else {
+        // hvcC: profile space/tier/idc 4 (RExt), level 60, 4:2:2, 10-bit, one SPS array.
+        rec.extend_from_slice(&[1, 0x04, 0x08, 0, 0, 0, 0x9D, 0x08, 0, 0, 0, 0, 60]);
+        rec.extend_from_slice(&[0xF0, 0, 0xFC, 0xFE, 0xFA, 0xFA, 0, 0, 0x0F, 1]);
+        rec.extend_from_slice(&[0xA1, 0, 1, 0, sps.len() as u8]);
+        rec.extend_from_slice(&sps);
+    }
+    let mut c = CodecConfig::new(codec);
+    c.extradata = rec.into();
+    c
+}
+
+#[test]
+fn hevc_vui_colour_sar_and_rext_format_match_ffprobe() {
+    // `ffmpeg -f lavfi -i testsrc2=size=352x288:rate=30000/1001 -c:v libx265 -pix_fmt
+    // yuv422p10le -color_primaries bt2020 -color_trc smpte2084 -colorspace bt2020nc
+    // -color_range pc -vf setsar=12/11`: its SPS (x265's default reference picture sets,
+    // several inter-predicted). ffprobe: yuv422p10le, SAR 12:11, pc, bt2020nc, smpte2084,
+    // bt2020, progressive, 30000/1001.
+    let c = record(
+        Codec::Hevc,
+        "4201010408000003009d0800000300003cb00b080484d96566924caf026e1220120800001f480003a98040",
+    );
+    let d = c.details().unwrap();
+    assert_eq!(d.pix_fmt.as_deref(), Some("yuv422p10le"));
+    assert_eq!(d.chroma_format, Some("4:2:2"));
+    assert_eq!(d.sample_aspect_ratio, Some((12, 11)));
+    assert_eq!(
+        (
+            d.color_range,
+            d.color_space,
+            d.color_transfer,
+            d.color_primaries
+        ),
+        (
+            Some("pc"),
+            Some("bt2020nc"),
+            Some("smpte2084"),
+            Some("bt2020")
+        )
+    );
+    assert_eq!(d.scan_type, Some("progressive"));
+    assert_eq!(d.frame_rate, Some((30000, 1001)));
+}
+
+#[test]
+fn h264_interlaced_pal_matches_ffprobe() {
+    // `... testsrc2=size=720x576:rate=25 -c:v libx264 -flags +ildct+ilme -x264opts tff=1
+    // -color_primaries bt470bg -color_trc gamma28 -colorspace bt470bg -vf setsar=16/15`.
+    // ffprobe: yuv420p, SAR 16:15, DAR 4:3, tv, bt470bg x3, field_order tt, 25/1.
+    let d = record(
+        Codec::H264,
+        "6764001eacd940b424dff80080007b50505054000003000400000300c87c50a658",
+    )
+    .details()
+    .unwrap();
+    assert_eq!((d.width, d.height), (Some(720), Some(576)));
+    assert_eq!(d.pix_fmt.as_deref(), Some("yuv420p"));
+    assert_eq!(d.sample_aspect_ratio, Some((16, 15)));
+    assert_eq!(d.display_aspect_ratio(), Some((4, 3)));
+    assert_eq!(
+        (
+            d.color_range,
+            d.color_space,
+            d.color_transfer,
+            d.color_primaries
+        ),
+        (
+            Some("tv"),
+            Some("bt470bg"),
+            Some("bt470bg"),
+            Some("bt470bg")
+        )
+    );
+    assert_eq!(d.scan_type, Some("interlaced"));
+    assert_eq!(d.frame_rate, Some((25, 1)));
+}
