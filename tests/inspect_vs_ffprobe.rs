@@ -17,11 +17,12 @@
 //! - MP4 audio whose first packet is encoder priming cut by the edit list (Opus pre-skip,
 //!   AC-3 delay): muxkit's start time is that packet's (negative) time, ffprobe's is 0, the
 //!   start of what is heard. Accepted when muxkit's is negative and ffprobe's 0.
-//! - Sample aspect ratio of VP9 and AV1: ffprobe prints 1:1 from no field muxkit can read
-//!   (`vpcC` and `av1C` carry no aspect ratio, and these MP4s have no `pasp`).
+//! - Sample aspect ratio of VP9 and AV1: `vpcC` and `av1C` carry none; ffprobe's 1:1 comes
+//!   from the MP4 sample entry's `pasp` box, which muxkit's MP4 reader does not keep yet.
 //! - AV1 colour range: it is in the sequence header OBU, which muxkit does not parse.
-//! - `fmp4_av1_opus.mp4` pixel format: the fragmented MP4 reader hands the track no `av1C`
-//!   (a reader gap, noted for a later fix), so muxkit knows no pixel format for it.
+//! - `fmp4_av1_opus.mp4` pixel format: ffmpeg 9 wrote its `av1C` empty (8 bytes, header
+//!   only: the encoder's configuration was not known when the CMAF header was written), so
+//!   there is no record to read; ffprobe learns the format by parsing the frames.
 
 mod common;
 
