@@ -17,8 +17,6 @@
 //! - MP4 audio whose first packet is encoder priming cut by the edit list (Opus pre-skip,
 //!   AC-3 delay): muxkit's start time is that packet's (negative) time, ffprobe's is 0, the
 //!   start of what is heard. Accepted when muxkit's is negative and ffprobe's 0.
-//! - Sample aspect ratio of VP9 and AV1: `vpcC` and `av1C` carry none; ffprobe's 1:1 comes
-//!   from the MP4 sample entry's `pasp` box, which muxkit's MP4 reader does not keep yet.
 //! - AV1 colour range: it is in the sequence header OBU, which muxkit does not parse.
 //! - `fmp4_av1_opus.mp4` pixel format: ffmpeg 9 wrote its `av1C` empty (8 bytes, header
 //!   only: the encoder's configuration was not known when the CMAF header was written), so
@@ -180,8 +178,7 @@ fn inspect_agrees_with_ffprobe_on_every_fixture() {
                 }
                 // ffprobe prints N/A (or nothing) where no SAR is known.
                 let sar = text(s, "sample_aspect_ratio").filter(|r| r != "N/A" && r != "0:1");
-                let vp9_av1 = matches!(codec, "vp9" | "av1");
-                if (sar.is_some() && !vp9_av1) || t.get("sample_aspect_ratio").is_some() {
+                if sar.is_some() || t.get("sample_aspect_ratio").is_some() {
                     check("sample_aspect_ratio", text(t, "sample_aspect_ratio"), sar);
                 }
                 check("frame_rate", text(t, "frame_rate"), text(s, "r_frame_rate"));

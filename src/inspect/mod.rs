@@ -61,6 +61,9 @@ pub struct TrackSummary {
     pub language: Option<String>,
     /// The handler name (MP4 `hdlr`), when not empty.
     pub handler_name: Option<String>,
+    /// The sample aspect ratio the container states (MP4 `pasp`); it wins over the
+    /// bitstream's, as in ffprobe.
+    pub stated_sample_aspect_ratio: Option<(u32, u32)>,
     last_step: i64,
     /// (decode-time step, count), at most [`MAX_STEPS`] entries.
     steps: Vec<(i64, u64)>,
@@ -84,6 +87,7 @@ impl TrackSummary {
             stated_frame_rate: None,
             language: None,
             handler_name: None,
+            stated_sample_aspect_ratio: None,
             last_step: 0,
             steps: Vec::new(),
             first_frame: Vec::new(),
@@ -126,10 +130,14 @@ impl TrackSummary {
         Some(tb.seconds(self.end_pts? - self.min_pts?))
     }
 
-    /// The codec facts: the configuration record's, and the first frame header's.
+    /// The codec facts: the configuration record's, the first frame header's, and the
+    /// container's sample aspect ratio.
     pub fn details(&self) -> std::result::Result<CodecDetails, crate::codec::CodecError> {
         let mut d = self.track.codec.details()?;
         d.add_first_frame(self.track.codec.codec, &self.first_frame);
+        if self.stated_sample_aspect_ratio.is_some() {
+            d.sample_aspect_ratio = self.stated_sample_aspect_ratio;
+        }
         Ok(d)
     }
 

@@ -9,6 +9,7 @@ use crate::error::Result;
 use crate::io::InputSource;
 use crate::mp4::F4vDemuxer;
 use crate::mp4::boxes::adobe::AdobeBox;
+use crate::mp4::boxes::sample_entry::SampleEntryKind;
 use crate::mp4::fragmented::{FragmentSummary, FragmentedExtras};
 use crate::mp4::tree::BoxNode;
 
@@ -40,6 +41,9 @@ pub struct Mp4Summary {
     /// The `mvhd` duration in seconds (0 when unknown, as in most fragmented files).
     pub mvhd_duration: f64,
 }
+
+/// Per `trak`: track id, mdhd language, hdlr name, pasp.
+type TrackLabel = (u32, String, String, Option<(u32, u32)>);
 
 /// Fragments listed one per line in the text view; the JSON view lists all.
 const FRAGMENTS_LISTED: usize = 20;
@@ -157,18 +161,23 @@ impl Mp4Summary {
         } else {
             0.0
         };
-        let labels: Vec<(u32, String, String)> = d
+        let labels: Vec<TrackLabel> = d
             .tables()
             .iter()
             .map(|t| {
                 let lang = String::from_utf8_lossy(&t.mdhd.language).into_owned();
-                (t.tkhd.track_id, lang, t.hdlr.name.clone())
+                let pasp = t.entries.first().and_then(|e| match e.kind {
+                    SampleEntryKind::Visual { pasp, .. } => pasp,
+                    _ => None,
+                });
+                (t.tkhd.track_id, lang, t.hdlr.name.clone(), pasp)
             })
             .collect();
         let mut tracks = summarize_tracks(&mut d)?;
         for t in &mut tracks {
             let label = labels.iter().find(|l| Some(l.0) == t.track.source_id);
-            if let Some((_, lang, name)) = label {
+            if let Some((_, lang, name, pasp)) = label {
+                t.stated_sample_aspect_ratio = *pasp;
                 t.language =
                     (lang != "und" && !lang.trim_matches('\0').is_empty()).then(|| lang.clone());
                 let name = name.trim_matches('\0').trim();
