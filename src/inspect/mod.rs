@@ -271,7 +271,7 @@ impl TrackSummary {
             let _ = write!(s, " ({} kb/s)", (b + 500) / 1000);
         }
         if let (Some(start), Some(d)) = (self.min_pts, self.duration_secs()) {
-            let _ = write!(s, ", start {:.3} s, {d:.3} s", tb.seconds(start));
+            let _ = write!(s, ", start {:.3} s, duration {d:.3} s", tb.seconds(start));
         }
         if let (Some(a), Some(b)) = (self.first_dts, self.last_dts) {
             let _ = write!(
