@@ -23,6 +23,62 @@ fn usage_errors_exit_2() {
 }
 
 #[test]
+fn inspect_formats_and_field_filter() {
+    let flv = testdata().join("source.flv");
+    let flv = flv.to_str().unwrap();
+    let mp4 = testdata().join("source.f4v");
+    let mp4 = mp4.to_str().unwrap();
+    let stdout = |o: std::process::Output| {
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        String::from_utf8(o.stdout).unwrap()
+    };
+    let csv = stdout(run(&[
+        "inspect",
+        "--format",
+        "csv",
+        "--show-entries",
+        "codec,frame_rate,pix_fmt,channel_layout",
+        flv,
+    ]));
+    assert_eq!(
+        csv,
+        "codec,frame_rate,pix_fmt,channel_layout\nh264,25/1,yuv420p,\naac,,,stereo\n"
+    );
+    let flat = stdout(run(&["inspect", "--format", "flat", flv]));
+    assert!(flat.contains("streams.0.pix_fmt=\"yuv420p\"\n"), "{flat}");
+    assert!(flat.contains("format.ffprobe_duration=10.08\n"), "{flat}");
+    // --json is --format json; --show-entries keeps only those track fields.
+    let json = stdout(run(&["inspect", "--json", "--show-entries", "codec", flv]));
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["tracks"][1], serde_json::json!({ "codec": "aac" }));
+    // The MP4 box tree only on request, after the tracks.
+    let text = stdout(run(&["inspect", mp4]));
+    assert!(
+        !text.contains("boxes:") && text.contains("track 0: video h264"),
+        "{text}"
+    );
+    let text = stdout(run(&["inspect", "--show-boxes", mp4]));
+    let (tracks, boxes) = (text.find("track 0:").unwrap(), text.find("boxes:").unwrap());
+    assert!(tracks < boxes && text.contains("moov @"), "{text}");
+    // Usage errors: boxes of a format without boxes, a filter on text, csv of packets.
+    for args in [
+        vec!["inspect", "--show-boxes", flv],
+        vec!["inspect", "--show-entries", "codec", flv],
+        vec!["inspect", "--packets", "--format", "csv", flv],
+        vec!["inspect", "--json", "--format", "flat", flv],
+    ] {
+        let o = run(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        assert!(!o.stderr.is_empty(), "{args:?}");
+    }
+}
+
+#[test]
 fn failures_exit_1_with_one_error_line() {
     let out = run(&["inspect", "Cargo.toml"]);
     assert_eq!(out.status.code(), Some(1));

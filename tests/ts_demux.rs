@@ -307,8 +307,14 @@ fn pat_pmt_and_report_accessors() {
     assert!(pcr.count > 10);
     assert!(pcr.max_interval_ms().unwrap() <= 100.0, "{pcr:?}");
     assert_eq!(r.pes.values().map(|s| s.dropped).sum::<u64>(), 0);
-    // ffmpeg's SDT on PID 0x11.
+    // ffmpeg's SDT on PID 0x11 (no PAT or PMT names it), read for its names.
     assert!(r.unreferenced_packets.contains_key(&0x11));
+    let services = d.services();
+    assert_eq!(services.len(), 1);
+    assert_eq!(
+        (services[0].provider.as_str(), services[0].name.as_str()),
+        ("FFmpeg", "Service01")
+    );
 }
 
 /// Inputs the fuzzer once crashed on: each must now read to an end or an error, never panic.

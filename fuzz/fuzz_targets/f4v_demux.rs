@@ -14,8 +14,8 @@ use muxkit::{Demuxer, Muxer};
 fuzz_target!(|data: &[u8]| {
     let bytes = bytes::Bytes::copy_from_slice(data);
     if let Ok(s) = Mp4Summary::read(InputSource::from_bytes(bytes.clone())) {
-        let _ = s.to_text();
-        let _ = s.to_json();
+        let _ = s.to_text_with(true);
+        let _ = s.to_json_with(true);
     }
     let Ok(mut d) = F4vDemuxer::from_bytes(bytes) else {
         return;

@@ -37,9 +37,38 @@ fn h264_details_from_avcc() {
             width: Some(1366),
             height: Some(766),
             bit_depth: Some(8),
+            pix_fmt: Some("yuv420p".into()),
+            chroma_format: Some("4:2:0"),
+            sample_aspect_ratio: Some((1, 1)),
+            scan_type: Some("progressive"),
+            frame_rate: Some((25, 1)),
             ..CodecDetails::default()
         }
     );
+}
+
+#[test]
+fn h264_colour_range_and_sar_from_vui() {
+    // `ffmpeg -f lavfi -i testsrc2=size=320x240:rate=30000/1001 -c:v libx264 -pix_fmt yuvj420p
+    // -color_primaries bt709 -color_trc bt709 -colorspace bt709 -color_range pc
+    // -vf setsar=4/3 -frames 1 -f h264`: its SPS. ffprobe: yuvj420p, pc, bt709 x3, SAR 4:3,
+    // r_frame_rate 30000/1001.
+    let sps = crate::codec::tests::hex("6764000dacd94141fb0e6e020202800001f480007530078a14cb");
+    let mut avcc = vec![1, sps[1], sps[2], sps[3], 0xFF, 0xE1, 0, sps.len() as u8];
+    avcc.extend_from_slice(&sps);
+    avcc.extend_from_slice(&[1, 0, 4, 0x68, 0xEB, 0xE3, 0xCB]);
+    let mut c = CodecConfig::new(Codec::H264);
+    c.extradata = avcc.into();
+    let d = c.details().unwrap();
+    assert_eq!(d.pix_fmt.as_deref(), Some("yuvj420p"));
+    assert_eq!(d.color_range, Some("pc"));
+    assert_eq!(
+        (d.color_primaries, d.color_transfer, d.color_space),
+        (Some("bt709"), Some("bt709"), Some("bt709"))
+    );
+    assert_eq!(d.sample_aspect_ratio, Some((4, 3)));
+    assert_eq!(d.display_aspect_ratio(), Some((16, 9)));
+    assert_eq!(d.frame_rate, Some((30000, 1001)));
 }
 
 #[test]
@@ -56,6 +85,25 @@ fn hevc_details_from_hvcc() {
     assert_eq!(
         (d.width, d.height, d.bit_depth),
         (Some(1366), Some(766), Some(10))
+    );
+    // ffprobe: yuv420p10le, 25 fps from the VUI timing, progressive.
+    assert_eq!(d.pix_fmt.as_deref(), Some("yuv420p10le"));
+    assert_eq!(d.frame_rate, Some((25, 1)));
+    assert_eq!(d.scan_type, Some("progressive"));
+}
+
+#[test]
+fn channel_layouts_as_ffprobe() {
+    let d = config(Codec::Aac, "1210").details().unwrap();
+    assert_eq!(d.channel_layout, Some("stereo"));
+    let d = config(Codec::Aac, "11b0").details().unwrap();
+    assert_eq!(d.channel_layout, Some("5.1"));
+    let mut d = CodecDetails::default();
+    // MPEG-2 Layer III, 22.05 kHz, joint stereo.
+    d.add_first_frame(Codec::Mp3, &[0xFF, 0xF3, 0x90, 0x44]);
+    assert_eq!(
+        (d.mpeg_version, d.mpeg_layer, d.mpeg_mode, d.channel_layout),
+        (Some("2"), Some(3), Some("joint stereo"), Some("stereo"))
     );
 }
 
@@ -162,4 +210,90 @@ fn random_and_mutated_input_never_panics() {
         let _ = avc::annexb_nal_units(&data).count();
         let _ = bits::remove_emulation_prevention(&data);
     }
+}
+
+/// An SPS (or hvcC holding one) wrapped as the record `details()` reads.
+fn record(codec: Codec, sps: &str) -> CodecConfig {
+    let sps = crate::codec::tests::hex(sps);
+    let mut rec = Vec::new();
+    if codec == Codec::H264 {
+        rec.extend_from_slice(&[1, sps[1], sps[2], sps[3], 0xFF, 0xE1, 0, sps.len() as u8]);
+        rec.extend_from_slice(&sps);
+        rec.extend_from_slice(&[1, 0, 4, 0x68, 0xEB, 0xE3, 0xCB]);
+    } else {
+        // hvcC: profile space/tier/idc 4 (RExt), level 60, 4:2:2, 10-bit, one SPS array.
+        rec.extend_from_slice(&[1, 0x04, 0x08, 0, 0, 0, 0x9D, 0x08, 0, 0, 0, 0, 60]);
+        rec.extend_from_slice(&[0xF0, 0, 0xFC, 0xFE, 0xFA, 0xFA, 0, 0, 0x0F, 1]);
+        rec.extend_from_slice(&[0xA1, 0, 1, 0, sps.len() as u8]);
+        rec.extend_from_slice(&sps);
+    }
+    let mut c = CodecConfig::new(codec);
+    c.extradata = rec.into();
+    c
+}
+
+#[test]
+fn hevc_vui_colour_sar_and_rext_format_match_ffprobe() {
+    // `ffmpeg -f lavfi -i testsrc2=size=352x288:rate=30000/1001 -c:v libx265 -pix_fmt
+    // yuv422p10le -color_primaries bt2020 -color_trc smpte2084 -colorspace bt2020nc
+    // -color_range pc -vf setsar=12/11`: its SPS (x265's default reference picture sets,
+    // several inter-predicted). ffprobe: yuv422p10le, SAR 12:11, pc, bt2020nc, smpte2084,
+    // bt2020, progressive, 30000/1001.
+    let c = record(
+        Codec::Hevc,
+        "4201010408000003009d0800000300003cb00b080484d96566924caf026e1220120800001f480003a98040",
+    );
+    let d = c.details().unwrap();
+    assert_eq!(d.pix_fmt.as_deref(), Some("yuv422p10le"));
+    assert_eq!(d.chroma_format, Some("4:2:2"));
+    assert_eq!(d.sample_aspect_ratio, Some((12, 11)));
+    assert_eq!(
+        (
+            d.color_range,
+            d.color_space,
+            d.color_transfer,
+            d.color_primaries
+        ),
+        (
+            Some("pc"),
+            Some("bt2020nc"),
+            Some("smpte2084"),
+            Some("bt2020")
+        )
+    );
+    assert_eq!(d.scan_type, Some("progressive"));
+    assert_eq!(d.frame_rate, Some((30000, 1001)));
+}
+
+#[test]
+fn h264_interlaced_pal_matches_ffprobe() {
+    // `... testsrc2=size=720x576:rate=25 -c:v libx264 -flags +ildct+ilme -x264opts tff=1
+    // -color_primaries bt470bg -color_trc gamma28 -colorspace bt470bg -vf setsar=16/15`.
+    // ffprobe: yuv420p, SAR 16:15, DAR 4:3, tv, bt470bg x3, field_order tt, 25/1.
+    let d = record(
+        Codec::H264,
+        "6764001eacd940b424dff80080007b50505054000003000400000300c87c50a658",
+    )
+    .details()
+    .unwrap();
+    assert_eq!((d.width, d.height), (Some(720), Some(576)));
+    assert_eq!(d.pix_fmt.as_deref(), Some("yuv420p"));
+    assert_eq!(d.sample_aspect_ratio, Some((16, 15)));
+    assert_eq!(d.display_aspect_ratio(), Some((4, 3)));
+    assert_eq!(
+        (
+            d.color_range,
+            d.color_space,
+            d.color_transfer,
+            d.color_primaries
+        ),
+        (
+            Some("tv"),
+            Some("bt470bg"),
+            Some("bt470bg"),
+            Some("bt470bg")
+        )
+    );
+    assert_eq!(d.scan_type, Some("interlaced"));
+    assert_eq!(d.frame_rate, Some((25, 1)));
 }

@@ -17,7 +17,8 @@ use crate::io::InputSource;
 use crate::media::CodecConfig;
 use crate::time::WrapUnwrapper;
 
-use super::{TrackSummary, bit_rate, codec_json, round_ms, span_secs, summarize_tracks};
+use super::{Span, TrackSummary, bit_rate, codec_json, round_ms, span_secs, summarize_tracks};
+use crate::media::MediaKind;
 
 /// Everything `muxkit inspect file.flv` shows.
 #[derive(Clone, Debug)]
@@ -39,14 +40,29 @@ impl FlvSummary {
     pub fn read(src: InputSource, options: FlvReadOptions) -> Result<FlvSummary> {
         let file_size = src.len_hint();
         let mut d = FlvDemuxer::new(src, options)?;
-        let tracks = summarize_tracks(&mut d)?;
+        let mut tracks = summarize_tracks(&mut d)?;
+        let metadata = d.metadata().map(|m| m.to_json());
+        let rate = metadata
+            .as_ref()
+            .and_then(|m| m.get("framerate"))
+            .and_then(Value::as_f64)
+            .and_then(rate_fraction);
+        if let Some(t) = tracks.iter_mut().find(|t| t.track.kind == MediaKind::Video) {
+            t.stated_frame_rate = rate;
+        }
         Ok(FlvSummary {
             file_size,
             header: *d.header(),
-            metadata: d.metadata().map(|m| m.to_json()),
+            metadata,
             tracks,
             report: d.report().clone(),
         })
+    }
+
+    /// What ffprobe gives as the duration: onMetaData's `duration`, read verbatim.
+    pub fn ffprobe_duration(&self) -> Option<(f64, &'static str)> {
+        let d = self.metadata.as_ref()?.get("duration")?.as_f64()?;
+        (d > 0.0).then_some((d, "the onMetaData duration"))
     }
 
     /// Seconds from the earliest to the latest presented instant over all tracks.
@@ -61,6 +77,14 @@ impl FlvSummary {
 
     /// The JSON view.
     pub fn to_json(&self) -> Value {
+        let mut v = self.json_body();
+        if let Some(span) = Span::of(&self.tracks) {
+            span.add_json(self.ffprobe_duration(), &mut v);
+        }
+        v
+    }
+
+    fn json_body(&self) -> Value {
         let r = &self.report;
         json!({
             "format": "flv",
@@ -72,6 +96,9 @@ impl FlvSummary {
                 "data_offset": self.header.data_offset,
             },
             "duration": self.duration_secs().map(round_ms),
+            "start_time": null,
+            "end_time": null,
+            "duration_measures": null,
             "bit_rate": self.bit_rate(),
             "tracks": self.tracks.iter().map(TrackSummary::to_json).collect::<Vec<_>>(),
             "metadata": self.metadata,
@@ -106,8 +133,8 @@ impl FlvSummary {
             let _ = write!(s, ", {n} bytes");
         }
         s.push('\n');
-        if let Some(d) = self.duration_secs() {
-            let _ = write!(s, "duration: {:.3} s", d);
+        if let Some(span) = Span::of(&self.tracks) {
+            let _ = write!(s, "duration: {}", span.text(self.ffprobe_duration()));
             if let Some(b) = self.bit_rate() {
                 let _ = write!(s, ", bit rate: {} kb/s", (b + 500) / 1000);
             }
@@ -140,6 +167,25 @@ impl FlvSummary {
         }
         s
     }
+}
+
+/// A frame rate stated as a float (onMetaData `framerate`) as a fraction: whole numbers as
+/// `n/1`, the NTSC family (29.97, 23.976, 59.94) as `n*1000/1001`, others to the millisecond.
+fn rate_fraction(f: f64) -> Option<(u64, u64)> {
+    if !(f.is_finite() && f > 0.0 && f < 1_000_000.0) {
+        return None;
+    }
+    if (f - f.round()).abs() < 1e-6 {
+        return Some((f.round() as u64, 1));
+    }
+    let ntsc = (f * 1.001).round();
+    if (ntsc / 1.001 - f).abs() < 0.0005 {
+        return Some(crate::codec::names::reduce(ntsc as u64 * 1000, 1001));
+    }
+    Some(crate::codec::names::reduce(
+        (f * 1000.0).round() as u64,
+        1000,
+    ))
 }
 
 /// One line of `inspect --tags`: a tag, or one track of a multitrack tag.

@@ -9,7 +9,7 @@ use crate::id3::{FrameContent, Id3Frame, Id3v1Tag, Id3v2Tag, PictureFrame};
 use crate::io::InputSource;
 use crate::mp3::{Mp3Demuxer, Mp3ReadOptions, Mp3Report};
 
-use super::{TrackSummary, bit_rate, round_ms, summarize_tracks};
+use super::{Span, TrackSummary, bit_rate, round_ms, summarize_tracks};
 
 /// Everything `muxkit inspect song.mp3` shows.
 #[derive(Clone, Debug)]
@@ -26,6 +26,41 @@ pub struct Mp3Summary {
     pub tracks: Vec<TrackSummary>,
     /// Frames, bitrates, Xing header, warnings.
     pub report: Mp3Report,
+}
+
+/// Width and height of a PNG (its IHDR) or JPEG (its first SOFn) picture.
+pub fn image_size(data: &[u8]) -> Option<(u32, u32)> {
+    let be32 = |b: &[u8]| Some(u32::from_be_bytes(b.get(..4)?.try_into().ok()?));
+    let be16 = |b: &[u8]| Some(u32::from(u16::from_be_bytes(b.get(..2)?.try_into().ok()?)));
+    if data.starts_with(b"\x89PNG\r\n\x1a\n") && data.get(12..16) == Some(b"IHDR") {
+        return Some((be32(data.get(16..)?)?, be32(data.get(20..)?)?));
+    }
+    if !data.starts_with(&[0xFF, 0xD8]) {
+        return None;
+    }
+    let mut i = 2;
+    while i + 4 <= data.len() {
+        if data[i] != 0xFF {
+            return None;
+        }
+        let marker = data[i + 1];
+        if marker == 0xFF {
+            i += 1;
+            continue;
+        }
+        let len = usize::try_from(be16(&data[i + 2..])?).ok()?;
+        // SOF0..SOF15 except DHT (C4), JPG (C8) and DAC (CC).
+        if (0xC0..=0xCF).contains(&marker) && !matches!(marker, 0xC4 | 0xC8 | 0xCC) {
+            let h = be16(data.get(i + 5..)?)?;
+            let w = be16(data.get(i + 7..)?)?;
+            return Some((w, h));
+        }
+        if marker == 0xDA || len < 2 {
+            return None;
+        }
+        i += 2 + len;
+    }
+    None
 }
 
 /// ID3v2 picture types (APIC), id3v2.4.0-frames §4.14.
@@ -297,6 +332,15 @@ impl Mp3Summary {
         bit_rate(Some(self.report.audio_bytes), self.duration_secs())
     }
 
+    /// What ffprobe gives as the audio's start: the encoder delay plus the decoder's 529
+    /// samples, which it skips (gapless playback), when a LAME header states the delay.
+    pub fn ffprobe_start_time(&self) -> Option<f64> {
+        let delay = self.report.xing.as_ref()?.encoder_delay?;
+        let t = self.tracks.first()?;
+        let rate = f64::from(t.details().ok()?.sample_rate?);
+        Some(f64::from(delay + 529) / rate)
+    }
+
     /// The JSON view.
     pub fn to_json(&self) -> Value {
         let r = &self.report;
@@ -304,6 +348,9 @@ impl Mp3Summary {
             "format": "mp3",
             "file_size": self.file_size,
             "duration": self.duration_secs().map(round_ms),
+            "start_time": null,
+            "end_time": null,
+            "duration_measures": null,
             "bit_rate": self.audio_bit_rate(),
             "vbr": r.is_vbr(),
             "frames": r.frames,
@@ -341,6 +388,16 @@ impl Mp3Summary {
         }
         if let Some(p) = self.cover() {
             v["cover"] = json!({ "mime": p.mime, "size": p.data.len() });
+            if let Some((w, h)) = image_size(&p.data) {
+                v["cover"]["width"] = json!(w);
+                v["cover"]["height"] = json!(h);
+            }
+        }
+        if let Some(span) = Span::of(&self.tracks[..self.tracks.len().min(1)]) {
+            span.add_json(None, &mut v);
+        }
+        if let Some(st) = self.ffprobe_start_time() {
+            v["ffprobe_start_time"] = json!(super::round_us(st));
         }
         v
     }
@@ -355,8 +412,8 @@ impl Mp3Summary {
         }
         let _ = writeln!(s);
         let _ = write!(s, "audio: {} frames", r.frames);
-        if let Some(d) = self.duration_secs() {
-            let _ = write!(s, ", {:.3} s", d);
+        if let Some(span) = Span::of(&self.tracks[..self.tracks.len().min(1)]) {
+            let _ = write!(s, ", {}", span.text(None));
         }
         if let Some(b) = self.audio_bit_rate() {
             let _ = write!(s, ", {} kb/s", (b + 500) / 1000);
@@ -410,7 +467,17 @@ impl Mp3Summary {
             );
         }
         if let Some(p) = self.cover() {
-            let _ = writeln!(s, "cover: {}, {} bytes", p.mime, p.data.len());
+            let _ = write!(s, "cover: {}, {} bytes", p.mime, p.data.len());
+            if let Some((w, h)) = image_size(&p.data) {
+                let _ = write!(s, ", {w}x{h}");
+            }
+            let _ = writeln!(s);
+        }
+        if let Some(st) = self.ffprobe_start_time() {
+            let _ = writeln!(
+                s,
+                "ffprobe start time: {st:.6} s (it skips the encoder delay and 529 decoder samples)"
+            );
         }
         if r.skipped_bytes > 0 || r.warning_count > 0 {
             let _ = writeln!(

@@ -9,10 +9,11 @@ use crate::error::Result;
 use crate::io::InputSource;
 use crate::mp4::F4vDemuxer;
 use crate::mp4::boxes::adobe::AdobeBox;
+use crate::mp4::boxes::sample_entry::SampleEntryKind;
 use crate::mp4::fragmented::{FragmentSummary, FragmentedExtras};
 use crate::mp4::tree::BoxNode;
 
-use super::{TrackSummary, bit_rate, round_ms, span_secs, summarize_tracks};
+use super::{Span, TrackSummary, bit_rate, round_ms, span_secs, summarize_tracks};
 
 /// Everything `muxkit inspect file.mp4` shows.
 #[derive(Clone, Debug)]
@@ -37,7 +38,12 @@ pub struct Mp4Summary {
     pub fragments: Option<(Vec<FragmentSummary>, FragmentedExtras)>,
     /// What a conversion would also lose: a file cut short, damaged fragments.
     pub warnings: Vec<String>,
+    /// The `mvhd` duration in seconds (0 when unknown, as in most fragmented files).
+    pub mvhd_duration: f64,
 }
+
+/// Per `trak`: track id, mdhd language, hdlr name, pasp.
+type TrackLabel = (u32, String, String, Option<(u32, u32)>);
 
 /// Fragments listed one per line in the text view; the JSON view lists all.
 const FRAGMENTS_LISTED: usize = 20;
@@ -149,7 +155,35 @@ impl Mp4Summary {
             .collect();
         let tree = d.tree().to_vec();
         let skipped = d.skipped_tracks().to_vec();
-        let tracks = summarize_tracks(&mut d)?;
+        let mvhd = d.mvhd();
+        let mvhd_duration = if mvhd.timescale > 0 {
+            mvhd.duration as f64 / f64::from(mvhd.timescale)
+        } else {
+            0.0
+        };
+        let labels: Vec<TrackLabel> = d
+            .tables()
+            .iter()
+            .map(|t| {
+                let lang = String::from_utf8_lossy(&t.mdhd.language).into_owned();
+                let pasp = t.entries.first().and_then(|e| match e.kind {
+                    SampleEntryKind::Visual { pasp, .. } => pasp,
+                    _ => None,
+                });
+                (t.tkhd.track_id, lang, t.hdlr.name.clone(), pasp)
+            })
+            .collect();
+        let mut tracks = summarize_tracks(&mut d)?;
+        for t in &mut tracks {
+            let label = labels.iter().find(|l| Some(l.0) == t.track.source_id);
+            if let Some((_, lang, name, pasp)) = label {
+                t.stated_sample_aspect_ratio = *pasp;
+                t.language =
+                    (lang != "und" && !lang.trim_matches('\0').is_empty()).then(|| lang.clone());
+                let name = name.trim_matches('\0').trim();
+                t.handler_name = (!name.is_empty()).then(|| name.to_owned());
+            }
+        }
         let mut warnings = d.warnings().to_vec();
         let fragments = d.fragments().map(|f| {
             warnings.extend(f.warnings.iter().cloned());
@@ -165,7 +199,16 @@ impl Mp4Summary {
             skipped,
             fragments,
             warnings,
+            mvhd_duration,
         })
+    }
+
+    /// What ffprobe gives as the duration of an unfragmented file: the `mvhd` duration,
+    /// counted from time 0 (so it includes a late first frame) and after edit lists. (For a
+    /// fragmented file it goes by the fragments too, as muxkit does.)
+    pub fn ffprobe_duration(&self) -> Option<(f64, &'static str)> {
+        (self.mvhd_duration > 0.0 && self.fragments.is_none())
+            .then_some((self.mvhd_duration, "the mvhd duration, from time 0"))
     }
 
     /// Seconds from the earliest to the latest presented instant.
@@ -173,15 +216,33 @@ impl Mp4Summary {
         span_secs(&self.tracks)
     }
 
-    /// The JSON view.
+    /// The JSON view, without the box tree.
     pub fn to_json(&self) -> Value {
+        self.to_json_with(false)
+    }
+
+    /// The JSON view; the box tree (`boxes`) when `boxes`.
+    pub fn to_json_with(&self, boxes: bool) -> Value {
+        let mut v = self.json_body();
+        if let Some(span) = Span::of(&self.tracks) {
+            span.add_json(self.ffprobe_duration(), &mut v);
+        }
+        if boxes {
+            v["boxes"] = Value::Array(self.tree.iter().map(node_json).collect());
+        }
+        v
+    }
+
+    fn json_body(&self) -> Value {
         json!({
             "format": "mp4",
             "file_size": self.file_size,
             "brands": self.brands.as_ref().map(|(m, c)| json!({ "major": m, "compatible": c })),
             "duration": self.duration_secs().map(round_ms),
+            "start_time": null,
+            "end_time": null,
+            "duration_measures": null,
             "bit_rate": bit_rate(Some(self.file_size), self.duration_secs()),
-            "boxes": self.tree.iter().map(node_json).collect::<Vec<_>>(),
             "sample_tables": self.tables.iter().map(|t| json!({
                 "track_id": t.track_id,
                 "handler": t.handler,
@@ -226,20 +287,28 @@ impl Mp4Summary {
         })
     }
 
-    /// The human view.
+    /// The human view, without the box tree.
     pub fn to_text(&self) -> String {
+        self.to_text_with(false)
+    }
+
+    /// The human view: the tracks first; the box tree last when `boxes`.
+    pub fn to_text_with(&self, boxes: bool) -> String {
         let mut s = String::new();
         let _ = write!(s, "format: mp4, {} bytes", self.file_size);
         if let Some((major, compat)) = &self.brands {
             let _ = write!(s, ", brand {major:?} (compatible {})", compat.join(" "));
         }
         let _ = writeln!(s);
-        if let Some(d) = self.duration_secs() {
-            let _ = writeln!(s, "duration: {d:.3} s");
+        if let Some(span) = Span::of(&self.tracks) {
+            let _ = write!(s, "duration: {}", span.text(self.ffprobe_duration()));
+            if let Some(b) = bit_rate(Some(self.file_size), self.duration_secs()) {
+                let _ = write!(s, ", bit rate: {} kb/s", (b + 500) / 1000);
+            }
+            let _ = writeln!(s);
         }
-        let _ = writeln!(s, "boxes:");
-        for n in &self.tree {
-            node_text(n, 0, &mut s);
+        for t in &self.tracks {
+            let _ = writeln!(s, "{}", t.to_text());
         }
         for t in &self.tables {
             let sync = t
@@ -262,9 +331,6 @@ impl Mp4Summary {
                 }
             );
         }
-        for t in &self.tracks {
-            let _ = writeln!(s, "{}", t.to_text());
-        }
         if let Some((list, x)) = &self.fragments {
             fragments_text(list, x, &mut s);
         }
@@ -278,6 +344,12 @@ impl Mp4Summary {
             let _ = writeln!(s, "warnings: {}", self.warnings.len());
             for w in &self.warnings {
                 let _ = writeln!(s, "  {w}");
+            }
+        }
+        if boxes {
+            let _ = writeln!(s, "boxes:");
+            for n in &self.tree {
+                node_text(n, 0, &mut s);
             }
         }
         s

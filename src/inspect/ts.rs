@@ -7,9 +7,10 @@ use serde_json::{Value, json};
 use crate::error::Result;
 use crate::io::InputSource;
 use crate::ts::demux::{TsDemuxer, TsReadOptions, TsReport};
-use crate::ts::{Descriptor, Pat, Pmt, StreamType};
+use crate::ts::sdt::service_type_name;
+use crate::ts::{Descriptor, DvbEvent, DvbService, Pat, Pmt, StreamType};
 
-use super::{TrackSummary, bit_rate, round_ms, span_secs, summarize_tracks};
+use super::{Span, TrackSummary, bit_rate, round_ms, span_secs, summarize_tracks};
 
 /// Everything `muxkit inspect file.ts` shows.
 #[derive(Clone, Debug)]
@@ -22,6 +23,10 @@ pub struct TsSummary {
     pub pmts: Vec<Pmt>,
     /// One entry per track.
     pub tracks: Vec<TrackSummary>,
+    /// The services the SDT names.
+    pub services: Vec<DvbService>,
+    /// The present/following events the EIT names.
+    pub events: Vec<DvbEvent>,
     /// Counters, per-PID statistics and warnings.
     pub report: TsReport,
 }
@@ -37,6 +42,8 @@ impl TsSummary {
             pat: d.pat().cloned(),
             pmts: d.pmts().cloned().collect(),
             tracks,
+            services: d.services().to_vec(),
+            events: d.events().to_vec(),
             report: d.report().clone(),
         })
     }
@@ -129,11 +136,14 @@ impl TsSummary {
                 .map(|d| json!({ "tag": d.tag, "length": d.data.len() }))
                 .collect::<Vec<_>>()
         };
-        json!({
+        let mut v = json!({
             "format": "mpegts",
             "packet_size": r.packet_size,
             "file_size": self.file_size,
             "duration": self.duration_secs().map(round_ms),
+            "start_time": null,
+            "end_time": null,
+            "duration_measures": null,
             "bit_rate": self.bit_rate(),
             "pat": self.pat.as_ref().map(|p| json!({
                 "transport_stream_id": p.transport_stream_id,
@@ -149,6 +159,21 @@ impl TsSummary {
                     "stream_type_name": s.stream_type.name(),
                     "descriptors": descriptors(&s.descriptors),
                 })).collect::<Vec<_>>(),
+            })).collect::<Vec<_>>(),
+            "services": self.services.iter().map(|s| json!({
+                "service_id": s.service_id,
+                "service_type": s.service_type,
+                "service_type_name": s.service_type.and_then(service_type_name),
+                "provider": s.provider,
+                "name": s.name,
+            })).collect::<Vec<_>>(),
+            "events": self.events.iter().map(|e| json!({
+                "service_id": e.service_id,
+                "event_id": e.event_id,
+                "present": e.present,
+                "language": e.language,
+                "name": e.name,
+                "text": e.text,
             })).collect::<Vec<_>>(),
             "pids": self.pids_json(),
             "tracks": self.tracks.iter().map(TrackSummary::to_json).collect::<Vec<_>>(),
@@ -172,7 +197,11 @@ impl TsSummary {
                     "packet": w.packet, "offset": w.offset, "pid": w.pid, "message": w.message,
                 })).collect::<Vec<_>>(),
             },
-        })
+        });
+        if let Some(span) = Span::of(&self.tracks) {
+            span.add_json(None, &mut v);
+        }
+        v
     }
 
     /// The human view.
@@ -188,12 +217,41 @@ impl TsSummary {
             let _ = write!(s, ", {n} bytes");
         }
         s.push('\n');
-        if let Some(d) = self.duration_secs() {
-            let _ = write!(s, "duration: {d:.3} s");
+        if let Some(span) = Span::of(&self.tracks) {
+            let _ = write!(s, "duration: {}", span.text(None));
             if let Some(b) = self.bit_rate() {
                 let _ = write!(s, ", bit rate: {} kb/s", (b + 500) / 1000);
             }
             s.push('\n');
+        }
+        for sv in &self.services {
+            let _ = write!(
+                s,
+                "service {}: {:?} by {:?}",
+                sv.service_id, sv.name, sv.provider
+            );
+            if let Some(t) = sv.service_type {
+                match service_type_name(t) {
+                    Some(n) => {
+                        let _ = write!(s, " ({n})");
+                    }
+                    None => {
+                        let _ = write!(s, " (type {t:#04x})");
+                    }
+                }
+            }
+            s.push('\n');
+            for e in self.events.iter().filter(|e| e.service_id == sv.service_id) {
+                let when = if e.present { "now" } else { "next" };
+                let _ = write!(s, "  {when}: {:?}", e.name);
+                if !e.language.is_empty() {
+                    let _ = write!(s, " [{}]", e.language);
+                }
+                if !e.text.is_empty() {
+                    let _ = write!(s, " {:?}", e.text);
+                }
+                s.push('\n');
+            }
         }
         if let Some(p) = &self.pat {
             let _ = write!(s, "pat: transport_stream_id {}", p.transport_stream_id);

@@ -114,6 +114,7 @@ pub(crate) fn sample_entry(track: &Track) -> Result<SampleEntry> {
             width: details.width.unwrap_or(0).min(0xFFFF) as u16,
             height: details.height.unwrap_or(0).min(0xFFFF) as u16,
             config: Some((BoxType(*config), c.extradata.clone())),
+            pasp: None,
         },
     };
     let audio =

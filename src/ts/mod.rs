@@ -21,6 +21,7 @@ pub mod pat;
 pub mod pes;
 pub mod pmt;
 pub mod psi;
+pub mod sdt;
 // The muxer: added beside the structures by the lead (the demuxer lands with its own line).
 pub mod mux;
 
@@ -32,6 +33,7 @@ pub use pat::Pat;
 pub use pes::PesHeader;
 pub use pmt::{Descriptor, Pmt, PmtStream, StreamType};
 pub use psi::{PsiSection, SectionAssembler, crc32_mpeg2, write_section_packets};
+pub use sdt::{DvbEvent, DvbService};
 
 /// Bytes of one transport stream packet (§2.4.3.2).
 pub const TS_PACKET_SIZE: usize = 188;

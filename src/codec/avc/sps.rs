@@ -53,6 +53,20 @@ pub struct VuiTiming {
     pub fixed_frame_rate: bool,
 }
 
+/// The VUI `video_signal_type` (H.264 Annex E.1.1, H.265 Annex E.2.1): range and colour
+/// description, as ISO/IEC 23091-2 codes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct VideoSignal {
+    /// `video_format` (0 component, 1 PAL, 2 NTSC, 3 SECAM, 4 MAC, 5 unspecified).
+    pub video_format: u8,
+    /// `video_full_range_flag`: samples use the full range (ffprobe's `pc`) rather than the
+    /// studio range (`tv`).
+    pub full_range: bool,
+    /// `colour_primaries`, `transfer_characteristics`, `matrix_coefficients`, when
+    /// `colour_description_present_flag` is set.
+    pub colour: Option<(u8, u8, u8)>,
+}
+
 /// A parsed H.264 sequence parameter set, enough to describe the stream: picture size, chroma
 /// format, bit depth, profile and level.
 ///
@@ -110,6 +124,8 @@ pub struct Sps {
     /// The VUI sample aspect ratio (width, height), when stated (aspect_ratio_idc 255 gives the
     /// explicit pair; the other codes are mapped through Table E-1).
     pub sample_aspect_ratio: Option<(u16, u16)>,
+    /// The VUI video signal type (range, colour description), when stated.
+    pub video_signal: Option<VideoSignal>,
     /// The VUI timing information, when stated.
     pub timing: Option<VuiTiming>,
     /// The VUI `max_num_reorder_frames` (bitstream restriction), when stated: the most frames
@@ -119,7 +135,7 @@ pub struct Sps {
 }
 
 /// Sample aspect ratios of `aspect_ratio_idc` 1..=16 (ISO/IEC 14496-10 Table E-1).
-const SAR_TABLE: [(u16, u16); 16] = [
+pub(crate) const SAR_TABLE: [(u16, u16); 16] = [
     (1, 1),
     (12, 11),
     (10, 11),
@@ -180,6 +196,7 @@ impl Sps {
             frame_cropping: None,
             vui_present: false,
             sample_aspect_ratio: None,
+            video_signal: None,
             timing: None,
             max_num_reorder_frames: None,
         };
@@ -414,6 +431,22 @@ fn skip_scaling_list(r: &mut BitReader<'_>, size: usize) -> Result<(), CodecErro
     Ok(())
 }
 
+/// Reads `video_format` .. `matrix_coefficients` of a VUI (the same in H.264 and H.265).
+pub(crate) fn read_video_signal(r: &mut BitReader<'_>) -> Result<VideoSignal, CodecError> {
+    let video_format = r.read_u8(3)?;
+    let full_range = r.read_flag()?;
+    let colour = if r.read_flag()? {
+        Some((r.read_u8(8)?, r.read_u8(8)?, r.read_u8(8)?))
+    } else {
+        None
+    };
+    Ok(VideoSignal {
+        video_format,
+        full_range,
+        colour,
+    })
+}
+
 /// Reads `vui_parameters()` (Annex E.1.1) up to `max_num_reorder_frames`.
 fn read_vui(r: &mut BitReader<'_>, sps: &mut Sps) -> Result<(), CodecError> {
     if r.read_flag()? {
@@ -428,10 +461,7 @@ fn read_vui(r: &mut BitReader<'_>, sps: &mut Sps) -> Result<(), CodecError> {
         let _overscan_appropriate = r.read_flag()?;
     }
     if r.read_flag()? {
-        let _video_format_and_full_range = r.read_u8(4)?;
-        if r.read_flag()? {
-            let _colour_primaries_transfer_matrix = r.read_bits(24)?;
-        }
+        sps.video_signal = Some(read_video_signal(r)?);
     }
     if r.read_flag()? {
         let _chroma_sample_loc_top = r.read_ue()?;

@@ -1,9 +1,12 @@
-//! The HEVC sequence parameter set (H.265 §7.3.2.2.1), read up to the bit depths.
+//! The HEVC sequence parameter set (H.265 §7.3.2.2.1), read through the start of its VUI
+//! (Annex E.2.1: sample aspect ratio, video signal type, field coding, timing).
 
 use super::HevcProfileTierLevel;
 use super::ptl::MAX_SUB_LAYERS_MINUS1;
 use crate::codec::CodecError;
-use crate::codec::avc::{CropWindow, MAX_DIMENSION};
+use crate::codec::avc::{
+    CropWindow, MAX_DIMENSION, SAR_TABLE, VideoSignal, VuiTiming, read_video_signal,
+};
 use crate::codec::bits::{BitReader, remove_emulation_prevention};
 
 const WHAT: &str = "hevc sps";
@@ -14,12 +17,26 @@ const MAX_SPS_ID: u32 = 15;
 /// Largest `bit_depth_*_minus8` (16-bit samples, the most the range extensions allow).
 const MAX_BIT_DEPTH_MINUS8: u32 = 8;
 
+/// Largest `log2_max_pic_order_cnt_lsb_minus4` (§7.4.3.2.1).
+const MAX_LOG2_POC_LSB_MINUS4: u32 = 12;
+
+/// Largest `num_short_term_ref_pic_sets` (§7.4.3.2.1).
+const MAX_ST_RPS: u32 = 64;
+
+/// Largest `num_negative_pics` and `num_positive_pics` of one set: both are bounded by
+/// `sps_max_dec_pic_buffering_minus1`, at most 15 (§7.4.8, Annex A `MaxDpbSize` of 16).
+const MAX_RPS_PICS: u32 = 16;
+
+/// Largest `num_long_term_ref_pics_sps` (§7.4.3.2.1).
+const MAX_LT_PICS: u32 = 32;
+
 /// A parsed HEVC sequence parameter set, enough to describe the stream: picture size,
 /// conformance window, chroma format, bit depths, and the profile, tier and level.
 ///
-/// Parsing stops after `bit_depth_chroma_minus8` ([`HevcSps::parse_with_order`] reads on to the
-/// VUI timing for [`HevcPicOrder`]): the rest (reference picture sets, VUI) is
-/// long and not needed by a transmuxer. Sizes are validated against [`MAX_DIMENSION`] at parse
+/// Parsing goes on through the reference picture sets into the VUI and stops after its timing
+/// information ([`HevcSps::parse_with_order`] also keeps the picture order fields) (the HRD and bitstream restriction parts are not needed). Everything after the
+/// bit depths is read leniently, as decoders do: when that part is damaged or cut the fields it
+/// would give stay `None` and [`HevcSps::vui_present`] says whether the VUI was reached. Sizes are validated against [`MAX_DIMENSION`] at parse
 /// time, so [`HevcSps::width`] and [`HevcSps::height`] cannot overflow. Only base-layer SPS
 /// (`nuh_layer_id` 0) are read; the multi-layer syntax differs.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -49,6 +66,18 @@ pub struct HevcSps {
     pub bit_depth_luma: u8,
     /// Chroma bit depth (`bit_depth_chroma_minus8 + 8`).
     pub bit_depth_chroma: u8,
+    /// `vui_parameters_present_flag`; `None` when the SPS could not be read that far.
+    pub vui_present: Option<bool>,
+    /// The VUI sample aspect ratio (width, height), when stated (Table E-1, as H.264).
+    pub sample_aspect_ratio: Option<(u16, u16)>,
+    /// The VUI video signal type (range, colour description), when stated.
+    pub video_signal: Option<VideoSignal>,
+    /// `field_seq_flag`: every picture is a field (interlaced coding).
+    pub field_seq: bool,
+    /// The VUI timing, when stated. In HEVC one tick is one picture (no doubling as in
+    /// H.264); `fixed_frame_rate` is always false here (HEVC states it in the HRD part,
+    /// which is not read).
+    pub timing: Option<VuiTiming>,
 }
 
 /// What an SPS says about picture order, read past the fields [`HevcSps`] keeps: what a
@@ -135,6 +164,11 @@ impl HevcSps {
             conformance_window: None,
             bit_depth_luma: 8,
             bit_depth_chroma: 8,
+            vui_present: None,
+            sample_aspect_ratio: None,
+            video_signal: None,
+            field_seq: false,
+            timing: None,
         };
         if r.read_flag()? {
             let win = CropWindow {
@@ -157,20 +191,13 @@ impl HevcSps {
             8 + r.read_ue_max("bit_depth_luma_minus8", MAX_BIT_DEPTH_MINUS8)? as u8;
         sps.bit_depth_chroma =
             8 + r.read_ue_max("bit_depth_chroma_minus8", MAX_BIT_DEPTH_MINUS8)? as u8;
-        if let Some(order) = order {
-            order.log2_max_pic_order_cnt_lsb =
-                4 + r.read_ue_max("log2_max_pic_order_cnt_lsb_minus4", 12)? as u8;
-            let all_layers = r.read_flag()?;
-            let first = if all_layers { 0 } else { max_sub_layers_minus1 };
-            for _ in first..=max_sub_layers_minus1 {
-                let _max_dec_pic_buffering_minus1 =
-                    r.read_ue_max("sps_max_dec_pic_buffering_minus1", 15)?;
-                order.max_num_reorder_pics = r.read_ue_max("sps_max_num_reorder_pics", 15)?;
-                let _max_latency_increase_plus1 = r.read_ue()?;
-            }
-            order.timing = read_timing(&mut r, order.log2_max_pic_order_cnt_lsb)
-                .ok()
-                .flatten();
+        // A damaged or cut remainder does not make the picture size wrong: keep what was
+        // read, as decoders do; but a caller that needs the picture order fields gets the
+        // error when they could not be read.
+        let wants_order = order.is_some();
+        let (order_read, rest) = read_rest(&mut r, &mut sps, max_sub_layers_minus1, order);
+        if wants_order && !order_read {
+            rest?;
         }
         Ok(sps)
     }
@@ -219,91 +246,114 @@ impl HevcSps {
     }
 }
 
-/// Most `num_short_term_ref_pic_sets` (§7.4.3.2.1).
-const MAX_SHORT_TERM_RPS: u32 = 64;
-
-/// Reads from `log2_min_luma_coding_block_size_minus3` to the VUI `timing_info` (§7.3.2.2.1,
-/// §E.2.1).
-fn read_timing(
+/// Reads from `log2_max_pic_order_cnt_lsb_minus4` through the VUI timing (§7.3.2.2.1, E.2.1),
+/// filling `order` on the way. Returns whether the picture order fields were read, and how the
+/// rest went.
+fn read_rest(
     r: &mut BitReader<'_>,
-    log2_max_poc_lsb: u8,
-) -> Result<Option<(u32, u32)>, CodecError> {
-    for _ in 0..6 {
-        r.read_ue()?;
+    sps: &mut HevcSps,
+    max_sub_layers_minus1: u8,
+    mut order: Option<&mut HevcPicOrder>,
+) -> (bool, Result<(), CodecError>) {
+    let mut order_read = false;
+    let result = read_rest_inner(r, sps, max_sub_layers_minus1, &mut order, &mut order_read);
+    if let Some(order) = order {
+        order.timing = sps.timing.map(|t| (t.num_units_in_tick, t.time_scale));
     }
+    (order_read, result)
+}
+
+fn read_rest_inner(
+    r: &mut BitReader<'_>,
+    sps: &mut HevcSps,
+    max_sub_layers_minus1: u8,
+    order: &mut Option<&mut HevcPicOrder>,
+    order_read: &mut bool,
+) -> Result<(), CodecError> {
+    let log2_poc_lsb =
+        4 + r.read_ue_max("log2_max_pic_order_cnt_lsb_minus4", MAX_LOG2_POC_LSB_MINUS4)?;
+    let ordering_all = r.read_flag()?;
+    let first = if ordering_all {
+        0
+    } else {
+        max_sub_layers_minus1
+    };
+    let mut max_num_reorder_pics = 0;
+    for _ in first..=max_sub_layers_minus1 {
+        let _max_dec_pic_buffering_minus1 =
+            r.read_ue_max("sps_max_dec_pic_buffering_minus1", 15)?;
+        max_num_reorder_pics = r.read_ue_max("sps_max_num_reorder_pics", 15)?;
+        let _max_latency_increase_plus1 = r.read_ue()?;
+    }
+    if let Some(order) = order.as_deref_mut() {
+        order.log2_max_pic_order_cnt_lsb = log2_poc_lsb as u8;
+        order.max_num_reorder_pics = max_num_reorder_pics;
+    }
+    *order_read = true;
+    let _log2_min_luma_coding_block_size_minus3 = r.read_ue()?;
+    let _log2_diff_max_min_luma_coding_block_size = r.read_ue()?;
+    let _log2_min_luma_transform_block_size_minus2 = r.read_ue()?;
+    let _log2_diff_max_min_luma_transform_block_size = r.read_ue()?;
+    let _max_transform_hierarchy_depth_inter = r.read_ue()?;
+    let _max_transform_hierarchy_depth_intra = r.read_ue()?;
     if r.read_flag()? && r.read_flag()? {
         skip_scaling_list_data(r)?;
     }
-    let _amp_and_sao = r.read_bits(2)?;
+    let _amp_enabled = r.read_flag()?;
+    let _sample_adaptive_offset_enabled = r.read_flag()?;
     if r.read_flag()? {
-        r.skip_bits(8)?;
-        r.read_ue()?;
-        r.read_ue()?;
-        r.skip_bits(1)?;
+        let _pcm_sample_bit_depths = r.read_u8(8)?;
+        let _log2_min_pcm_luma_coding_block_size_minus3 = r.read_ue()?;
+        let _log2_diff_max_min_pcm_luma_coding_block_size = r.read_ue()?;
+        let _pcm_loop_filter_disabled = r.read_flag()?;
     }
-    let sets = r.read_ue_max("num_short_term_ref_pic_sets", MAX_SHORT_TERM_RPS)?;
-    let mut num_delta_pocs: Vec<u32> = Vec::with_capacity(sets as usize);
-    for i in 0..sets as usize {
-        let inter = i != 0 && r.read_flag()?;
-        let n = if inter {
-            let _sign = r.read_flag()?;
-            r.read_ue()?;
-            let reference = num_delta_pocs.get(i - 1).copied().unwrap_or(0);
+    let sets = r.read_ue_max("num_short_term_ref_pic_sets", MAX_ST_RPS)?;
+    // NumDeltaPocs of each set read so far (§7.4.8).
+    let mut delta_pocs: Vec<u32> = Vec::with_capacity(sets as usize);
+    for idx in 0..sets {
+        let predicted = idx != 0 && r.read_flag()?;
+        let n = if predicted {
+            // In an SPS the reference set is always the previous one (delta_idx_minus1 is
+            // only sent in slice headers).
+            let _delta_rps_sign = r.read_flag()?;
+            let _abs_delta_rps_minus1 = r.read_ue()?;
+            let ref_n = delta_pocs.last().copied().unwrap_or(0);
             let mut n = 0;
-            for _ in 0..=reference {
-                let used = r.read_flag()?;
-                if used || r.read_flag()? {
-                    n += 1;
-                }
+            for _ in 0..=ref_n {
+                let used_by_curr_pic = r.read_flag()?;
+                let use_delta = used_by_curr_pic || r.read_flag()?;
+                n += u32::from(use_delta);
             }
             n
         } else {
-            let neg = r.read_ue_max("num_negative_pics", 16)?;
-            let pos = r.read_ue_max("num_positive_pics", 16)?;
-            for _ in 0..neg + pos {
-                r.read_ue()?;
-                r.skip_bits(1)?;
+            let negative = r.read_ue_max("num_negative_pics", MAX_RPS_PICS)?;
+            let positive = r.read_ue_max("num_positive_pics", MAX_RPS_PICS)?;
+            for _ in 0..negative + positive {
+                let _delta_poc_minus1 = r.read_ue()?;
+                let _used_by_curr_pic = r.read_flag()?;
             }
-            neg + pos
+            negative + positive
         };
-        num_delta_pocs.push(n);
+        if n > MAX_RPS_PICS {
+            return Err(r.too_large("NumDeltaPocs", n.into(), MAX_RPS_PICS.into()));
+        }
+        delta_pocs.push(n);
     }
     if r.read_flag()? {
-        let lt = r.read_ue_max("num_long_term_ref_pics_sps", 32)?;
-        for _ in 0..lt {
-            r.skip_bits(usize::from(log2_max_poc_lsb) + 1)?;
+        let count = r.read_ue_max("num_long_term_ref_pics_sps", MAX_LT_PICS)?;
+        for _ in 0..count {
+            let _lt_ref_pic_poc_lsb = r.read_bits(log2_poc_lsb)?;
+            let _used_by_curr_pic_lt = r.read_flag()?;
         }
     }
-    let _temporal_mvp_and_smoothing = r.read_bits(2)?;
-    if !r.read_flag()? {
-        return Ok(None);
+    let _temporal_mvp_enabled = r.read_flag()?;
+    let _strong_intra_smoothing_enabled = r.read_flag()?;
+    let vui = r.read_flag()?;
+    sps.vui_present = Some(vui);
+    if vui {
+        read_vui(r, sps)?;
     }
-    if r.read_flag()? && r.read_u8(8)? == 255 {
-        r.skip_bits(32)?;
-    }
-    if r.read_flag()? {
-        r.skip_bits(1)?;
-    }
-    if r.read_flag()? {
-        r.skip_bits(4)?;
-        if r.read_flag()? {
-            r.skip_bits(24)?;
-        }
-    }
-    if r.read_flag()? {
-        r.read_ue()?;
-        r.read_ue()?;
-    }
-    let _neutral_chroma_field_seq_frame_field = r.read_bits(3)?;
-    if r.read_flag()? {
-        for _ in 0..4 {
-            r.read_ue()?;
-        }
-    }
-    if !r.read_flag()? {
-        return Ok(None);
-    }
-    Ok(Some((r.read_bits(32)?, r.read_bits(32)?)))
+    Ok(())
 }
 
 /// Skips `scaling_list_data()` (§7.3.4).
@@ -312,17 +362,55 @@ fn skip_scaling_list_data(r: &mut BitReader<'_>) -> Result<(), CodecError> {
         let step = if size_id == 3 { 3 } else { 1 };
         for _ in (0..6).step_by(step) {
             if !r.read_flag()? {
-                r.read_ue()?;
+                let _pred_matrix_id_delta = r.read_ue()?;
             } else {
-                let coefs = 64.min(1 << (4 + (size_id << 1)));
+                let coefs = 64.min(1u32 << (4 + (size_id << 1)));
                 if size_id > 1 {
-                    r.read_se()?;
+                    let _dc_coef_minus8 = r.read_se()?;
                 }
                 for _ in 0..coefs {
-                    r.read_se()?;
+                    let _delta_coef = r.read_se()?;
                 }
             }
         }
+    }
+    Ok(())
+}
+
+/// Reads `vui_parameters()` (Annex E.2.1) up to the timing information.
+fn read_vui(r: &mut BitReader<'_>, sps: &mut HevcSps) -> Result<(), CodecError> {
+    if r.read_flag()? {
+        let idc = r.read_u8(8)?;
+        sps.sample_aspect_ratio = match idc {
+            255 => Some((r.read_u16(16)?, r.read_u16(16)?)),
+            1..=16 => SAR_TABLE.get(usize::from(idc) - 1).copied(),
+            _ => None,
+        };
+    }
+    if r.read_flag()? {
+        let _overscan_appropriate = r.read_flag()?;
+    }
+    if r.read_flag()? {
+        sps.video_signal = Some(read_video_signal(r)?);
+    }
+    if r.read_flag()? {
+        let _chroma_sample_loc_top = r.read_ue()?;
+        let _chroma_sample_loc_bottom = r.read_ue()?;
+    }
+    let _neutral_chroma_indication = r.read_flag()?;
+    sps.field_seq = r.read_flag()?;
+    let _frame_field_info_present = r.read_flag()?;
+    if r.read_flag()? {
+        for _ in 0..4 {
+            let _default_display_window_offset = r.read_ue()?;
+        }
+    }
+    if r.read_flag()? {
+        sps.timing = Some(VuiTiming {
+            num_units_in_tick: r.read_bits(32)?,
+            time_scale: r.read_bits(32)?,
+            fixed_frame_rate: false,
+        });
     }
     Ok(())
 }
@@ -419,6 +507,18 @@ pub(super) mod tests {
     }
 
     #[test]
+    fn x265_vui() {
+        // ffprobe: sample_aspect_ratio absent (1:1 assumed), 25 fps, progressive.
+        for s in [SPS_MAIN, SPS_MAIN10] {
+            let sps = HevcSps::parse(&hex(s)).unwrap();
+            assert_eq!(sps.vui_present, Some(true), "{s}");
+            assert!(!sps.field_seq);
+            let t = sps.timing.unwrap();
+            assert_eq!((t.num_units_in_tick, t.time_scale), (1, 25), "{s}");
+        }
+    }
+
+    #[test]
     fn sub_layers_and_chroma_formats() {
         let sps = HevcSps::parse(&build(3, 2, (1920, 1080), [1, 2, 3, 4])).unwrap();
         assert_eq!(sps.max_sub_layers, 4);
@@ -461,8 +561,14 @@ pub(super) mod tests {
                 .find(|&n| HevcSps::parse(&data[..n]).is_ok())
                 .unwrap();
             assert!(first_ok > 15, "{s}");
+            // Past the bit depths a cut only loses the lenient VUI part.
+            let core = |s: &HevcSps| (s.width(), s.height(), s.bit_depth_luma, s.sps_id);
             for n in first_ok..data.len() {
-                assert_eq!(HevcSps::parse(&data[..n]).unwrap(), full);
+                let cut = HevcSps::parse(&data[..n]).unwrap();
+                assert_eq!(core(&cut), core(&full));
+                if cut.timing.is_some() {
+                    assert_eq!(cut, full, "cut at {n}");
+                }
             }
         }
         let data = build(6, 3, (64, 64), [1, 1, 1, 1]);

@@ -18,6 +18,9 @@ pub enum SampleEntryKind {
         height: u16,
         /// The configuration box (`avcC`, `hvcC`, `av1C`, `vpcC`) and its body.
         config: Option<(BoxType, Bytes)>,
+        /// The `pasp` box (ISO/IEC 14496-12 §12.1.4): `hSpacing`, `vSpacing`, the pixel
+        /// aspect ratio, when present. Read for inspection; not written.
+        pasp: Option<(u32, u32)>,
     },
     /// Audio: `mp4a`, `.mp3`, `Opus`, `fLaC`, `ac-3`, `ec-3`, ...
     Audio {
@@ -97,16 +100,23 @@ fn parse_entry(format: BoxType, body: &[u8], offset: u64) -> Result<SampleEntry,
         r.bytes(4 + 4 + 4 + 2 + 32 + 2 + 2)?;
         let at = 8 + 70;
         let mut config = None;
+        let mut pasp = None;
         for c in children(body, at, body.len(), offset + 8)? {
             let b = &body[(c.body_start() - offset - 8) as usize..(c.end() - offset - 8) as usize];
             if VISUAL_CONFIG.contains(&&c.box_type.0) {
                 config = Some((c.box_type, Bytes::copy_from_slice(b)));
+            } else if &c.box_type.0 == b"pasp" {
+                if let (Some(h), Some(v)) = (b.get(..4), b.get(4..8)) {
+                    let be = |x: &[u8]| u32::from_be_bytes([x[0], x[1], x[2], x[3]]);
+                    pasp = Some((be(h), be(v))).filter(|p| p.0 > 0 && p.1 > 0);
+                }
             }
         }
         SampleEntryKind::Visual {
             width,
             height,
             config,
+            pasp,
         }
     } else if AUDIO.contains(&&format.0) {
         let version = r.u16()?;
@@ -159,6 +169,7 @@ pub fn write_stsd(entry: &SampleEntry, out: &mut Vec<u8>) {
                     width,
                     height,
                     config,
+                    ..
                 } => {
                     e.extend_from_slice(&[0; 16]);
                     e.extend_from_slice(&width.to_be_bytes());
@@ -223,6 +234,7 @@ mod tests {
                         BoxType(*b"avcC"),
                         Bytes::from_static(&[1, 0x64, 0, 0x1E, 0xFF, 0xE0, 0]),
                     )),
+                    pasp: None,
                 },
             },
             SampleEntry {

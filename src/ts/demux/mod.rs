@@ -107,6 +107,16 @@ impl TsDemuxer {
         self.parser.pmts()
     }
 
+    /// The services the SDT names (see [`TsStreamParser::services`]).
+    pub fn services(&self) -> &[crate::ts::DvbService] {
+        self.parser.services()
+    }
+
+    /// The present/following events the EIT names (see [`TsStreamParser::events`]).
+    pub fn events(&self) -> &[crate::ts::DvbEvent] {
+        self.parser.events()
+    }
+
     /// The parser underneath, for its counters.
     pub fn parser(&self) -> &TsStreamParser {
         &self.parser

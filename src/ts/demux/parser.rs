@@ -13,6 +13,7 @@ use crate::ts::pat::Pat;
 use crate::ts::pes::PesHeader;
 use crate::ts::pmt::{Descriptor, Pmt, PmtStream, StreamType};
 use crate::ts::psi::{PsiSection, SectionAssembler};
+use crate::ts::sdt::{DvbEvent, DvbService, EIT_PID, SDT_PID};
 use crate::ts::{TS_PACKET_SIZE, TsError};
 
 use super::assemble::{MAX_AUDIO_PES_SIZE, MAX_PES_SIZE, PesAssembler, RawPes};
@@ -21,7 +22,10 @@ use super::pid_map::PidMap;
 use super::report::{TsReadOptions, TsReport};
 use super::sync::{Packetizer, SyncItem};
 
+mod service_info;
 mod tables;
+
+use service_info::ServiceInfo;
 
 /// Most tracks one stream may declare. Real programs carry a handful of streams; the limit
 /// bounds PES buffering (each stream may hold up to [`MAX_PES_SIZE`]) against a PMT that lists
@@ -151,6 +155,8 @@ pub struct TsStreamParser {
     cc: PidMap<CcState>,
     pat_asm: SectionAssembler,
     pat_section: Option<PsiSection>,
+    /// DVB service information (SDT, EIT present/following): names for display.
+    si: ServiceInfo,
     pat: Option<Pat>,
     programs: Vec<Program>,
     clocks: HashMap<u16, WrapUnwrapper>,
@@ -186,6 +192,7 @@ impl TsStreamParser {
             cc: PidMap::default(),
             pat_asm: SectionAssembler::new(),
             pat_section: None,
+            si: ServiceInfo::default(),
             pat: None,
             programs: Vec::new(),
             clocks: HashMap::new(),
@@ -248,6 +255,16 @@ impl TsStreamParser {
     /// The current PMT of each program whose PMT was read, in PAT order.
     pub fn pmts(&self) -> impl Iterator<Item = &Pmt> {
         self.programs.iter().filter_map(|p| p.pmt.as_ref())
+    }
+
+    /// The services the SDT names (the latest description of each), in service id order.
+    pub fn services(&self) -> &[DvbService] {
+        &self.si.services
+    }
+
+    /// The present and following events the EIT names (the latest of each).
+    pub fn events(&self) -> &[DvbEvent] {
+        &self.si.events
     }
 
     /// Whether the stream's layout is known: a PAT was read, every program's PMT was read, and
@@ -461,6 +478,11 @@ impl TsStreamParser {
         }
         if let Some(i) = self.programs.iter().position(|p| p.pmt_pid == pid) {
             return self.on_pmt(at, i, h.pusi, payload);
+        }
+        if (pid == SDT_PID || pid == EIT_PID) && self.slots.get(pid).is_none() {
+            // Still counted as unreferenced: no PAT or PMT names these PIDs.
+            *self.report.unreferenced_packets.entry(pid).or_default() += 1;
+            return self.on_service_info(at, pid, h.pusi, payload);
         }
         if h.pusi && self.sniffing.contains_key(pid) {
             self.sniff(at, pid, payload);

@@ -22,7 +22,11 @@ pub(super) const SNIFF_LIMIT: u8 = 8;
 
 impl TsStreamParser {
     /// Parses the sections a payload completes; bad ones are counted and skipped.
-    fn sections(&mut self, at: Loc, raw: Vec<Result<Bytes, TsError>>) -> Result<Vec<PsiSection>> {
+    pub(super) fn sections(
+        &mut self,
+        at: Loc,
+        raw: Vec<Result<Bytes, TsError>>,
+    ) -> Result<Vec<PsiSection>> {
         let mut out = Vec::new();
         for r in raw {
             match r.and_then(|b| PsiSection::parse(&b)) {
