@@ -9,8 +9,8 @@ use crate::audio_es::{AudioEsFormat, AudioEsMuxer};
 use crate::dash::{CmafOptions, CmafSegmenter};
 use crate::error::{Error, Result};
 use crate::flv::{FlvMuxOptions, FlvMuxer};
-use crate::hls::{DirectoryStore, HlsOptions, HlsSegmenter};
-use crate::io::{AtomicFile, BlockWriter, Unseekable, remove_stale_temporaries};
+use crate::hls::{DirectoryStore, HlsOptions, HlsSegmenter, PlaylistType};
+use crate::io::{AtomicFile, BlockWriter, StagedDir, Unseekable, remove_stale_temporaries};
 use crate::media::Demuxer;
 use crate::mp4::fragment_mux::{Fmp4Muxer, Fmp4Options};
 use crate::mp4::mux::{Mp4Brand, Mp4Planner, Mp4Writer};
@@ -195,8 +195,11 @@ fn convert_selected(
                 output
             ))
         })?;
-    if !to_stdout && options.overwrite == Overwrite::Refuse {
-        refuse_existing(output, format)?;
+    if !to_stdout {
+        check_output_path(&input, output, format)?;
+        if options.overwrite == Overwrite::Refuse {
+            refuse_existing(output, format)?;
+        }
     }
     let open = OpenOptions {
         strict: options.strict,
@@ -289,13 +292,19 @@ fn convert_selected(
         OutputFormat::Hls => {
             let (dir, name) = hls_folder(output, options);
             let existed = dir.is_dir();
-            let store = DirectoryStore::prepare(&dir, options.overwrite == Overwrite::Replace)?;
+            let staged = staging_for(
+                &dir,
+                options,
+                options.hls.playlist_type == PlaylistType::Vod,
+            )?;
+            let work = staged.as_ref().map_or(dir.clone(), |s| s.path().to_owned());
+            let store = DirectoryStore::prepare(&work, options.overwrite == Overwrite::Replace)?;
             let mut hls = HlsOptions {
                 playlist_name: name,
                 ts: options.ts.clone(),
                 ..options.hls.clone()
             };
-            let note = fmp4_for_codecs_ts_cannot_carry(&*demuxer, &mut hls);
+            let note = fmp4_for_codecs_ts_cannot_carry(&*demuxer, &mut hls, &remux_options.select);
             let mut m = if options.inline_writes {
                 HlsSegmenter::new(store, hls)
             } else {
@@ -305,11 +314,16 @@ fn convert_selected(
                 Ok(mut stats) => {
                     stats.warnings.extend(m.report().warnings.iter().cloned());
                     stats.notes.extend(note);
+                    drop(m);
+                    if let Some(staged) = staged {
+                        staged.publish(|name| name.ends_with(".m3u8"))?;
+                    }
                     Ok(stats)
                 }
                 Err(e) => {
                     // What is complete stays listed (event, live) or the folder is left as it
-                    // was (vod); see HlsSegmenter::abandon.
+                    // was (vod); see HlsSegmenter::abandon. A staged replacement is dropped
+                    // whole: the old output stays as it was.
                     let _ = m.abandon();
                     if !existed {
                         // Only removes the folder this run created, and only if empty.
@@ -428,6 +442,46 @@ fn audio_only_output(output: &Path, format: OutputFormat) -> bool {
             .is_some_and(|e| e.eq_ignore_ascii_case("m4a"))
 }
 
+/// Mistakes in the output path whatever the overwrite policy: the input itself as the output
+/// (ffmpeg refuses it too: the run would replace what it reads), and a file where a folder
+/// output (HLS, DASH) is to go.
+fn check_output_path(input: &InputPath<'_>, output: &Path, format: OutputFormat) -> Result<()> {
+    let Ok(out_meta) = std::fs::metadata(output) else {
+        return Ok(());
+    };
+    if let InputPath::File(input) = input {
+        if same_file(input, &out_meta) {
+            return Err(Error::Usage(format!(
+                "{} is both the input and the output",
+                output.display()
+            )));
+        }
+    }
+    let folder_output = matches!(format, OutputFormat::Hls)
+        && !output
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("m3u8"));
+    if folder_output && !out_meta.is_dir() {
+        return Err(Error::Usage(format!(
+            "{}: an HLS output is a folder, and this is a file",
+            output.display()
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(unix)]
+fn same_file(input: &Path, output: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(input).is_ok_and(|i| i.dev() == output.dev() && i.ino() == output.ino())
+}
+
+#[cfg(not(unix))]
+fn same_file(input: &Path, _output: &std::fs::Metadata) -> bool {
+    let _ = input;
+    false
+}
+
 /// [`Overwrite::Refuse`]: an error naming an output file that exists. Folders are checked
 /// where they are prepared (a folder that exists but is empty is fine).
 fn refuse_existing(output: &Path, format: OutputFormat) -> Result<()> {
@@ -477,10 +531,20 @@ fn convert_cmaf(
     remux_options: RemuxOptions,
 ) -> Result<RemuxStats> {
     let existed = dir.is_dir();
-    let store = DirectoryStore::prepare(dir, options.overwrite == Overwrite::Replace)?;
+    let staged = staging_for(dir, options, true)?;
+    let work = staged
+        .as_ref()
+        .map_or(dir.to_owned(), |s| s.path().to_owned());
+    let store = DirectoryStore::prepare(&work, options.overwrite == Overwrite::Replace)?;
     let mut m = CmafSegmenter::new(store, cmaf);
     match remux_with(demuxer, &mut m, remux_options) {
-        Ok(stats) => Ok(stats),
+        Ok(stats) => {
+            drop(m);
+            if let Some(staged) = staged {
+                staged.publish(|name| name.ends_with(".m3u8") || name.ends_with(".mpd"))?;
+            }
+            Ok(stats)
+        }
         Err(e) => {
             if !existed {
                 let _ = std::fs::remove_dir_all(dir);
@@ -490,12 +554,29 @@ fn convert_cmaf(
     }
 }
 
+/// `-y` into a folder that holds files, for an output written once (VOD HLS, DASH): a staging
+/// folder to write into, published into `dir` when complete (see [`StagedDir`]). Event and
+/// live playlists are read while they grow, so they are written in place.
+fn staging_for(
+    dir: &Path,
+    options: &ConvertOptions,
+    written_once: bool,
+) -> Result<Option<StagedDir>> {
+    let holds_files = std::fs::read_dir(dir).is_ok_and(|mut entries| entries.next().is_some());
+    if options.overwrite == Overwrite::Replace && written_once && holds_files {
+        crate::io::remove_stale_temporaries(dir.parent().unwrap_or(Path::new(".")), None);
+        return StagedDir::create(dir).map(Some);
+    }
+    Ok(None)
+}
+
 /// TS segments cannot carry AV1, VP9, Opus or FLAC (no stream type for them that players
 /// read); fMP4 segments can, so an HLS output with such a track and TS segments (the default)
 /// switches to fMP4 and says so, instead of dropping the track.
 pub fn fmp4_for_codecs_ts_cannot_carry(
     demuxer: &dyn Demuxer,
     hls: &mut HlsOptions,
+    select: &crate::select::TrackSelection,
 ) -> Option<String> {
     use crate::hls::HlsSegmentType;
     use crate::media::Codec;
@@ -505,6 +586,7 @@ pub fn fmp4_for_codecs_ts_cannot_carry(
     let codec = demuxer
         .tracks()
         .iter()
+        .filter(|t| select.keeps(t))
         .map(|t| t.codec.codec)
         .find(|c| matches!(c, Codec::Av1 | Codec::Vp9 | Codec::Opus | Codec::Flac))?;
     hls.segment_type = HlsSegmentType::Fmp4;

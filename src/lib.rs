@@ -31,7 +31,7 @@
 //!
 //! | feature | gives | pulls in |
 //! |---|---|---|
-//! | `batch` | [`batch`]: trees converted in parallel, resumably | rayon |
+//! | `batch` | `batch`: trees converted in parallel, resumably | rayon |
 //! | `server` | `server`: the live origin behind `muxkit ingest` | tokio, hyper, rustls, prometheus-client |
 //! | `cli` (default) | the `muxkit` program; implies `batch` and `server` | clap, indicatif, ctrlc, tracing |
 //!

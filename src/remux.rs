@@ -312,10 +312,11 @@ pub fn remux_with(
     if options.strict {
         routing.check_strict(demuxer)?;
     }
-    if options.start_at_zero && stats.tracks == 0 && routing.seen > 0 {
-        // Every track the start probe found is refused: nothing the output could take.
-        return Err(nothing_selected(&options.select, demuxer, &stats)
-            .unwrap_or_else(|| no_media(demuxer, &routing)));
+    if options.start_at_zero && stats.tracks == 0 && routing.seen > 0 && stats.deselected.is_empty()
+    {
+        // Every track the start probe found is refused: nothing the output could take. (Tracks
+        // left out by the selection wait: a later track may be the one asked for.)
+        return Err(no_media(demuxer, &routing));
     }
     let mut order = Interleaver::default();
     loop {
@@ -367,7 +368,7 @@ pub fn remux_with(
     if options.strict {
         routing.check_strict(demuxer)?;
     }
-    if let Some(e) = nothing_selected(&options.select, demuxer, &stats) {
+    if let Some(e) = nothing_selected(&options.select, demuxer, &stats, &routing) {
         return Err(e);
     }
     if stats.packets == 0 {
@@ -387,6 +388,7 @@ fn nothing_selected(
     select: &TrackSelection,
     demuxer: &dyn Demuxer,
     stats: &RemuxStats,
+    routing: &Routing,
 ) -> Option<Error> {
     let has: Vec<String> = demuxer
         .tracks()
@@ -406,7 +408,9 @@ fn nothing_selected(
             ids.join(",")
         )));
     }
-    (stats.tracks == 0 && !stats.deselected.is_empty()).then(|| {
+    // Only when the selection alone left nothing: a track the output refused is the real
+    // reason otherwise, and no_media names it.
+    (stats.tracks == 0 && !stats.deselected.is_empty() && routing.refused.is_empty()).then(|| {
         Error::Usage(format!(
             "the track selection leaves nothing to write (the input has {has})"
         ))

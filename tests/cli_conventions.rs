@@ -475,3 +475,175 @@ fn a_terminal_gets_a_progress_bar_and_wrappers_json() {
             .all(|l| l["progress"] == "continue")
     );
 }
+
+/// Every file of `dir` with its bytes.
+fn folder_contents(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut v: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                std::fs::read(e.path()).unwrap(),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn y_replaces_an_hls_or_dash_folder_only_once_the_new_output_is_whole() {
+    let tmp = TempDir::new("conv-y-folder");
+    let src = testdata().join("source.flv");
+    for (name, extra) in [
+        ("hls", vec![]),
+        ("dash", vec!["--hls-segment-type", "fmp4", "--dash"]),
+    ] {
+        let out = tmp.path().join(name);
+        let mut args = vec!["convert", s(&src), s(&out)];
+        args.extend(&extra);
+        let mut first = args.clone();
+        first.extend(["--hls-time", "2"]);
+        assert!(run(&first).status.success());
+        std::fs::write(out.join("notes.txt"), b"mine").unwrap();
+        let before = folder_contents(&out);
+        // A run that fails after writing every segment (an id the input lacks is only known
+        // at the end): the old output is untouched, no staging folder is left.
+        let mut failing = args.clone();
+        failing.extend(["-y", "--map", "0,7", "--hls-time", "4"]);
+        usage_mistake(&failing, "--map 7: the input has no such track");
+        assert_eq!(
+            folder_contents(&out),
+            before,
+            "{name}: the old output changed"
+        );
+        let leftovers: Vec<_> = std::fs::read_dir(tmp.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with('.'))
+            .collect();
+        assert!(leftovers.is_empty(), "{leftovers:?}");
+        // A run that succeeds replaces the files of the same names; the user's file stays.
+        let mut ok = args.clone();
+        ok.extend(["-y", "--hls-time", "4"]);
+        let o = run(&ok);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let after = folder_contents(&out);
+        assert_ne!(after, before);
+        assert!(after.iter().any(|(n, b)| n == "notes.txt" && b == b"mine"));
+        // With --dash, index.m3u8 is the multivariant playlist over video.m3u8.
+        let media = if name == "dash" {
+            "video.m3u8"
+        } else {
+            "index.m3u8"
+        };
+        let playlist = std::fs::read_to_string(out.join(media)).unwrap();
+        assert!(playlist.contains("#EXT-X-TARGETDURATION:4"), "{playlist}");
+        for line in playlist
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.is_empty())
+        {
+            assert!(
+                out.join(line).is_file(),
+                "{name}: {line} listed but missing"
+            );
+        }
+    }
+}
+
+#[test]
+fn more_usage_mistakes() {
+    let tmp = TempDir::new("conv-usage-more");
+    let src = testdata().join("source.flv");
+    // The input as the output, even with -y.
+    let copy = tmp.path().join("copy.flv");
+    std::fs::copy(&src, &copy).unwrap();
+    usage_mistake(
+        &["convert", "-y", s(&copy), s(&copy)],
+        "is both the input and the output",
+    );
+    // A file where an HLS folder is to go, with or without -y.
+    let file = tmp.path().join("notafolder");
+    std::fs::write(&file, b"x").unwrap();
+    for y in [&[][..], &["-y"][..]] {
+        usage_mistake(
+            &[&["convert"], y, &[s(&src), s(&file)]].concat(),
+            "an HLS output is a folder, and this is a file",
+        );
+    }
+    // Options that shape nothing of this output.
+    usage_mistake(
+        &[
+            "convert",
+            s(&src),
+            s(&tmp.path().join("h/")),
+            "--hls-list-size",
+            "3",
+        ],
+        "--hls-list-size sizes a live playlist's window",
+    );
+    usage_mistake(
+        &[
+            "convert",
+            s(&src),
+            s(&tmp.path().join("d/")),
+            "--hls-segment-type",
+            "fmp4",
+            "--dash",
+            "--segment-pattern",
+            "x%d.m4s",
+        ],
+        "--segment-pattern does not apply to DASH/CMAF output",
+    );
+    usage_mistake(
+        &[
+            "convert",
+            s(&src),
+            s(&tmp.path().join("m.mpd")),
+            "--ts-offset-ms",
+            "0",
+        ],
+        "does not apply",
+    );
+    usage_mistake(
+        &[
+            "convert",
+            "-n",
+            "--force",
+            s(&src),
+            s(&tmp.path().join("f.ts")),
+        ],
+        "cannot be used with",
+    );
+    usage_mistake(
+        &["ingest", "--http", "127.0.0.1:0", "--hls-time", "nan"],
+        "not a positive number of seconds",
+    );
+    // --progress json says how the work ended.
+    let o = run(&[
+        "convert",
+        "--progress",
+        "json",
+        s(&src),
+        s(&tmp.path().join("p.ts")),
+    ]);
+    let last: serde_json::Value =
+        serde_json::from_str(stderr(&o).lines().next_back().unwrap()).unwrap();
+    assert_eq!(last["status"], "ok");
+    let o = run(&[
+        "convert",
+        "--progress",
+        "json",
+        "--strict",
+        s(&testdata().join("ts_mp2.ts")),
+        s(&tmp.path().join("p.flv")),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let end = stderr(&o)
+        .lines()
+        .rfind(|l| l.starts_with('{'))
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .unwrap();
+    assert_eq!(end["status"], "failed");
+}

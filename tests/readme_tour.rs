@@ -24,7 +24,10 @@ fn the_quick_start_and_the_tour_run_top_to_bottom() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
     let quick = sh_block(&readme, "## Quick start");
-    assert!(quick.starts_with("cargo install --locked --path . && "), "{quick}");
+    assert!(
+        quick.starts_with("cargo install --locked --path . && "),
+        "{quick}"
+    );
     // The install is what built the binary under test; the rest is the main job.
     let main_job = quick.trim_start_matches("cargo install --locked --path . && ");
     let tour = sh_block(&readme, "## Tour of the CLI");

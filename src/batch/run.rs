@@ -189,7 +189,11 @@ fn temp_folder(path: &Path) -> PathBuf {
 fn is_input_fault(e: &Error) -> bool {
     !matches!(
         e,
-        Error::File { .. } | Error::Io { .. } | Error::Cancelled | Error::InvalidUse(_)
+        Error::File { .. }
+            | Error::Io { .. }
+            | Error::Cancelled
+            | Error::InvalidUse(_)
+            | Error::Usage(_)
     )
 }
 

@@ -15,8 +15,11 @@ mod block_writer;
 mod hand_off;
 mod replaced;
 mod reserve;
+mod staged_dir;
 mod stale;
 mod swap_file;
+
+pub use staged_dir::StagedDir;
 
 pub use stale::remove_stale_temporaries;
 pub use swap_file::{replace_file, swap_path};

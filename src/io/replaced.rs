@@ -31,7 +31,8 @@ impl ReplacedOutput {
     /// [`EARLY_RELEASE_MIN_BYTES`]; does nothing otherwise (no file, a small one, a platform
     /// without `posix_fadvise`).
     pub(crate) fn start(path: &Path) -> ReplacedOutput {
-        let len = match std::fs::metadata(path) {
+        // A symbolic link is replaced by the rename, not its target: nothing to drop.
+        let len = match std::fs::symlink_metadata(path) {
             Ok(m) if m.is_file() && m.len() >= EARLY_RELEASE_MIN_BYTES => m.len(),
             _ => return ReplacedOutput(None),
         };

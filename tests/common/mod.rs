@@ -35,13 +35,18 @@ pub fn skip_notice(text: &str) {
 }
 
 /// Real-world media files in ../shared/media with one of `extensions`. A clone without that
-/// folder skips them and says so (a failure when `MUXKIT_REQUIRE_FFMPEG` is set, as in CI).
+/// folder skips them and says so. It is a failure instead when `MUXKIT_REQUIRE_MEDIA` is set,
+/// or when `MUXKIT_REQUIRE_FFMPEG` is (CI) and the `../shared` tree is there but its media
+/// folder is not; a checkout with no `../shared` at all (someone else's clone) only skips.
 pub fn shared_media(extensions: &[&str]) -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/media");
+    let shared = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared");
+    let dir = shared.join("media");
     let Ok(rd) = std::fs::read_dir(&dir) else {
-        if std::env::var_os("MUXKIT_REQUIRE_FFMPEG").is_some() {
+        let required = std::env::var_os("MUXKIT_REQUIRE_MEDIA").is_some()
+            || (std::env::var_os("MUXKIT_REQUIRE_FFMPEG").is_some() && shared.is_dir());
+        if required {
             panic!(
-                "{} not found but MUXKIT_REQUIRE_FFMPEG is set: the real-media tests need it",
+                "{} not found but the real-media tests are required here",
                 dir.display()
             );
         }

@@ -145,8 +145,12 @@ impl Progress {
         });
         Progress { shared, ticker }
     }
+}
 
-    fn finish(mut self) {
+/// Stops the ticker and clears the bar, also when the batch fails (so the bar never redraws
+/// over the error line).
+impl Drop for Progress {
+    fn drop(&mut self) {
         self.shared.stop.store(true, Ordering::Relaxed);
         if let Some(t) = self.ticker.take() {
             let _ = t.join();
@@ -397,7 +401,7 @@ fn run_inner(args: BatchArgs) -> muxkit::Result<ExitCode> {
     );
     let progress = Progress::new(&batch, super::say::level() == super::say::QUIET);
     let summary = batch.run(&progress, &cancel)?;
-    progress.finish();
+    drop(progress);
     if let Some(path) = &args.report {
         summary.write_report(path)?;
     }

@@ -85,7 +85,7 @@ pub struct ConvertArgs {
     #[arg(long)]
     pub program_date_time: bool,
     /// The old name of -y (HLS: write into a folder that holds files).
-    #[arg(long, hide = true)]
+    #[arg(long, hide = true, conflicts_with = "no_overwrite")]
     pub force: bool,
     #[command(flatten)]
     pub overwrite: super::overwrite::OverwriteArgs,
@@ -253,6 +253,31 @@ fn check_applicable(
             )));
         }
     }
+    // DASH (alone, or beside HLS with --dash) writes per-track CMAF segments of its own
+    // naming, as VOD: these shape only TS-segment or live HLS.
+    let dash = format == OutputFormat::Dash || super::given(matches, "dash");
+    for (id, flag) in [
+        ("segment_pattern", "--segment-pattern"),
+        ("program_date_time", "--program-date-time"),
+        ("hls_list_size", "--hls-list-size"),
+        ("ts_pmt_pid", "--ts-pmt-pid"),
+        ("ts_start_pid", "--ts-start-pid"),
+        ("ts_offset_ms", "--ts-offset-ms"),
+    ] {
+        if dash && super::given(matches, id) {
+            return Err(muxkit::Error::Usage(format!(
+                "{flag} does not apply to DASH/CMAF output (per-track segments of their own)"
+            )));
+        }
+    }
+    let live = matches
+        .get_one::<PlaylistTypeArg>("hls_playlist_type")
+        .is_some_and(|t| matches!(t, PlaylistTypeArg::Live));
+    if super::given(matches, "hls_list_size") && !live {
+        return Err(muxkit::Error::Usage(
+            "--hls-list-size sizes a live playlist's window: add --hls-playlist-type live".into(),
+        ));
+    }
     Ok(())
 }
 
@@ -392,7 +417,7 @@ pub fn run(args: ConvertArgs, matches: &clap::ArgMatches) -> muxkit::Result<()> 
     let started = std::time::Instant::now();
     let view = super::progress::ProgressView::start(args.progress, progress);
     let result = convert(InputPath::from_arg(&args.input), &args.output, &options);
-    view.finish();
+    view.finish(result.is_ok());
     let stats = match result {
         Err(muxkit::Error::Cancelled) => {
             eprintln!("muxkit: interrupted: no output written (the input was not read to its end)");

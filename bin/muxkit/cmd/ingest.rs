@@ -26,8 +26,8 @@ pub struct IngestArgs {
     /// /APP/STREAM.flv (HTTP-FLV), /metrics (Prometheus), /api/streams (JSON).
     #[arg(long, value_name = "ADDR")]
     pub http: Option<SocketAddr>,
-    /// Target segment duration in seconds.
-    #[arg(long, default_value_t = 6.0)]
+    /// Target segment duration in seconds (any positive decimal).
+    #[arg(long, default_value_t = 6.0, value_parser = super::convert::parse_hls_time, allow_negative_numbers = true)]
     pub hls_time: f64,
     /// Segments in the live window.
     #[arg(long, default_value_t = 6, value_parser = clap::value_parser!(u32).range(1..=10_000))]
@@ -207,7 +207,7 @@ pub fn run(args: IngestArgs) -> muxkit::Result<()> {
         .ok()
         .filter(|d| !d.is_zero() && *d <= Duration::from_secs(3600))
         .ok_or_else(|| {
-            muxkit::Error::InvalidUse(
+            muxkit::Error::Usage(
                 "--hook-timeout must be a number of seconds above 0 and at most 3600".into(),
             )
         })?;
@@ -243,7 +243,7 @@ pub fn run(args: IngestArgs) -> muxkit::Result<()> {
     };
     for target in &args.forward {
         muxkit::rtmp::client::RtmpUrl::parse(&format!("{}/check", target.trim_end_matches('/')))
-            .map_err(|e| muxkit::Error::InvalidUse(format!("--forward: {e}")))?;
+            .map_err(|e| muxkit::Error::Usage(format!("--forward: {e}")))?;
     }
     options.forward = args.forward;
     options.threads = args.threads;

@@ -40,6 +40,8 @@ const JSON_EVERY: Duration = Duration::from_millis(500);
 /// A running progress view; [`ProgressView::finish`] stops it.
 pub struct ProgressView {
     stop: Arc<AtomicBool>,
+    /// Raised when the work failed, for the last JSON line's `status`.
+    failed: Arc<AtomicBool>,
     worker: Option<JoinHandle<()>>,
 }
 
@@ -47,6 +49,7 @@ impl ProgressView {
     /// Starts showing `progress` as `mode` asks (nothing under `-q` unless JSON was asked for).
     pub fn start(mode: ProgressMode, progress: Progress) -> ProgressView {
         let stop = Arc::new(AtomicBool::new(false));
+        let failed = Arc::new(AtomicBool::new(false));
         let quiet = super::say::level() == super::say::QUIET;
         let show = match mode {
             ProgressMode::Json => true,
@@ -54,20 +57,23 @@ impl ProgressView {
             ProgressMode::Auto | ProgressMode::Bar => !quiet && std::io::stderr().is_terminal(),
         };
         let worker = show.then(|| {
-            let stop = stop.clone();
+            let (stop, failed) = (stop.clone(), failed.clone());
             std::thread::Builder::new()
                 .name("muxkit-progress".into())
-                .spawn(move || watch(mode, &progress, &stop))
+                .spawn(move || watch(mode, &progress, &stop, &failed))
                 .ok()
         });
         ProgressView {
             stop,
+            failed,
             worker: worker.flatten(),
         }
     }
 
-    /// Stops the view: a bar is left showing its last state, JSON ends with an `end` line.
-    pub fn finish(mut self) {
+    /// Stops the view: a bar is left showing its last state, JSON ends with an `end` line
+    /// whose `status` says whether the work `succeeded`.
+    pub fn finish(mut self, succeeded: bool) {
+        self.failed.store(!succeeded, Ordering::Relaxed);
         self.stop_now();
     }
 
@@ -85,7 +91,7 @@ impl Drop for ProgressView {
     }
 }
 
-fn watch(mode: ProgressMode, progress: &Progress, stop: &AtomicBool) {
+fn watch(mode: ProgressMode, progress: &Progress, stop: &AtomicBool, failed: &AtomicBool) {
     let started = Instant::now();
     let mut bar: Option<ProgressBar> = None;
     let mut last_json: Option<Instant> = None;
@@ -96,7 +102,14 @@ fn watch(mode: ProgressMode, progress: &Progress, stop: &AtomicBool) {
         match mode {
             ProgressMode::Json => {
                 if done || last_json.is_none_or(|t| t.elapsed() >= JSON_EVERY) {
-                    print_json(&snap, elapsed, done);
+                    let status = done.then(|| {
+                        if failed.load(Ordering::Relaxed) {
+                            "failed"
+                        } else {
+                            "ok"
+                        }
+                    });
+                    print_json(&snap, elapsed, status);
                     last_json = Some(Instant::now());
                 }
             }
@@ -185,7 +198,9 @@ fn clock(secs: f64) -> String {
     )
 }
 
-fn print_json(snap: &ProgressSnapshot, elapsed: Duration, done: bool) {
+/// One JSON line; `status` (`ok`/`failed`) only on the last one.
+fn print_json(snap: &ProgressSnapshot, elapsed: Duration, status: Option<&str>) {
+    let done = status.is_some();
     let media = media_secs(snap);
     let wall = elapsed.as_secs_f64();
     // Too early for a rate worth printing.
@@ -194,7 +209,7 @@ fn print_json(snap: &ProgressSnapshot, elapsed: Duration, done: bool) {
         .fraction()
         .filter(|&f| f > 0.0 && !done && wall >= 0.1)
         .map(|f| wall * (1.0 - f) / f);
-    let line = json!({
+    let mut line = json!({
         "progress": if done { "end" } else { "continue" },
         "input_bytes": snap.input_bytes,
         "input_total": snap.input_total,
@@ -206,6 +221,9 @@ fn print_json(snap: &ProgressSnapshot, elapsed: Duration, done: bool) {
         "bitrate": (media > 0.0).then(|| (snap.input_bytes as f64 * 8.0 / media).round() as u64),
         "eta": eta.map(|e| (e * 10.0).round() / 10.0),
     });
+    if let Some(status) = status {
+        line["status"] = json!(status);
+    }
     let mut err = std::io::stderr().lock();
     let _ = writeln!(err, "{line}");
 }

@@ -40,7 +40,7 @@ fn stream_url(url: &str, i: u32) -> String {
 pub fn run(args: PublishArgs) -> muxkit::Result<()> {
     if let Some(source) = args.input.to_str().filter(|s| s.starts_with("rtmp://")) {
         if args.streams > 1 {
-            return Err(muxkit::Error::InvalidUse(
+            return Err(muxkit::Error::Usage(
                 "--streams needs a file, not a live rtmp:// source".into(),
             ));
         }
@@ -49,12 +49,12 @@ pub fn run(args: PublishArgs) -> muxkit::Result<()> {
         return Ok(());
     }
     if args.streams > 1 && args.input.as_os_str() == "-" {
-        return Err(muxkit::Error::InvalidUse(
+        return Err(muxkit::Error::Usage(
             "--streams needs a file, not stdin".into(),
         ));
     }
     if args.streams > 1 && args.fast {
-        return Err(muxkit::Error::InvalidUse(
+        return Err(muxkit::Error::Usage(
             "--streams publishes in real time: --fast is for one stream".into(),
         ));
     }
