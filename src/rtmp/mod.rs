@@ -2,7 +2,7 @@
 //!
 //! The protocol core is sans-IO: [`handshake`], [`chunk`] and [`session`] take bytes and
 //! return bytes, messages and events, so tests and fuzzers drive exactly the code a socket
-//! does. Only [`crate::server`] (the listening side) and `publisher.rs` (the pushing side) own
+//! does. Only `muxkit::server` (the listening side) and `publisher.rs` (the pushing side) own
 //! sockets.
 //!
 //! | file | job |
