@@ -55,14 +55,11 @@
 pub mod adts;
 pub mod amf;
 pub mod annexb;
-pub mod audio_es;
 #[cfg(feature = "batch")]
 #[cfg_attr(docsrs, doc(cfg(feature = "batch")))]
 pub mod batch;
 pub mod codec;
-pub mod convert;
 pub mod dash;
-mod demux_tracks;
 pub mod error;
 pub mod flv;
 pub mod hls;
@@ -73,11 +70,8 @@ pub mod loss;
 pub mod media;
 pub mod mp3;
 pub mod mp4;
-pub mod probe;
-pub mod progress;
-pub mod remux;
+pub mod pipeline;
 pub mod rtmp;
-pub mod select;
 #[cfg(feature = "server")]
 #[cfg_attr(docsrs, doc(cfg(feature = "server")))]
 pub mod server;
@@ -92,4 +86,6 @@ pub use media::{
     AudioParams, Codec, CodecConfig, CodecTag, Demuxer, EncoderDelay, MediaKind, Muxer, Packet,
     PacketFlags, Track, VideoParams,
 };
+pub(crate) use pipeline::demux_tracks;
+pub use pipeline::{audio_es, convert, probe, progress, remux, select};
 pub use time::{TimeBase, Timestamp, WrapUnwrapper};
