@@ -564,7 +564,9 @@ fn staging_for(
 ) -> Result<Option<StagedDir>> {
     let holds_files = std::fs::read_dir(dir).is_ok_and(|mut entries| entries.next().is_some());
     if options.overwrite == Overwrite::Replace && written_once && holds_files {
+        // What killed runs left: their staging folders beside it, their files inside it.
         crate::io::remove_stale_temporaries(dir.parent().unwrap_or(Path::new(".")), None);
+        crate::io::remove_stale_temporaries(dir, None);
         return StagedDir::create(dir).map(Some);
     }
     Ok(None)
