@@ -20,8 +20,8 @@ pub use nal::{
     nal_units_length_prefixed, write_annexb_from_length_prefixed,
     write_length_prefixed_from_annexb,
 };
+pub(crate) use sps::read_vui_start;
 pub use sps::{CropWindow, MAX_DIMENSION, Sps, VideoSignal, VuiTiming};
-pub(crate) use sps::{SAR_TABLE, read_video_signal};
 
 /// An H.264 `nal_unit_type` (ISO/IEC 14496-10 Table 7-1), open so unknown values survive.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -448,10 +448,24 @@ pub(crate) fn read_video_signal(r: &mut BitReader<'_>) -> Result<VideoSignal, Co
 }
 
 /// Reads `vui_parameters()` (Annex E.1.1) up to `max_num_reorder_frames`.
-fn read_vui(r: &mut BitReader<'_>, sps: &mut Sps) -> Result<(), CodecError> {
+/// What opens every VUI, the same in H.264 (E.1.1) and H.265 (E.2.1): the sample aspect
+/// ratio, overscan, the video signal type and the chroma sample location.
+pub(crate) struct VuiStart {
+    /// The sample aspect ratio, when stated.
+    pub sample_aspect_ratio: Option<(u16, u16)>,
+    /// The video signal type, when stated.
+    pub video_signal: Option<VideoSignal>,
+}
+
+/// Reads [`VuiStart`].
+pub(crate) fn read_vui_start(r: &mut BitReader<'_>) -> Result<VuiStart, CodecError> {
+    let mut start = VuiStart {
+        sample_aspect_ratio: None,
+        video_signal: None,
+    };
     if r.read_flag()? {
         let idc = r.read_u8(8)?;
-        sps.sample_aspect_ratio = match idc {
+        start.sample_aspect_ratio = match idc {
             255 => Some((r.read_u16(16)?, r.read_u16(16)?)),
             1..=16 => SAR_TABLE.get(usize::from(idc) - 1).copied(),
             _ => None,
@@ -461,12 +475,19 @@ fn read_vui(r: &mut BitReader<'_>, sps: &mut Sps) -> Result<(), CodecError> {
         let _overscan_appropriate = r.read_flag()?;
     }
     if r.read_flag()? {
-        sps.video_signal = Some(read_video_signal(r)?);
+        start.video_signal = Some(read_video_signal(r)?);
     }
     if r.read_flag()? {
         let _chroma_sample_loc_top = r.read_ue()?;
         let _chroma_sample_loc_bottom = r.read_ue()?;
     }
+    Ok(start)
+}
+
+fn read_vui(r: &mut BitReader<'_>, sps: &mut Sps) -> Result<(), CodecError> {
+    let start = read_vui_start(r)?;
+    sps.sample_aspect_ratio = start.sample_aspect_ratio;
+    sps.video_signal = start.video_signal;
     if r.read_flag()? {
         sps.timing = Some(VuiTiming {
             num_units_in_tick: r.read_bits(32)?,

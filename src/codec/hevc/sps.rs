@@ -4,9 +4,7 @@
 use super::HevcProfileTierLevel;
 use super::ptl::MAX_SUB_LAYERS_MINUS1;
 use crate::codec::CodecError;
-use crate::codec::avc::{
-    CropWindow, MAX_DIMENSION, SAR_TABLE, VideoSignal, VuiTiming, read_video_signal,
-};
+use crate::codec::avc::{CropWindow, MAX_DIMENSION, VideoSignal, VuiTiming, read_vui_start};
 use crate::codec::bits::{BitReader, remove_emulation_prevention};
 
 const WHAT: &str = "hevc sps";
@@ -379,24 +377,9 @@ fn skip_scaling_list_data(r: &mut BitReader<'_>) -> Result<(), CodecError> {
 
 /// Reads `vui_parameters()` (Annex E.2.1) up to the timing information.
 fn read_vui(r: &mut BitReader<'_>, sps: &mut HevcSps) -> Result<(), CodecError> {
-    if r.read_flag()? {
-        let idc = r.read_u8(8)?;
-        sps.sample_aspect_ratio = match idc {
-            255 => Some((r.read_u16(16)?, r.read_u16(16)?)),
-            1..=16 => SAR_TABLE.get(usize::from(idc) - 1).copied(),
-            _ => None,
-        };
-    }
-    if r.read_flag()? {
-        let _overscan_appropriate = r.read_flag()?;
-    }
-    if r.read_flag()? {
-        sps.video_signal = Some(read_video_signal(r)?);
-    }
-    if r.read_flag()? {
-        let _chroma_sample_loc_top = r.read_ue()?;
-        let _chroma_sample_loc_bottom = r.read_ue()?;
-    }
+    let start = read_vui_start(r)?;
+    sps.sample_aspect_ratio = start.sample_aspect_ratio;
+    sps.video_signal = start.video_signal;
     let _neutral_chroma_indication = r.read_flag()?;
     sps.field_seq = r.read_flag()?;
     let _frame_field_info_present = r.read_flag()?;
