@@ -578,3 +578,98 @@ fn file_names_cannot_forge_lines() {
         "{err}"
     );
 }
+
+/// `muxkit batch ARGS` with extra environment variables (a scheduler's).
+fn batch_env(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(muxkit_bin());
+    cmd.arg("batch").args(args);
+    for var in [
+        "SLURM_ARRAY_TASK_ID",
+        "SLURM_ARRAY_TASK_MIN",
+        "SLURM_ARRAY_TASK_MAX",
+        "SLURM_ARRAY_TASK_STEP",
+        "SLURM_ARRAY_TASK_COUNT",
+        "JOB_COMPLETION_INDEX",
+        "AWS_BATCH_JOB_ARRAY_INDEX",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.envs(env.iter().copied()).output().unwrap()
+}
+
+#[test]
+fn a_scheduler_gives_the_shard_and_the_exit_status_says_what_to_retry() {
+    let tmp = TempDir::new("batch-scheduler");
+    let input = tmp.path().join("in");
+    let out = tmp.path().join("out");
+    build_tree(&input);
+    let r = tmp.path().join("r.jsonl");
+    let inputs_of = |o: &Output| -> Vec<String> {
+        assert!(o.status.success(), "{}", stderr(o));
+        report(&r)
+            .iter()
+            .map(|v| v["input"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let dry = |extra: &[&str], env: &[(&str, &str)]| {
+        let mut args = vec![arg(&input), arg(&out), "--dry-run", "--report", arg(&r)];
+        args.extend_from_slice(extra);
+        inputs_of(&batch_env(&args, env))
+    };
+    // sbatch --array=0-2: task 1 is shard 2/3, whether --shard is given bare or as auto.
+    let explicit = dry(&["--shard", "2/3"], &[]);
+    let slurm = [
+        ("SLURM_ARRAY_TASK_ID", "1"),
+        ("SLURM_ARRAY_TASK_MIN", "0"),
+        ("SLURM_ARRAY_TASK_MAX", "2"),
+        ("SLURM_ARRAY_TASK_COUNT", "3"),
+    ];
+    assert_eq!(dry(&["--shard"], &slurm), explicit);
+    assert_eq!(dry(&["--shard", "auto"], &slurm), explicit);
+    // Kubernetes Indexed Job (index 1, completions 3) and AWS Batch: the count is given.
+    assert_eq!(
+        dry(&["--shard", "auto/3"], &[("JOB_COMPLETION_INDEX", "1")]),
+        explicit
+    );
+    assert_eq!(
+        dry(
+            &["--shard", "auto/3"],
+            &[("AWS_BATCH_JOB_ARRAY_INDEX", "1")]
+        ),
+        explicit
+    );
+    // Usage mistakes: no count for Kubernetes, no scheduler at all, a bad value.
+    for (extra, env, needle) in [
+        (
+            &["--shard"][..],
+            &[("JOB_COMPLETION_INDEX", "1")][..],
+            "use --shard auto/N",
+        ),
+        (
+            &["--shard"][..],
+            &[][..],
+            "no scheduler index in the environment",
+        ),
+        (&["--shard", "auto/0"][..], &[][..], "is not auto or auto/N"),
+    ] {
+        let mut args = vec![arg(&input), arg(&out), "--dry-run"];
+        args.extend_from_slice(extra);
+        let o = batch_env(&args, env);
+        assert_eq!(o.status.code(), Some(2), "{extra:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains(needle), "{extra:?}: {}", stderr(&o));
+    }
+    // Exit 1 when an input is damaged (retrying cannot help: the tree has 3 corrupt files).
+    let o = batch_env(&[arg(&input), arg(&out), "--to", "ts"], &[]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    // Exit 75 (EX_TEMPFAIL) when only the output's storage failed: a file where a folder of
+    // outputs must go.
+    let small = tmp.path().join("small");
+    fs::create_dir_all(small.join("sub")).unwrap();
+    fs::copy(testdata().join("source.flv"), small.join("sub/a.flv")).unwrap();
+    let blocked = tmp.path().join("blocked");
+    fs::create_dir_all(&blocked).unwrap();
+    fs::write(blocked.join("sub"), b"a file, not a folder").unwrap();
+    let o = batch_env(&[arg(&small), arg(&blocked), "--to", "ts"], &[]);
+    assert_eq!(o.status.code(), Some(75), "{}", stderr(&o));
+    assert!(stderr(&o).contains("1 failed"), "{}", stderr(&o));
+}

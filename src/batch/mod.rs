@@ -36,7 +36,7 @@ pub use glob::{Glob, GlobError};
 pub use plan::{BatchItem, ItemAction, SkipReason};
 pub use report::{FileReport, FileStatus};
 pub use run::{BatchObserver, BatchSummary};
-pub use shard::{MAX_SHARDS, Shard, fnv1a64};
+pub use shard::{MAX_SHARDS, Shard, ShardSource, fnv1a64};
 pub use state::{BatchState, StateEntry, state_file_name};
 pub use walk::{Walk, WalkOptions, WalkSkip, WalkedFile, walk};
 

@@ -65,6 +65,9 @@ pub struct FileReport {
     /// What the conversion left out or stepped over (a track the target cannot carry, damage
     /// skipped), one line each; the file still counts as converted.
     pub warnings: Vec<String>,
+    /// A failure another attempt may not repeat (the output's storage failed: a full disk, an
+    /// unwritable folder), as opposed to one the input's bytes cause every time.
+    pub retryable: bool,
 }
 
 impl FileReport {
@@ -91,6 +94,7 @@ impl FileReport {
             format: item.format.map(|f| f.name()),
             tracks: Vec::new(),
             warnings: Vec::new(),
+            retryable: false,
         }
     }
 

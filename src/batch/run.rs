@@ -76,6 +76,17 @@ impl BatchSummary {
         self.count(FileStatus::Failed) > 0
     }
 
+    /// Whether every failure may pass on another attempt (storage, not input): what a
+    /// scheduler should retry. False when nothing failed.
+    pub fn only_retryable_failures(&self) -> bool {
+        let mut failed = self
+            .reports
+            .iter()
+            .filter(|r| r.status == FileStatus::Failed)
+            .peekable();
+        failed.peek().is_some() && failed.all(|r| r.retryable)
+    }
+
     /// Whether Ctrl-C stopped the batch before every file was done.
     pub fn was_cancelled(&self) -> bool {
         self.count(FileStatus::Cancelled) > 0
@@ -247,6 +258,7 @@ fn convert_one(
                 Err(e) => FileReport {
                     status: FileStatus::Failed,
                     reason: Some(format!("converted, but the state file: {e}")),
+                    retryable: true,
                     ..report
                 },
             }
@@ -262,6 +274,7 @@ fn convert_one(
                 status: FileStatus::Failed,
                 reason: Some(message),
                 output: None,
+                retryable: !is_input_fault(&e),
                 ..base
             }
         }

@@ -42,9 +42,12 @@ pub struct BatchArgs {
     #[arg(long)]
     pub follow_symlinks: bool,
     /// Take shard K of N (1-based): a stable subset by a hash of each file's relative path,
-    /// for running one batch per machine.
-    #[arg(long, value_parser = parse_shard)]
-    pub shard: Option<Shard>,
+    /// for running one batch per machine. `--shard` alone (or `auto`) takes K and N from a
+    /// Slurm array's environment; `auto/N` gives N for Kubernetes Indexed Jobs
+    /// (JOB_COMPLETION_INDEX) and AWS Batch arrays (AWS_BATCH_JOB_ARRAY_INDEX).
+    #[arg(long, value_parser = parse_shard, num_args = 0..=1, default_missing_value = "auto",
+          value_name = "K/N|auto[/N]")]
+    pub shard: Option<ShardArg>,
     /// Convert again what the state file records as done, and retry what failed.
     #[arg(long)]
     pub force: bool,
@@ -77,8 +80,42 @@ fn parse_glob(s: &str) -> Result<Glob, String> {
     Glob::new(s).map_err(|e| e.to_string())
 }
 
-fn parse_shard(s: &str) -> Result<Shard, String> {
-    s.parse()
+/// `--shard` values.
+#[derive(Clone, Copy, Debug)]
+pub enum ShardArg {
+    /// `K/N`.
+    Fixed(Shard),
+    /// `auto` or `auto/N`: from the scheduler's environment.
+    Auto(Option<u32>),
+}
+
+fn parse_shard(s: &str) -> Result<ShardArg, String> {
+    match s.strip_prefix("auto") {
+        Some("") => Ok(ShardArg::Auto(None)),
+        Some(rest) => {
+            let n = rest
+                .strip_prefix('/')
+                .and_then(|n| n.trim().parse::<u32>().ok())
+                .filter(|&n| (1..=muxkit::batch::MAX_SHARDS).contains(&n))
+                .ok_or_else(|| format!("{s:?} is not auto or auto/N"))?;
+            Ok(ShardArg::Auto(Some(n)))
+        }
+        None => s.parse().map(ShardArg::Fixed),
+    }
+}
+
+/// The shard to take: as given, or from the scheduler's environment (said with -v).
+fn resolve_shard(arg: Option<ShardArg>) -> muxkit::Result<Shard> {
+    match arg {
+        None => Ok(Shard::all()),
+        Some(ShardArg::Fixed(s)) => Ok(s),
+        Some(ShardArg::Auto(count)) => {
+            let (shard, source) =
+                Shard::from_env(count, |k| std::env::var(k).ok()).map_err(muxkit::Error::Usage)?;
+            super::say::info(format_args!("shard {shard} from the {}", source.name()));
+            Ok(shard)
+        }
+    }
 }
 
 /// Shows progress: a bar (bytes read, rate, ETA, files done, the files in flight) on a
@@ -336,8 +373,13 @@ fn print_summary(summary: &BatchSummary) {
     }
 }
 
+/// Exit status when every failure was the output's storage (sysexits.h `EX_TEMPFAIL`): worth
+/// retrying, unlike an input that fails the same way every time (exit 1).
+const TEMPORARY_FAILURE: u8 = 75;
+
 /// Runs the subcommand; the exit code is 0 when every file converted or was skipped, 1 when
-/// any failed, 130 when Ctrl-C stopped it.
+/// an input failed, 75 when only the output's storage failed (retry), 2 for a usage mistake,
+/// 130 when Ctrl-C stopped it.
 pub fn run(args: BatchArgs) -> ExitCode {
     match run_inner(args) {
         Ok(code) => code,
@@ -363,7 +405,7 @@ fn run_inner(args: BatchArgs) -> muxkit::Result<ExitCode> {
     options.force = args.force;
     options.keep_existing = args.overwrite.no_overwrite;
     options.retry_failed = args.retry_failed;
-    options.shard = args.shard.unwrap_or_else(Shard::all);
+    options.shard = resolve_shard(args.shard)?;
     options.convert = ConvertOptions {
         strict: args.strict,
         hls: HlsOptions {
@@ -408,6 +450,10 @@ fn run_inner(args: BatchArgs) -> muxkit::Result<ExitCode> {
     print_summary(&summary);
     Ok(if summary.was_cancelled() {
         ExitCode::from(130)
+    } else if summary.only_retryable_failures() {
+        // EX_TEMPFAIL: every failure was the output's storage, not an input; a scheduler
+        // should run this shard again (it resumes from its state file).
+        ExitCode::from(TEMPORARY_FAILURE)
     } else if summary.has_failures() {
         ExitCode::FAILURE
     } else {
