@@ -56,6 +56,16 @@ pub enum Error {
         /// What the operating system said.
         source: io::Error,
     },
+    /// Object storage failed (after retries, where a retry could help): the URL, and what
+    /// happened in words a user acts on (a missing bucket, refused credentials, a server
+    /// that does not answer, an object that changed while it was read).
+    #[error("{url}: {message}")]
+    Storage {
+        /// The object or prefix concerned (`s3://bucket/key`).
+        url: String,
+        /// What failed and why.
+        message: String,
+    },
     /// A track whose codec the output container cannot carry.
     #[error("track {track}: codec {codec} cannot be written to {format}")]
     UnsupportedCodec {

@@ -75,6 +75,9 @@ pub mod rtmp;
 #[cfg(feature = "server")]
 #[cfg_attr(docsrs, doc(cfg(feature = "server")))]
 pub mod server;
+#[cfg(feature = "s3")]
+#[cfg_attr(docsrs, doc(cfg(feature = "s3")))]
+pub mod store;
 #[cfg(test)]
 mod test_rng;
 pub mod time;

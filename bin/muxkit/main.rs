@@ -67,6 +67,12 @@ fn main() -> ExitCode {
             eprintln!("muxkit: error: {e}");
             ExitCode::from(2)
         }
+        // Object storage failed after its retries: worth retrying later (EX_TEMPFAIL), as a
+        // batch says when only storage failed.
+        Err(e @ muxkit::Error::Storage { .. }) => {
+            eprintln!("muxkit: error: {e}");
+            ExitCode::from(75)
+        }
         Err(e) => {
             eprintln!("muxkit: error: {e}");
             ExitCode::FAILURE

@@ -202,6 +202,7 @@ fn is_input_fault(e: &Error) -> bool {
         e,
         Error::File { .. }
             | Error::Io { .. }
+            | Error::Storage { .. }
             | Error::Cancelled
             | Error::InvalidUse(_)
             | Error::Usage(_)

@@ -9,7 +9,7 @@ use crate::audio_es::{AudioEsFormat, AudioEsMuxer};
 use crate::dash::{CmafOptions, CmafSegmenter};
 use crate::error::{Error, Result};
 use crate::flv::{FlvMuxOptions, FlvMuxer};
-use crate::hls::{DirectoryStore, HlsOptions, HlsSegmenter, PlaylistType};
+use crate::hls::{DirectoryStore, HlsOptions, HlsSegmenter, PlaylistType, SegmentStore};
 use crate::io::{AtomicFile, BlockWriter, StagedDir, Unseekable, remove_stale_temporaries};
 use crate::media::Demuxer;
 use crate::mp4::fragment_mux::{Fmp4Muxer, Fmp4Options};
@@ -155,7 +155,7 @@ pub fn convert(
     let implicit = !to_stdout
         && options.select.is_all()
         && format.is_some_and(|f| audio_only_output(output, f));
-    match convert_selected(input, output, options) {
+    match convert_selected(input, output, options, &FolderSink::Directory) {
         Ok(mut stats) if implicit => {
             for (id, kind, codec) in std::mem::take(&mut stats.deselected) {
                 stats.notes.push(format!(
@@ -179,13 +179,24 @@ pub fn convert(
     }
 }
 
+/// Where the files of a folder output (HLS, DASH) go.
+pub(crate) enum FolderSink {
+    /// The folder the output path names, on this machine.
+    Directory,
+    /// A bucket prefix; the output path is then the object key, used for its name alone.
+    #[cfg(feature = "s3")]
+    Objects(crate::store::ObjectSegmentStore),
+}
+
 /// [`convert`] without the words about an implicit audio-only selection.
-fn convert_selected(
+pub(crate) fn convert_selected(
     input: InputPath<'_>,
     output: &Path,
     options: &ConvertOptions,
+    sink: &FolderSink,
 ) -> Result<RemuxStats> {
     let to_stdout = output.as_os_str() == "-";
+    let local = matches!(sink, FolderSink::Directory);
     let format = options
         .format
         .or_else(|| OutputFormat::from_path(output))
@@ -195,7 +206,7 @@ fn convert_selected(
                 output
             ))
         })?;
-    if !to_stdout {
+    if !to_stdout && local {
         check_output_path(&input, output, format)?;
         if options.overwrite == Overwrite::Refuse {
             refuse_existing(output, format)?;
@@ -217,7 +228,7 @@ fn convert_selected(
         cancel: options.cancel.clone(),
         strict: options.strict,
         finish_on_cancel: input == InputPath::Stdin
-            || matches!(format, OutputFormat::Hls | OutputFormat::Dash),
+            || (local && matches!(format, OutputFormat::Hls | OutputFormat::Dash)),
         ..RemuxOptions::default()
     };
     let probed = probe(input.clone())?;
@@ -277,7 +288,14 @@ fn convert_selected(
                 hls_name: None,
                 live_window: None,
             };
-            convert_cmaf(&mut *demuxer, &dir, options, cmaf, remux_options.clone())
+            convert_cmaf(
+                &mut *demuxer,
+                &dir,
+                options,
+                cmaf,
+                remux_options.clone(),
+                sink,
+            )
         }
         OutputFormat::Hls if options.dash => {
             let (dir, name) = hls_folder(output, options);
@@ -287,7 +305,28 @@ fn convert_selected(
                 hls_name: Some(name),
                 live_window: None,
             };
-            convert_cmaf(&mut *demuxer, &dir, options, cmaf, remux_options.clone())
+            convert_cmaf(
+                &mut *demuxer,
+                &dir,
+                options,
+                cmaf,
+                remux_options.clone(),
+                sink,
+            )
+        }
+        #[cfg(feature = "s3")]
+        OutputFormat::Hls if matches!(sink, FolderSink::Objects(_)) => {
+            let FolderSink::Objects(store) = sink else {
+                unreachable!("matched above")
+            };
+            let (_, name) = hls_folder(output, options);
+            run_hls(
+                &mut *demuxer,
+                store.clone(),
+                name,
+                options,
+                remux_options.clone(),
+            )
         }
         OutputFormat::Hls => {
             let (dir, name) = hls_folder(output, options);
@@ -299,32 +338,15 @@ fn convert_selected(
             )?;
             let work = staged.as_ref().map_or(dir.clone(), |s| s.path().to_owned());
             let store = DirectoryStore::prepare(&work, options.overwrite == Overwrite::Replace)?;
-            let mut hls = HlsOptions {
-                playlist_name: name,
-                ts: options.ts.clone(),
-                ..options.hls.clone()
-            };
-            let note = fmp4_for_codecs_ts_cannot_carry(&*demuxer, &mut hls, &remux_options.select);
-            let mut m = if options.inline_writes {
-                HlsSegmenter::new(store, hls)
-            } else {
-                HlsSegmenter::write_behind(store, hls)
-            };
-            match remux_with(&mut *demuxer, &mut m, remux_options.clone()) {
-                Ok(mut stats) => {
-                    stats.warnings.extend(m.report().warnings.iter().cloned());
-                    stats.notes.extend(note);
-                    drop(m);
+            match run_hls(&mut *demuxer, store, name, options, remux_options.clone()) {
+                Ok(stats) => {
                     if let Some(staged) = staged {
                         staged.publish(|name| name.ends_with(".m3u8"))?;
                     }
                     Ok(stats)
                 }
                 Err(e) => {
-                    // What is complete stays listed (event, live) or the folder is left as it
-                    // was (vod); see HlsSegmenter::abandon. A staged replacement is dropped
-                    // whole: the old output stays as it was.
-                    let _ = m.abandon();
+                    // A staged replacement is dropped whole: the old output stays as it was.
                     if !existed {
                         // Only removes the folder this run created, and only if empty.
                         let _ = std::fs::remove_dir(&dir);
@@ -366,6 +388,43 @@ fn convert_selected(
     }
 }
 
+/// HLS into `store` with the playlist `name`: the segmenter, and on failure its abandon (what
+/// is complete stays listed for event and live playlists; a VOD output is left as it was).
+fn run_hls<S>(
+    demuxer: &mut dyn Demuxer,
+    store: S,
+    name: String,
+    options: &ConvertOptions,
+    remux_options: RemuxOptions,
+) -> Result<RemuxStats>
+where
+    S: SegmentStore + Send + 'static,
+    S::Writer: Send + 'static,
+{
+    let mut hls = HlsOptions {
+        playlist_name: name,
+        ts: options.ts.clone(),
+        ..options.hls.clone()
+    };
+    let note = fmp4_for_codecs_ts_cannot_carry(demuxer, &mut hls, &remux_options.select);
+    let mut m = if options.inline_writes {
+        HlsSegmenter::new(store, hls)
+    } else {
+        HlsSegmenter::write_behind(store, hls)
+    };
+    match remux_with(demuxer, &mut m, remux_options) {
+        Ok(mut stats) => {
+            stats.warnings.extend(m.report().warnings.iter().cloned());
+            stats.notes.extend(note);
+            Ok(stats)
+        }
+        Err(e) => {
+            let _ = m.abandon();
+            Err(e)
+        }
+    }
+}
+
 /// MP4/F4V: `moov` first when the input can be read twice (a file: a first pass collects every
 /// sample's size and times, the second streams the data after `moov`); from stdin, `moov` at
 /// the end of a seekable output.
@@ -400,7 +459,7 @@ fn convert_mp4(
         m.into_inner()?.commit()?;
         return Ok(stats);
     }
-    if matches!(input, InputPath::File(_)) {
+    if input.can_be_read_twice() {
         let mut planner = Mp4Planner::new(brand);
         // The planning pass is quick (no output) and reports no progress: the bar follows
         // the pass that writes.
@@ -529,7 +588,15 @@ fn convert_cmaf(
     options: &ConvertOptions,
     cmaf: CmafOptions,
     remux_options: RemuxOptions,
+    sink: &FolderSink,
 ) -> Result<RemuxStats> {
+    #[cfg(feature = "s3")]
+    if let FolderSink::Objects(store) = sink {
+        let mut m = CmafSegmenter::new(store.clone(), cmaf);
+        return remux_with(demuxer, &mut m, remux_options);
+    }
+    #[cfg(not(feature = "s3"))]
+    let FolderSink::Directory = sink;
     let existed = dir.is_dir();
     let staged = staging_for(dir, options, true)?;
     let work = staged

@@ -126,6 +126,9 @@ pub enum InputPath<'a> {
     File(&'a Path),
     /// Standard input, streamed.
     Stdin,
+    /// An object in a bucket, streamed with ranged GETs (see [`crate::store`]).
+    #[cfg(feature = "s3")]
+    Object(&'a crate::store::ObjectInput),
 }
 
 impl<'a> InputPath<'a> {
@@ -135,6 +138,17 @@ impl<'a> InputPath<'a> {
             InputPath::Stdin
         } else {
             InputPath::File(arg)
+        }
+    }
+
+    /// Whether the input can be read a second time from its start (MP4 output reads it
+    /// twice to put its index first): a file or an object can, a pipe cannot.
+    pub fn can_be_read_twice(&self) -> bool {
+        match self {
+            InputPath::File(_) => true,
+            InputPath::Stdin => false,
+            #[cfg(feature = "s3")]
+            InputPath::Object(_) => true,
         }
     }
 }
@@ -180,6 +194,12 @@ pub fn probe(input: InputPath<'_>) -> Result<ProbedInput> {
             })
         }
         InputPath::Stdin => probe_reader(std::io::stdin()),
+        #[cfg(feature = "s3")]
+        InputPath::Object(object) => {
+            let mut probed = probe_reader(object.reader())?;
+            probed.len = Some(object.len);
+            Ok(probed)
+        }
     }
 }
 

@@ -6,6 +6,8 @@ use std::process::Command;
 
 use muxkit::{Demuxer, Packet, Track};
 
+pub mod s3;
+
 /// The repository's testdata folder.
 pub fn testdata() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata")

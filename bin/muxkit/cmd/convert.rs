@@ -10,6 +10,7 @@ use muxkit::hls::{HlsOptions, PlaylistType};
 use muxkit::probe::InputPath;
 use muxkit::remux::Cancel;
 use muxkit::select::{TrackPick, TrackSelection};
+use muxkit::store::Location;
 use muxkit::ts::Pid;
 use muxkit::ts::mux::TsMuxOptions;
 
@@ -18,10 +19,12 @@ use super::say;
 /// Arguments of `muxkit convert`.
 #[derive(Args)]
 pub struct ConvertArgs {
-    /// The input (`-` for stdin); its format is recognised from its bytes.
+    /// The input (`-` for stdin, or `s3://BUCKET/KEY`, `gs://`, `az://`); its format is
+    /// recognised from its bytes.
     pub input: PathBuf,
     /// The output: a file whose extension picks the format (.flv, .ts), a folder (`out/`) or
-    /// an `.m3u8` path for HLS, or `-` for FLV on stdout.
+    /// an `.m3u8` path for HLS, `-` for FLV on stdout, or an object URL (`s3://BUCKET/out.ts`,
+    /// `s3://BUCKET/stream/` for HLS under a prefix).
     pub output: PathBuf,
     /// Fail on recoverable input damage instead of skipping it.
     #[arg(long)]
@@ -351,6 +354,14 @@ pub fn run(args: ConvertArgs, matches: &clap::ArgMatches) -> muxkit::Result<()> 
         )
         .exit();
     }
+    let store_options = muxkit::store::StoreOptions::from_env()?;
+    let input = muxkit::store::Location::parse(&args.input.to_string_lossy(), &store_options)?;
+    let output = muxkit::store::Location::parse(&args.output.to_string_lossy(), &store_options)?;
+    if matches!(output, muxkit::store::Location::Object(_)) && args.hls_key.is_some() {
+        return Err(muxkit::Error::Usage(
+            "--hls-key with an object-storage output: write to a folder and upload it with the key kept apart".into(),
+        ));
+    }
     let cancel = Cancel::new();
     let encryption = match &args.hls_key {
         Some(key) => Some(super::hls_keys::encryption(
@@ -416,7 +427,10 @@ pub fn run(args: ConvertArgs, matches: &clap::ArgMatches) -> muxkit::Result<()> 
     super::signals::on_stop("stopping", move || on_signal.cancel());
     let started = std::time::Instant::now();
     let view = super::progress::ProgressView::start(args.progress, progress);
-    let result = convert(InputPath::from_arg(&args.input), &args.output, &options);
+    let result = match (&input, &output) {
+        (Location::Local(i), Location::Local(o)) => convert(InputPath::from_arg(i), o, &options),
+        _ => muxkit::store::convert_between(&input, &output, &options),
+    };
     view.finish(result.is_ok());
     let stats = match result {
         Err(muxkit::Error::Cancelled) => {

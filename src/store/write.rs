@@ -1,0 +1,165 @@
+//! Writing objects: one PUT for small ones, a multipart upload (parts in parallel) for large
+//! ones, deletes and listings; every request retried by the URL's policy.
+
+use std::path::Path;
+
+use bytes::Bytes;
+use futures_util::{StreamExt, TryStreamExt};
+use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
+
+use super::block_on;
+use super::location::ObjectUrl;
+use super::retry::{explain, retrying};
+use crate::error::Result;
+
+/// Objects larger than this are uploaded in parts (S3 takes parts of 5 MiB and more).
+pub const MULTIPART_THRESHOLD: usize = 16 << 20;
+
+/// Bytes per part of a multipart upload.
+const PART_SIZE: usize = 16 << 20;
+
+/// Parts uploaded at once.
+const PARTS_IN_FLIGHT: usize = 4;
+
+/// Stores `bytes` as the object `url` (one PUT, or a multipart upload when large). The object
+/// appears whole or not at all.
+pub(crate) async fn put(url: &ObjectUrl, bytes: Bytes) -> Result<()> {
+    let path = url.path();
+    if bytes.len() <= MULTIPART_THRESHOLD {
+        retrying(&url.retry, &url.log, &format!("PUT {url}"), || {
+            let store = url.store.clone();
+            let path = path.clone();
+            let payload = PutPayload::from_bytes(bytes.clone());
+            async move { store.put(&path, payload).await }
+        })
+        .await
+        .map_err(|e| url.error(explain("cannot store it", &e)))?;
+        return Ok(());
+    }
+    // A part that fails after its retries fails the upload; the upload is then aborted and
+    // made again from the start (object_store numbers parts as they are sent, so one part
+    // cannot be sent twice), up to the policy's retries.
+    retrying(
+        &url.retry,
+        &url.log,
+        &format!("multipart upload of {url}"),
+        || multipart(url.store.clone(), path.clone(), bytes.clone()),
+    )
+    .await
+    .map_err(|e| url.error(explain("cannot store it", &e)))?;
+    Ok(())
+}
+
+async fn multipart(
+    store: std::sync::Arc<dyn ObjectStore>,
+    path: object_store::path::Path,
+    bytes: Bytes,
+) -> std::result::Result<(), object_store::Error> {
+    let mut upload = store.put_multipart(&path).await?;
+    let parts: Vec<_> = (0..bytes.len())
+        .step_by(PART_SIZE)
+        .map(|at| {
+            upload.put_part(PutPayload::from_bytes(
+                bytes.slice(at..(at + PART_SIZE).min(bytes.len())),
+            ))
+        })
+        .collect();
+    let sent = futures_util::stream::iter(parts)
+        .buffer_unordered(PARTS_IN_FLIGHT)
+        .try_collect::<Vec<()>>()
+        .await;
+    match sent {
+        Ok(_) => upload.complete().await.map(|_| ()),
+        Err(e) => {
+            let _ = upload.abort().await;
+            Err(e)
+        }
+    }
+}
+
+/// Uploads the local file `path` as the object `url`: mapped, never read into memory whole;
+/// multipart when larger than [`MULTIPART_THRESHOLD`].
+pub fn upload_file(path: &Path, url: &ObjectUrl) -> Result<()> {
+    let bytes = crate::io::map_file(path)?;
+    block_on(put(url, bytes))
+}
+
+/// Deletes the object `url`; one that is already gone is fine.
+pub(crate) async fn delete(url: &ObjectUrl) -> Result<()> {
+    let path = url.path();
+    match retrying(&url.retry, &url.log, &format!("DELETE {url}"), || {
+        let store = url.store.clone();
+        let path = path.clone();
+        async move { store.delete(&path).await }
+    })
+    .await
+    {
+        Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+        Err(e) => Err(url.error(explain("cannot delete it", &e))),
+    }
+}
+
+/// Whether the object `url` exists (HEAD).
+pub(crate) fn exists(url: &ObjectUrl) -> Result<bool> {
+    let path = url.path();
+    let found = block_on(retrying(
+        &url.retry,
+        &url.log,
+        &format!("HEAD {url}"),
+        || {
+            let store = url.store.clone();
+            let path = path.clone();
+            async move { store.head(&path).await }
+        },
+    ));
+    match found {
+        Ok(_) => Ok(true),
+        Err(object_store::Error::NotFound { .. }) => Ok(false),
+        Err(e) => Err(url.error(explain("cannot check it", &e))),
+    }
+}
+
+/// Fails unless the bucket of `url` exists and can be listed: some servers create a bucket
+/// on the first PUT into it (s3s-fs does), and a HEAD of a missing object cannot tell a
+/// missing bucket from a missing key.
+pub(crate) fn check_bucket(url: &ObjectUrl) -> Result<()> {
+    // A prefix nothing is stored under, so the answer is one short page.
+    let probe = url.with_key(&format!("{}.muxkit-bucket-check", url.key()));
+    list(&probe).map(|_| ())
+}
+
+/// Every object under the prefix `url` (`url/…`), with its key relative to the prefix and
+/// its size, sorted by key. A prefix with no objects is an empty list; a missing bucket or
+/// refused credentials are errors.
+pub fn list(url: &ObjectUrl) -> Result<Vec<(String, u64)>> {
+    let prefix = url.path();
+    let prefix_key = url.key().to_owned();
+    let listed = block_on(retrying(
+        &url.retry,
+        &url.log,
+        &format!("LIST {url}/"),
+        || {
+            let store = url.store.clone();
+            let prefix = prefix.clone();
+            async move {
+                let p = (!prefix.as_ref().is_empty()).then_some(&prefix);
+                store.list(p).try_collect::<Vec<_>>().await
+            }
+        },
+    ))
+    .map_err(|e| url.error(explain("cannot list it", &e)))?;
+    let mut out: Vec<(String, u64)> = listed
+        .into_iter()
+        .filter_map(|meta| {
+            let key = meta.location.as_ref();
+            let rel = if prefix_key.is_empty() {
+                key
+            } else {
+                key.strip_prefix(prefix_key.as_str())?.strip_prefix('/')?
+            };
+            Some((rel.to_owned(), meta.size))
+        })
+        .collect();
+    out.sort();
+    Ok(out)
+}
