@@ -445,3 +445,190 @@ fn an_object_replaced_while_it_is_read_fails_instead_of_splicing() {
     assert!(err.contains("changed while it was being read"), "{err}");
     assert!(!dir.path().join("out.ts").exists());
 }
+
+/// A tree of ffmpeg-made inputs in the bucket under `in/`, plus a file that is not media.
+fn tree_in_bucket(
+    server: &S3Server,
+    env: &[(&'static str, String)],
+    m: &Media,
+) -> Vec<&'static str> {
+    let keys = ["in/a.flv", "in/sub/b.flv", "in/sub/c.mp4", "in/big.flv"];
+    for (file, key) in [
+        (&m.small_flv, keys[0]),
+        (&m.small_flv, keys[1]),
+        (&m.small_mp4, keys[2]),
+        (&m.big_flv, keys[3]),
+    ] {
+        ok(&muxkit(
+            env,
+            &["convert", "-y", s(file), &format!("s3://media/{key}")],
+        ));
+    }
+    std::fs::write(server.stored("media", "in/notes.txt"), "not media").unwrap();
+    keys.to_vec()
+}
+
+#[test]
+fn batch_from_and_to_a_bucket_matches_a_local_batch_and_resumes_from_state_in_the_bucket() {
+    let Some((server, dir, m)) = setup("s3_batch") else {
+        return;
+    };
+    let env = server.env();
+    tree_in_bucket(&server, &env, &m);
+    // The same tree on local disk, fetched over HTTP.
+    let local_in = dir.path().join("in");
+    server.download_prefix("media", "in", &local_in);
+    for to in ["ts", "hls", "mp4"] {
+        let out = format!("s3://media/out-{to}");
+        let o = muxkit(
+            &env,
+            &[
+                "batch",
+                "s3://media/in",
+                &out,
+                "--to",
+                to,
+                "--hls-time",
+                "2",
+            ],
+        );
+        let err = ok(&o);
+        assert!(err.contains("4 converted, 1 skipped"), "{to}: {err}");
+        let local_out = dir.path().join(format!("local-{to}"));
+        ok(&muxkit(
+            &env,
+            &[
+                "batch",
+                s(&local_in),
+                s(&local_out),
+                "--to",
+                to,
+                "--hls-time",
+                "2",
+            ],
+        ));
+        // Every local output file has its object, byte for byte, and nothing else is there
+        // but the state.
+        let fetched = dir.path().join(format!("fetched-{to}"));
+        let keys = server.download_prefix("media", &format!("out-{to}"), &fetched);
+        let mut want = Vec::new();
+        collect_files(&local_out, &local_out, &mut want);
+        let got: Vec<String> = keys
+            .iter()
+            .map(|k| k.strip_prefix(&format!("out-{to}/")).unwrap().to_owned())
+            .collect();
+        assert_eq!(want, got, "{to}");
+        for rel in &want {
+            if rel.starts_with(".muxkit-batch") {
+                continue;
+            }
+            assert_eq!(
+                std::fs::read(local_out.join(rel)).unwrap(),
+                std::fs::read(fetched.join(rel)).unwrap(),
+                "{to}: {rel}"
+            );
+        }
+        if to == "hls" {
+            assert_eq!(ffprobe_complaints(&fetched.join("sub/b/index.m3u8")), "");
+        }
+        // Run again (as a scheduler's retry on another machine would: nothing local is
+        // kept): the state in the bucket says everything is done.
+        let err = ok(&muxkit(&env, &["batch", "s3://media/in", &out, "--to", to]));
+        assert!(
+            err.contains("0 converted, 5 skipped (4 already converted, 1 not a media file)"),
+            "{to}: {err}"
+        );
+    }
+    // The state elsewhere in the bucket, for a local output; a changed input is redone.
+    let local_out = dir.path().join("out-state");
+    let args = [
+        "batch",
+        "s3://media/in",
+        s(&local_out),
+        "--to",
+        "flv",
+        "--state",
+        "s3://media/state/",
+    ];
+    ok(&muxkit(&env, &args));
+    assert!(
+        server
+            .keys("media", "state")
+            .contains(&"state/.muxkit-batch.jsonl".to_owned())
+    );
+    assert!(!local_out.join(".muxkit-batch.jsonl").exists());
+    ok(&muxkit(
+        &env,
+        &["convert", "-y", s(&m.small_mp4), "s3://media/in/a.flv"],
+    ));
+    let err = ok(&muxkit(&env, &args));
+    assert!(err.contains("1 converted, 4 skipped"), "{err}");
+}
+
+fn collect_files(root: &Path, dir: &Path, out: &mut Vec<String>) {
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    entries.sort();
+    for p in entries {
+        if p.is_dir() {
+            collect_files(root, &p, out);
+        } else {
+            out.push(p.strip_prefix(root).unwrap().to_string_lossy().into_owned());
+        }
+    }
+    out.sort();
+}
+
+#[test]
+fn a_batch_whose_storage_fails_exits_75_and_a_rerun_finishes_it() {
+    let Some((mut server, _dir, m)) = setup("s3_batch_outage") else {
+        return;
+    };
+    let env = server.env();
+    tree_in_bucket(&server, &env, &m);
+    let proxy = FaultProxy::start(server.port);
+    let mut slow = server.env_via(proxy.port);
+    slow.push(("MUXKIT_STORE_RETRIES", "1".into()));
+    proxy.delay_ms.store(2, std::sync::atomic::Ordering::SeqCst);
+    let job = std::thread::spawn(move || {
+        muxkit(
+            &slow,
+            &[
+                "batch",
+                "s3://media/in",
+                "s3://media/out",
+                "--to",
+                "ts",
+                "-j",
+                "1",
+            ],
+        )
+    });
+    // Largest first: big.flv is converting; the server goes away under it.
+    std::thread::sleep(Duration::from_millis(500));
+    server.stop();
+    let o = job.join().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(75), "{err}");
+    server.restart();
+    let err = ok(&muxkit(
+        &env,
+        &["batch", "s3://media/in", "s3://media/out", "--to", "ts"],
+    ));
+    assert!(
+        err.contains("converted") && err.contains(", 0 failed"),
+        "{err}"
+    );
+    let outs: Vec<String> = server.keys("media", "out");
+    for want in ["out/a.ts", "out/big.ts", "out/sub/b.ts", "out/sub/c.ts"] {
+        assert!(outs.contains(&want.to_owned()), "{want}: {outs:?}");
+    }
+    // A third run has nothing left to do.
+    let err = ok(&muxkit(
+        &env,
+        &["batch", "s3://media/in", "s3://media/out", "--to", "ts"],
+    ));
+    assert!(err.contains("0 converted"), "{err}");
+}

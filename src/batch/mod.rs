@@ -19,9 +19,12 @@
 //! | plan.rs | what to do with each file, and where its output goes |
 //! | run.rs | the pool, one conversion per file, the summary |
 //! | report.rs | one JSON line per file for `--report` |
+//! | remote.rs | the tree, the outputs and the state in object storage (`s3://`) |
 
 mod glob;
 mod plan;
+#[cfg(feature = "s3")]
+mod remote;
 mod report;
 mod run;
 mod shard;
@@ -34,6 +37,8 @@ use std::str::FromStr;
 
 pub use glob::{Glob, GlobError};
 pub use plan::{BatchItem, ItemAction, SkipReason};
+#[cfg(feature = "s3")]
+pub use remote::BatchObjects;
 pub use report::{FileReport, FileStatus};
 pub use run::{BatchObserver, BatchSummary};
 pub use shard::{MAX_SHARDS, Shard, ShardSource, fnv1a64};
@@ -197,6 +202,11 @@ pub struct BatchOptions {
     /// How each file is converted (strictness, TS and HLS choices); its `format`, `force`
     /// and `cancel` are set by the batch.
     pub convert: ConvertOptions,
+    /// The state file, when not the default one in the output folder.
+    pub state_file: Option<PathBuf>,
+    /// Object storage in place of the input folder, the output folder or the state file.
+    #[cfg(feature = "s3")]
+    pub objects: BatchObjects,
 }
 
 impl BatchOptions {
@@ -216,12 +226,40 @@ impl BatchOptions {
             retry_failed: false,
             shard: Shard::all(),
             convert: ConvertOptions::default(),
+            state_file: None,
+            #[cfg(feature = "s3")]
+            objects: BatchObjects::default(),
         }
     }
 
-    /// The state file's path.
+    /// The state file's path: `state_file`, or the shard's file in the output folder. When
+    /// the state is kept in object storage, a local copy of it (in `TMPDIR`).
     pub fn state_path(&self) -> PathBuf {
-        self.output_dir.join(state_file_name(self.shard))
+        #[cfg(feature = "s3")]
+        if let Some(url) = self.state_object() {
+            return std::env::temp_dir().join(format!(
+                ".muxkit-state.{}.{:016x}.tmp",
+                std::process::id(),
+                fnv1a64(url.to_string().as_bytes())
+            ));
+        }
+        match &self.state_file {
+            Some(p) => p.clone(),
+            None => self.output_dir.join(state_file_name(self.shard)),
+        }
+    }
+
+    /// Where the state is kept in object storage: `objects.state`, or the shard's file under
+    /// the output prefix.
+    #[cfg(feature = "s3")]
+    pub fn state_object(&self) -> Option<crate::store::ObjectUrl> {
+        self.objects.state.clone().or_else(|| {
+            self.objects
+                .output
+                .as_ref()
+                .filter(|_| self.state_file.is_none())
+                .map(|o| o.join(&state_file_name(self.shard)))
+        })
     }
 }
 

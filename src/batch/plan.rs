@@ -9,7 +9,7 @@ use crate::error::Result;
 use crate::probe::InputFormat;
 
 use super::state::BatchState;
-use super::walk::{WalkOptions, WalkSkip, walk};
+use super::walk::{WalkOptions, WalkSkip, WalkedFile, walk};
 use super::{BatchOptions, BatchTarget};
 
 /// Why a file is left alone.
@@ -85,34 +85,120 @@ pub(super) struct Planned {
 }
 
 /// The first bytes of `path`, enough to recognise its format.
-fn head(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
+fn head(path: &std::path::Path) -> std::result::Result<Vec<u8>, String> {
     let mut head = Vec::with_capacity(InputFormat::PROBE_LEN);
-    File::open(path)?
-        .take(InputFormat::PROBE_LEN as u64)
-        .read_to_end(&mut head)?;
+    File::open(path)
+        .and_then(|f| f.take(InputFormat::PROBE_LEN as u64).read_to_end(&mut head))
+        .map_err(|e| e.to_string())?;
     Ok(head)
+}
+
+/// Where the tree and the outputs are: folders, or object prefixes (whose outputs present
+/// are listed once, up front).
+struct Sources {
+    #[cfg(feature = "s3")]
+    input: Option<crate::store::ObjectUrl>,
+    #[cfg(feature = "s3")]
+    output: Option<(crate::store::ObjectUrl, HashSet<String>)>,
+}
+
+impl Sources {
+    fn new(options: &BatchOptions) -> Result<Sources> {
+        #[cfg(feature = "s3")]
+        {
+            let output = match &options.objects.output {
+                Some(url) => Some((url.clone(), super::remote::existing_outputs(url)?)),
+                None => None,
+            };
+            Ok(Sources {
+                input: options.objects.input.clone(),
+                output,
+            })
+        }
+        #[cfg(not(feature = "s3"))]
+        {
+            let _ = options;
+            Ok(Sources {})
+        }
+    }
+
+    fn walk(&self, options: &BatchOptions) -> Result<super::walk::Walk> {
+        #[cfg(feature = "s3")]
+        if let Some(input) = &self.input {
+            return super::remote::walk_objects(input, self.output.as_ref().map(|(o, _)| o));
+        }
+        walk(
+            &options.input_dir,
+            &WalkOptions {
+                follow_symlinks: options.follow_symlinks,
+                skip_dir: Some(options.output_dir.clone()),
+            },
+        )
+    }
+
+    fn heads(&self, files: &[WalkedFile]) -> Vec<std::result::Result<Vec<u8>, String>> {
+        #[cfg(feature = "s3")]
+        if let Some(input) = &self.input {
+            return super::remote::heads(input, files, InputFormat::PROBE_LEN as u64)
+                .into_iter()
+                .map(|r| r.map_err(|e| e.to_string()))
+                .collect();
+        }
+        files.iter().map(|f| head(&f.path)).collect()
+    }
+
+    fn output_path(&self, options: &BatchOptions, output_rel: &str) -> PathBuf {
+        #[cfg(feature = "s3")]
+        if let Some((url, _)) = &self.output {
+            return PathBuf::from(url.join(output_rel).to_string());
+        }
+        options.output_dir.join(output_rel)
+    }
+
+    /// Whether `item`'s output is there; `complete` asks for a whole one (an HLS folder's
+    /// playlist), otherwise anything under its name counts.
+    fn output_exists(&self, item: &BatchItem, target: BatchTarget, complete: bool) -> bool {
+        #[cfg(feature = "s3")]
+        if let Some((_, existing)) = &self.output {
+            return super::remote::output_listed(existing, &item.output_rel, target.is_folder())
+                || (!complete
+                    && existing
+                        .iter()
+                        .any(|k| k.starts_with(&format!("{}/", item.output_rel))));
+        }
+        if complete {
+            if target.is_folder() {
+                item.output.join("index.m3u8").is_file()
+            } else {
+                item.output.is_file()
+            }
+        } else {
+            std::fs::symlink_metadata(&item.output).is_ok()
+        }
+    }
 }
 
 pub(super) fn plan(options: &BatchOptions) -> Result<Planned> {
     let target = options.target;
-    let found = walk(
-        &options.input_dir,
-        &WalkOptions {
-            follow_symlinks: options.follow_symlinks,
-            skip_dir: Some(options.output_dir.clone()),
-        },
-    )?;
+    let sources = Sources::new(options)?;
+    let found = sources.walk(options)?;
     let selected = |rel: &str| {
         (options.include.is_empty() || options.include.iter().any(|g| g.matches(rel)))
             && !options.exclude.iter().any(|g| g.matches(rel))
             && options.shard.contains(rel)
     };
-    let state = BatchState::open(&options.state_path(), false)?;
+    let state = super::state::open_for(options, false)?;
     let mut items = Vec::new();
-    for f in found.files.into_iter().filter(|f| selected(&f.rel)) {
+    let files: Vec<WalkedFile> = found
+        .files
+        .into_iter()
+        .filter(|f| selected(&f.rel))
+        .collect();
+    let heads = sources.heads(&files);
+    for (f, head) in files.into_iter().zip(heads) {
         let output_rel = target.output_rel(&f.rel);
-        let output = options.output_dir.join(&output_rel);
-        let (format, action) = match head(&f.path) {
+        let output = sources.output_path(options, &output_rel);
+        let (format, action) = match head {
             Err(e) => (None, ItemAction::Fail(format!("cannot read: {e}"))),
             Ok(h) => match InputFormat::detect(&h) {
                 None => (None, ItemAction::Skip(SkipReason::NotMedia)),
@@ -134,11 +220,11 @@ pub(super) fn plan(options: &BatchOptions) -> Result<Planned> {
             action,
         };
         if item.action == ItemAction::Convert && !options.force {
-            item.action = against_state(&item, &state, target, options.retry_failed);
+            item.action = against_state(&item, &state, target, options.retry_failed, &sources);
         }
         if item.action == ItemAction::Convert
             && options.keep_existing
-            && std::fs::symlink_metadata(&item.output).is_ok()
+            && sources.output_exists(&item, target, false)
         {
             item.action = ItemAction::Skip(SkipReason::OutputExists);
         }
@@ -181,6 +267,7 @@ fn against_state(
     state: &BatchState,
     target: BatchTarget,
     retry_failed: bool,
+    sources: &Sources,
 ) -> ItemAction {
     let Some(e) = state.get(&item.rel, target.name()) else {
         return ItemAction::Convert;
@@ -190,12 +277,7 @@ fn against_state(
     }
     match &e.failed {
         None => {
-            let present = if target.is_folder() {
-                item.output.join("index.m3u8").is_file()
-            } else {
-                item.output.is_file()
-            };
-            if present {
+            if sources.output_exists(item, target, true) {
                 ItemAction::Skip(SkipReason::UpToDate)
             } else {
                 ItemAction::Convert

@@ -12,10 +12,10 @@ use crate::probe::InputPath;
 use crate::progress::Progress;
 use crate::remux::{Cancel, RemuxStats};
 
+use super::BatchOptions;
 use super::plan::{BatchItem, ItemAction};
 use super::report::{FileReport, FileStatus, write_report};
-use super::state::{BatchState, StateEntry, compact_state_file};
-use super::{BatchOptions, BatchTarget};
+use super::state::{BatchState, StateEntry};
 
 /// Stack for each worker: the conversions need little, but deep AMF or box trees are walked
 /// recursively within their named depth limits.
@@ -112,11 +112,13 @@ pub(super) fn run(
 ) -> Result<BatchSummary> {
     let started = Instant::now();
     let jobs = options.jobs.max(1);
-    fs::create_dir_all(&options.output_dir).map_err(|source| Error::File {
-        path: options.output_dir.clone(),
-        source,
-    })?;
-    let state = BatchState::open(&options.state_path(), true)?;
+    if !output_in_bucket(options) {
+        fs::create_dir_all(&options.output_dir).map_err(|source| Error::File {
+            path: options.output_dir.clone(),
+            source,
+        })?;
+    }
+    let state = super::state::open_for(options, true)?;
     let mut reports: Vec<Option<FileReport>> = items
         .iter()
         .map(|i| (i.action != ItemAction::Convert).then(|| FileReport::planned(i)))
@@ -163,7 +165,7 @@ pub(super) fn run(
         reports[i] = Some(r);
     }
     drop(state);
-    compact_state_file(&options.state_path())?;
+    super::state::finish(options)?;
     Ok(BatchSummary {
         reports: reports
             .into_iter()
@@ -249,7 +251,7 @@ fn convert_one(
             let report = FileReport {
                 status: FileStatus::Converted,
                 reason: None,
-                bytes_out: output_size(&item.output, target),
+                bytes_out: output_size(item, options),
                 tracks,
                 warnings,
                 ..base
@@ -292,12 +294,6 @@ fn write_output(
     progress: Progress,
 ) -> Result<RemuxStats> {
     let target = options.target;
-    if let Some(parent) = item.output.parent() {
-        fs::create_dir_all(parent).map_err(|source| Error::File {
-            path: parent.to_owned(),
-            source,
-        })?;
-    }
     let mut convert_options = options.convert.clone();
     target.apply(&mut convert_options);
     convert_options.cancel = Some(cancel.clone());
@@ -305,11 +301,29 @@ fn write_output(
     // `--jobs N` is N busy threads: the pool is what keeps the cores busy, and a writer thread
     // per conversion would only add hand-offs (and make `--jobs 1` take a second core).
     convert_options.inline_writes = true;
-    let input = InputPath::File(&item.input);
+    #[cfg(feature = "s3")]
+    if let Some(prefix) = &options.objects.output {
+        // No rename in a bucket: an object appears whole when its upload completes, and an
+        // HLS output's playlist is stored after its segments, so a reader of the bucket sees
+        // no partial output either way.
+        convert_options.overwrite = crate::convert::Overwrite::Replace;
+        let output = crate::store::Location::Object(prefix.join(&item.output_rel));
+        return crate::store::convert_between(
+            &input_location(item, options),
+            &output,
+            &convert_options,
+        );
+    }
+    if let Some(parent) = item.output.parent() {
+        fs::create_dir_all(parent).map_err(|source| Error::File {
+            path: parent.to_owned(),
+            source,
+        })?;
+    }
     if !target.is_folder() {
         // The plan decided this output is to be (re)made.
         convert_options.overwrite = crate::convert::Overwrite::Replace;
-        return convert(input, &item.output, &convert_options);
+        return convert_to(item, options, &item.output, &convert_options);
     }
     if let (Some(dir), Some(name)) = (
         item.output.parent(),
@@ -330,7 +344,7 @@ fn write_output(
     };
     remove(&temp)?;
     convert_options.overwrite = crate::convert::Overwrite::Refuse;
-    let stats = match convert(input, &temp, &convert_options) {
+    let stats = match convert_to(item, options, &temp, &convert_options) {
         // An HLS conversion stopped by Ctrl-C is finished with what it had read; in a batch
         // that is a partial output, never committed.
         Ok(s) if s.interrupted => {
@@ -359,7 +373,51 @@ fn write_output(
     Ok(stats)
 }
 
-fn output_size(output: &Path, target: BatchTarget) -> u64 {
+/// Converts `item`'s input (a file, or an object) into the local path `output`.
+fn convert_to(
+    item: &BatchItem,
+    options: &BatchOptions,
+    output: &Path,
+    convert_options: &crate::convert::ConvertOptions,
+) -> Result<RemuxStats> {
+    #[cfg(feature = "s3")]
+    if options.objects.input.is_some() {
+        return crate::store::convert_between(
+            &input_location(item, options),
+            &crate::store::Location::Local(output.to_owned()),
+            convert_options,
+        );
+    }
+    let _ = options;
+    convert(InputPath::File(&item.input), output, convert_options)
+}
+
+/// Where `item`'s input is.
+#[cfg(feature = "s3")]
+fn input_location(item: &BatchItem, options: &BatchOptions) -> crate::store::Location {
+    match &options.objects.input {
+        Some(prefix) => crate::store::Location::Object(prefix.join(&item.rel)),
+        None => crate::store::Location::Local(item.input.clone()),
+    }
+}
+
+/// Whether the outputs go to object storage.
+fn output_in_bucket(options: &BatchOptions) -> bool {
+    #[cfg(feature = "s3")]
+    if options.objects.output.is_some() {
+        return true;
+    }
+    let _ = options;
+    false
+}
+
+/// Bytes written for `item`: its file, or the files of its HLS folder.
+fn output_size(item: &BatchItem, options: &BatchOptions) -> u64 {
+    #[cfg(feature = "s3")]
+    if let Some(prefix) = &options.objects.output {
+        return crate::store::stored_size(&prefix.join(&item.output_rel)).unwrap_or(0);
+    }
+    let (output, target) = (&item.output, options.target);
     if !target.is_folder() {
         return fs::metadata(output).map_or(0, |m| m.len());
     }

@@ -83,6 +83,9 @@ pub struct BatchState {
     /// Lines that did not parse (a torn last line after a kill).
     damaged_lines: usize,
     journal: Mutex<Option<File>>,
+    /// The object the file is copied to after every line (the state kept in a bucket).
+    #[cfg(feature = "s3")]
+    mirror: Option<crate::store::ObjectUrl>,
 }
 
 impl BatchState {
@@ -114,6 +117,8 @@ impl BatchState {
             entries,
             damaged_lines,
             journal: Mutex::new(None),
+            #[cfg(feature = "s3")]
+            mirror: None,
         };
         if writable {
             // Start from a compacted file, so the journal only grows by this run's lines.
@@ -152,8 +157,56 @@ impl BatchState {
                 path: self.path.clone(),
                 source,
             })?;
+            // Under the lock: the copies reach the bucket in the order the lines were written.
+            #[cfg(feature = "s3")]
+            self.push()?;
         }
         Ok(())
+    }
+
+    /// Copies the local file to the state's object, when the state is kept in a bucket.
+    #[cfg(feature = "s3")]
+    fn push(&self) -> Result<()> {
+        let Some(url) = &self.mirror else {
+            return Ok(());
+        };
+        let bytes = fs::read(&self.path).map_err(|source| Error::File {
+            path: self.path.clone(),
+            source,
+        })?;
+        crate::store::put_bytes(url, bytes)
+    }
+
+    /// The state kept in the object `url`: copied to `path` (a local working copy), read,
+    /// and with `writable`, copied back after every line recorded.
+    #[cfg(feature = "s3")]
+    pub fn open_mirrored(
+        path: &Path,
+        url: &crate::store::ObjectUrl,
+        writable: bool,
+    ) -> Result<BatchState> {
+        match crate::store::read_small(url)? {
+            Some(bytes) => {
+                let mut f = AtomicFile::create(path)?;
+                f.write_all(&bytes).map_err(|source| Error::File {
+                    path: path.to_owned(),
+                    source,
+                })?;
+                f.commit()?;
+            }
+            None => match fs::remove_file(path) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    return Err(Error::File {
+                        path: path.to_owned(),
+                        source: e,
+                    });
+                }
+                _ => {}
+            },
+        }
+        let mut state = BatchState::open(path, writable)?;
+        state.mirror = Some(url.clone());
+        Ok(state)
     }
 
     /// Rewrites the file with the entries read at the start, through a temporary file.
@@ -174,6 +227,30 @@ impl BatchState {
         })?;
         f.commit()
     }
+}
+
+/// The state of a batch: its file, or its object when kept in a bucket.
+pub(super) fn open_for(options: &super::BatchOptions, writable: bool) -> Result<BatchState> {
+    #[cfg(feature = "s3")]
+    if let Some(url) = options.state_object() {
+        return BatchState::open_mirrored(&options.state_path(), &url, writable);
+    }
+    BatchState::open(&options.state_path(), writable)
+}
+
+/// At the end of a run: the state compacted, and when kept in a bucket, stored there and its
+/// local copy removed.
+pub(super) fn finish(options: &super::BatchOptions) -> Result<()> {
+    let path = options.state_path();
+    compact_state_file(&path)?;
+    #[cfg(feature = "s3")]
+    if let Some(url) = options.state_object() {
+        if let Ok(bytes) = fs::read(&path) {
+            crate::store::put_bytes(&url, bytes)?;
+        }
+        let _ = fs::remove_file(&path);
+    }
+    Ok(())
 }
 
 /// Reads a finished run's state file again and rewrites it compacted (the last line per input

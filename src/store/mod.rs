@@ -35,10 +35,14 @@ use std::sync::OnceLock;
 
 pub use convert::convert_between;
 pub use location::{Location, ObjectUrl, StoreOptions};
-pub use read::{ObjectInput, ObjectReader, READ_AHEAD, READ_BLOCK, TempDownload};
+pub use read::{
+    ObjectInput, ObjectReader, READ_AHEAD, READ_BLOCK, TempDownload, read_heads, read_small,
+};
 pub use retry::{RetryLog, RetryPolicy};
 pub use segments::ObjectSegmentStore;
-pub use write::{MULTIPART_THRESHOLD, list, upload_file};
+pub use write::{
+    ListedObject, MULTIPART_THRESHOLD, exists, list, put_bytes, stored_size, upload_file,
+};
 
 /// The runtime object storage requests run on: two worker threads, started on first use.
 /// Callers block on it from their own threads (a batch's pool, a segment writer), never from

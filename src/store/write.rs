@@ -84,6 +84,11 @@ pub fn upload_file(path: &Path, url: &ObjectUrl) -> Result<()> {
     block_on(put(url, bytes))
 }
 
+/// Stores `bytes` as the object `url` (a state file, a report).
+pub fn put_bytes(url: &ObjectUrl, bytes: Vec<u8>) -> Result<()> {
+    block_on(put(url, Bytes::from(bytes)))
+}
+
 /// Deletes the object `url`; one that is already gone is fine.
 pub(crate) async fn delete(url: &ObjectUrl) -> Result<()> {
     let path = url.path();
@@ -100,7 +105,7 @@ pub(crate) async fn delete(url: &ObjectUrl) -> Result<()> {
 }
 
 /// Whether the object `url` exists (HEAD).
-pub(crate) fn exists(url: &ObjectUrl) -> Result<bool> {
+pub fn exists(url: &ObjectUrl) -> Result<bool> {
     let path = url.path();
     let found = block_on(retrying(
         &url.retry,
@@ -128,10 +133,23 @@ pub(crate) fn check_bucket(url: &ObjectUrl) -> Result<()> {
     list(&probe).map(|_| ())
 }
 
-/// Every object under the prefix `url` (`url/…`), with its key relative to the prefix and
-/// its size, sorted by key. A prefix with no objects is an empty list; a missing bucket or
-/// refused credentials are errors.
-pub fn list(url: &ObjectUrl) -> Result<Vec<(String, u64)>> {
+/// An object found under a prefix.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ListedObject {
+    /// Its key relative to the prefix (`a/b.flv` under `s3://bucket/in`).
+    pub rel: String,
+    /// Its size in bytes.
+    pub size: u64,
+    /// When it was last written, in ns since the epoch (what a batch's state compares, as
+    /// it compares a file's modification time).
+    pub modified_ns: u64,
+    /// Its entity tag.
+    pub e_tag: Option<String>,
+}
+
+/// Every object under the prefix `url` (`url/…`), sorted by key. A prefix with no objects
+/// is an empty list; a missing bucket or refused credentials are errors.
+pub fn list(url: &ObjectUrl) -> Result<Vec<ListedObject>> {
     let prefix = url.path();
     let prefix_key = url.key().to_owned();
     let listed = block_on(retrying(
@@ -148,7 +166,7 @@ pub fn list(url: &ObjectUrl) -> Result<Vec<(String, u64)>> {
         },
     ))
     .map_err(|e| url.error(explain("cannot list it", &e)))?;
-    let mut out: Vec<(String, u64)> = listed
+    let mut out: Vec<ListedObject> = listed
         .into_iter()
         .filter_map(|meta| {
             let key = meta.location.as_ref();
@@ -157,9 +175,40 @@ pub fn list(url: &ObjectUrl) -> Result<Vec<(String, u64)>> {
             } else {
                 key.strip_prefix(prefix_key.as_str())?.strip_prefix('/')?
             };
-            Some((rel.to_owned(), meta.size))
+            let modified_ns = meta
+                .last_modified
+                .timestamp_nanos_opt()
+                .and_then(|n| u64::try_from(n).ok())
+                .unwrap_or(0);
+            Some(ListedObject {
+                rel: rel.to_owned(),
+                size: meta.size,
+                modified_ns,
+                e_tag: meta.e_tag,
+            })
         })
         .collect();
-    out.sort();
+    out.sort_by(|a, b| a.rel.cmp(&b.rel));
     Ok(out)
+}
+
+/// The size of the object `url`, or of everything under it when it is a prefix (an HLS
+/// output); 0 when nothing is there.
+pub fn stored_size(url: &ObjectUrl) -> Result<u64> {
+    let path = url.path();
+    let found = block_on(retrying(
+        &url.retry,
+        &url.log,
+        &format!("HEAD {url}"),
+        || {
+            let store = url.store.clone();
+            let path = path.clone();
+            async move { store.head(&path).await }
+        },
+    ));
+    match found {
+        Ok(meta) => Ok(meta.size),
+        Err(object_store::Error::NotFound { .. }) => Ok(list(url)?.iter().map(|o| o.size).sum()),
+        Err(e) => Err(url.error(explain("cannot check it", &e))),
+    }
 }

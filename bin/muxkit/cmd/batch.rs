@@ -17,13 +17,16 @@ use muxkit::batch::{
 use muxkit::convert::ConvertOptions;
 use muxkit::hls::HlsOptions;
 use muxkit::remux::Cancel;
+use muxkit::store::ObjectUrl;
 
 /// Arguments of `muxkit batch`.
 #[derive(Args)]
 pub struct BatchArgs {
-    /// The folder to read, recursively.
+    /// The folder to read, recursively, or an object prefix (`s3://BUCKET/PREFIX`, `gs://`,
+    /// `az://`) whose objects are read with ranged GETs.
     pub input_dir: PathBuf,
-    /// Where the outputs go, in the same folders as their inputs (created if needed).
+    /// Where the outputs go, in the same folders as their inputs (created if needed), or an
+    /// object prefix; the state file goes there too unless --state says otherwise.
     pub output_dir: PathBuf,
     /// What every input becomes: hls (a folder per input), ts, flv, f4v, mp4, mp3 or aac.
     #[arg(long, default_value = "hls", value_parser = parse_target)]
@@ -57,9 +60,15 @@ pub struct BatchArgs {
     /// List what would be done, convert nothing.
     #[arg(long)]
     pub dry_run: bool,
-    /// Write one JSON line per file (input, output, status, error, duration, bytes, tracks).
+    /// Write one JSON line per file (input, output, status, error, duration, bytes, tracks);
+    /// a file, or an object (`s3://BUCKET/report.jsonl`).
     #[arg(long, value_name = "FILE.jsonl")]
     pub report: Option<PathBuf>,
+    /// Keep the resume state here instead of in the output folder: a file, or an object
+    /// (`s3://BUCKET/state/`, a prefix, takes the shard's own name in it), so a shard retried
+    /// on another machine resumes.
+    #[arg(long, value_name = "FILE|URL")]
+    pub state: Option<PathBuf>,
     /// Fail on recoverable input damage instead of skipping it.
     #[arg(long)]
     pub strict: bool,
@@ -373,6 +382,21 @@ fn print_summary(summary: &BatchSummary) {
     }
 }
 
+/// Writes the report to its file, or to a local copy uploaded to its object.
+fn write_report(
+    summary: &BatchSummary,
+    (path, object): &(PathBuf, Option<ObjectUrl>),
+) -> muxkit::Result<()> {
+    let Some(url) = object else {
+        return summary.write_report(path);
+    };
+    let local = std::env::temp_dir().join(format!(".muxkit-report.{}.tmp", std::process::id()));
+    let written = summary.write_report(&local);
+    let uploaded = written.and_then(|()| muxkit::store::upload_file(&local, url));
+    let _ = std::fs::remove_file(&local);
+    uploaded
+}
+
 /// Exit status when every failure was the output's storage (sysexits.h `EX_TEMPFAIL`): worth
 /// retrying, unlike an input that fails the same way every time (exit 1).
 const TEMPORARY_FAILURE: u8 = 75;
@@ -387,6 +411,11 @@ pub fn run(args: BatchArgs) -> ExitCode {
             eprintln!("muxkit: error: {e}");
             ExitCode::from(2)
         }
+        // The tree or the state could not be listed or read: storage, worth a retry.
+        Err(e @ muxkit::Error::Storage { .. }) => {
+            eprintln!("muxkit: error: {e}");
+            ExitCode::from(TEMPORARY_FAILURE)
+        }
         Err(e) => {
             eprintln!("muxkit: error: {e}");
             ExitCode::FAILURE
@@ -396,6 +425,17 @@ pub fn run(args: BatchArgs) -> ExitCode {
 
 fn run_inner(args: BatchArgs) -> muxkit::Result<ExitCode> {
     let mut options = BatchOptions::new(&args.input_dir, &args.output_dir, args.to);
+    let store_options = muxkit::store::StoreOptions::from_env()?;
+    let object = |p: &Path| -> muxkit::Result<Option<ObjectUrl>> {
+        let text = p.to_string_lossy();
+        if ObjectUrl::is_object_url(&text) {
+            ObjectUrl::parse(&text, &store_options).map(Some)
+        } else {
+            Ok(None)
+        }
+    };
+    options.objects.input = object(&args.input_dir)?;
+    options.objects.output = object(&args.output_dir)?;
     if let Some(j) = args.jobs {
         options.jobs = j as usize;
     }
@@ -406,6 +446,25 @@ fn run_inner(args: BatchArgs) -> muxkit::Result<ExitCode> {
     options.keep_existing = args.overwrite.no_overwrite;
     options.retry_failed = args.retry_failed;
     options.shard = resolve_shard(args.shard)?;
+    if let Some(state) = &args.state {
+        match object(state)? {
+            // A prefix (`s3://b/state/`) holds each shard's file under its own name.
+            Some(url) if state.to_string_lossy().ends_with('/') || url.key().is_empty() => {
+                options.objects.state =
+                    Some(url.join(&muxkit::batch::state_file_name(options.shard)));
+            }
+            Some(url) => options.objects.state = Some(url),
+            None if state.is_dir() => {
+                options.state_file =
+                    Some(state.join(muxkit::batch::state_file_name(options.shard)));
+            }
+            None => options.state_file = Some(state.clone()),
+        }
+    }
+    let report = match &args.report {
+        Some(p) => Some((p.clone(), object(p)?)),
+        None => None,
+    };
     options.convert = ConvertOptions {
         strict: args.strict,
         hls: HlsOptions {
@@ -423,13 +482,15 @@ fn run_inner(args: BatchArgs) -> muxkit::Result<ExitCode> {
     }
     if args.dry_run {
         print_dry_run(&batch)?;
-        if let Some(path) = &args.report {
-            muxkit::batch::BatchSummary {
-                reports: batch.dry_run(),
-                elapsed: Duration::ZERO,
-                jobs: batch.options().jobs,
-            }
-            .write_report(path)?;
+        if let Some(report) = &report {
+            write_report(
+                &muxkit::batch::BatchSummary {
+                    reports: batch.dry_run(),
+                    elapsed: Duration::ZERO,
+                    jobs: batch.options().jobs,
+                },
+                report,
+            )?;
         }
         return Ok(ExitCode::SUCCESS);
     }
@@ -444,8 +505,8 @@ fn run_inner(args: BatchArgs) -> muxkit::Result<ExitCode> {
     let progress = Progress::new(&batch, super::say::level() == super::say::QUIET);
     let summary = batch.run(&progress, &cancel)?;
     drop(progress);
-    if let Some(path) = &args.report {
-        summary.write_report(path)?;
+    if let Some(report) = &report {
+        write_report(&summary, report)?;
     }
     print_summary(&summary);
     Ok(if summary.was_cancelled() {
