@@ -45,6 +45,10 @@ pub struct HlsOptions {
     pub segment_type: HlsSegmentType,
     /// The initialization segment's name (fMP4; EXT-X-MAP).
     pub init_name: String,
+    /// Put before every segment's and initialization segment's name (`muxkit ingest
+    /// --node-id`, `NODE-`): several processes writing one bucket never write the same
+    /// object, whichever of them carries a stream on.
+    pub name_prefix: String,
     /// Every segment into one file (`--hls-single-file`): `NAME.ts` or `NAME.mp4` after the
     /// playlist's name, listed with EXT-X-BYTERANGE (VOD only). An fMP4 one holds its
     /// initialization segment first: the file is itself a fragmented MP4.
@@ -70,6 +74,7 @@ impl Default for HlsOptions {
             playlist_name: "index.m3u8".into(),
             segment_type: HlsSegmentType::MpegTs,
             init_name: "init.mp4".into(),
+            name_prefix: String::new(),
             single_file: false,
             encryption: None,
             ts: TsMuxOptions::default(),
@@ -207,9 +212,12 @@ impl HlsResume {
 }
 
 /// Largest initialization segment read back from a folder (real ones are a few KB).
-const MAX_INIT_BYTES: u64 = 1 << 20;
+const MAX_INIT_BYTES: u64 = HlsResume::MAX_INIT_BYTES;
 
 impl HlsResume {
+    /// The largest initialization segment read back (real ones are a few KB).
+    pub const MAX_INIT_BYTES: u64 = 1 << 20;
+
     /// The state of a playlist a previous process left in `dir` (a restart after a crash):
     /// its segments, sequence numbers and target duration, and the next segment number
     /// after both the last one listed and the highest-numbered file of `pattern` there, so a
@@ -221,7 +229,26 @@ impl HlsResume {
         pattern: &str,
     ) -> Option<HlsResume> {
         let text = std::fs::read(dir.join(playlist_name)).ok()?;
-        let m3u8_rs::Playlist::MediaPlaylist(pl) = m3u8_rs::parse_playlist_res(&text).ok()? else {
+        let on_disk = highest_segment_number(dir, pattern).map_or(0, |n| n.saturating_add(1));
+        HlsResume::from_playlist(&text, on_disk, |name| {
+            let path = dir.join(name);
+            let meta = std::fs::metadata(&path).ok()?;
+            (meta.is_file() && meta.len() <= MAX_INIT_BYTES)
+                .then(|| std::fs::read(&path).ok())
+                .flatten()
+        })
+    }
+
+    /// The state of the media playlist `text` (read from a folder, or from object storage
+    /// when another node wrote it): the next segment number is at least `next_at_least`, and
+    /// `read_init` fetches the initialization segment the last listed segments use (at most
+    /// [`HlsResume::MAX_INIT_BYTES`]). `None` when `text` is not a media playlist.
+    pub fn from_playlist(
+        text: &[u8],
+        next_at_least: u64,
+        read_init: impl FnOnce(&str) -> Option<Vec<u8>>,
+    ) -> Option<HlsResume> {
+        let m3u8_rs::Playlist::MediaPlaylist(pl) = m3u8_rs::parse_playlist_res(text).ok()? else {
             return None;
         };
         // m3u8-rs attaches EXT-X-MAP to the segment right after the tag: it applies to every
@@ -246,7 +273,6 @@ impl HlsResume {
             })
             .collect();
         let listed_end = pl.media_sequence.saturating_add(segments.len() as u64);
-        let on_disk = highest_segment_number(dir, pattern).map_or(0, |n| n.saturating_add(1));
         let playlist = Playlist {
             segments,
             media_sequence: pl.media_sequence,
@@ -260,16 +286,13 @@ impl HlsResume {
             .and_then(|s| s.map.clone())
             .filter(|m| check_segment_pattern(m).is_ok())
             .and_then(|m| {
-                let path = dir.join(&m);
-                let meta = std::fs::metadata(&path).ok()?;
-                (meta.is_file() && meta.len() <= MAX_INIT_BYTES)
-                    .then(|| std::fs::read(&path).ok())
-                    .flatten()
+                read_init(&m)
+                    .filter(|b| b.len() as u64 <= MAX_INIT_BYTES)
                     .map(|bytes| (m, bytes))
             });
         Some(HlsResume {
             playlist,
-            next_index: listed_end.max(on_disk),
+            next_index: listed_end.max(next_at_least),
             deletions: DeletionSchedule::default(),
             init,
         })
@@ -382,6 +405,11 @@ impl<S: SegmentStore> HlsSegmenter<S> {
     fn with_writer(out: BlockWriter<StoreSink<S>>, mut options: HlsOptions) -> HlsSegmenter<S> {
         // One file holds every segment only while nothing is deleted or relisted: VOD.
         options.single_file &= !options.playlist_type.is_growing();
+        if !options.name_prefix.is_empty() {
+            let prefix = std::mem::take(&mut options.name_prefix);
+            options.segment_pattern = format!("{prefix}{}", options.segment_pattern);
+            options.init_name = format!("{prefix}{}", options.init_name);
+        }
         let init_name = (options.segment_type == HlsSegmentType::Fmp4 && !options.single_file)
             .then(|| options.init_name.clone());
         let playlist = Playlist {

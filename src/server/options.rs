@@ -74,6 +74,14 @@ pub struct HookOptions {
 pub struct IngestOptions {
     /// Where publishes go: `OUT/APP/STREAM/`; `None`: memory only (needs `http`).
     pub out_dir: Option<PathBuf>,
+    /// Publishes go to object storage instead: `PREFIX/APP/STREAM/` in a bucket (behind a
+    /// CDN). A republish, on this node or another, carries on the playlist read back from it.
+    #[cfg(feature = "s3")]
+    pub out_bucket: Option<crate::store::ObjectUrl>,
+    /// This process's name among several writing one bucket: its segments and init segments
+    /// are named `NODE-…`, so two nodes never write the same object (default: none on disk,
+    /// the host name into a bucket).
+    pub node_id: Option<String>,
     /// The live HLS choices (`playlist_type` is live unless set otherwise).
     pub hls: HlsOptions,
     /// Also keep every publish as an FLV and a VOD playlist (needs `out_dir`).
@@ -120,6 +128,9 @@ impl IngestOptions {
     pub fn in_memory() -> IngestOptions {
         IngestOptions {
             out_dir: None,
+            #[cfg(feature = "s3")]
+            out_bucket: None,
+            node_id: None,
             hls: HlsOptions {
                 playlist_type: PlaylistType::Live,
                 write_block_size: LIVE_MUX_BLOCK,

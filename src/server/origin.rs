@@ -269,15 +269,77 @@ fn addr_of(l: &TcpListener) -> Result<SocketAddr> {
     })
 }
 
+#[cfg(feature = "s3")]
+/// The node id when none is given for a bucket output: the host name (what a load balancer's
+/// backends are usually told apart by), or `node` when there is none.
+fn default_node_id() -> String {
+    let host = std::env::var("HOSTNAME")
+        .ok()
+        .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
+        .unwrap_or_default();
+    let id: String = host
+        .trim()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(32)
+        .collect();
+    if id.is_empty() { "node".into() } else { id }
+}
+
+/// A node id goes into object names: letters, digits, `-` and `_`, 1 to 32 of them.
+fn check_node_id(node: &str) -> Result<()> {
+    let ok = (1..=32).contains(&node.len())
+        && node
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::Usage(format!(
+            "--node-id {node:?}: use 1 to 32 letters, digits, '-' or '_' (it names objects)"
+        )))
+    }
+}
+
 impl IngestServer {
     /// Listens on `addr` for RTMP (and on the options' HTTP and RTMPS addresses). `on_event`
     /// gets every connection event (the CLI logs them).
     pub fn bind(
         addr: SocketAddr,
-        options: IngestOptions,
+        mut options: IngestOptions,
         on_event: impl Fn(IngestEvent) + Send + Sync + 'static,
     ) -> Result<IngestServer> {
-        if options.out_dir.is_none() && options.http.is_none() {
+        #[cfg(feature = "s3")]
+        if options.out_bucket.is_some() {
+            if options.out_dir.is_some() {
+                return Err(Error::InvalidUse(
+                    "ingest writes to a folder or to a bucket, not both".into(),
+                ));
+            }
+            if options.record || options.dash {
+                return Err(Error::Usage(
+                    "--record and --dash write to a folder: with a bucket output, only live HLS is stored (record with a second, local ingest or `muxkit convert` of an RTMP pull)".into(),
+                ));
+            }
+            if options.node_id.is_none() {
+                options.node_id = Some(default_node_id());
+            }
+        }
+        if let Some(node) = &options.node_id {
+            check_node_id(node)?;
+            options.hls.name_prefix = format!("{node}-");
+        }
+        #[cfg(feature = "s3")]
+        let has_output = options.out_dir.is_some() || options.out_bucket.is_some();
+        #[cfg(not(feature = "s3"))]
+        let has_output = options.out_dir.is_some();
+        if !has_output && options.http.is_none() {
             return Err(Error::InvalidUse(
                 "ingest needs --out, --http or both: with neither, nothing could be seen".into(),
             ));
@@ -412,6 +474,16 @@ impl IngestServer {
         let writers = shared.writers.lock().ok().and_then(|mut w| w.take());
         if let Some(w) = writers {
             w.join(SHUTDOWN_GRACE);
+        }
+        // What the bucket streams have queued: the last segments and final playlists.
+        #[cfg(feature = "s3")]
+        if !crate::store::flush_all(SHUTDOWN_GRACE) {
+            shared.emit(
+                SocketAddr::from(([0, 0, 0, 0], 0)),
+                IngestEventKind::Warning {
+                    message: "stopped before every upload to the bucket finished".into(),
+                },
+            );
         }
         Ok(())
     }

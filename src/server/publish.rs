@@ -113,6 +113,42 @@ fn prepare(
     Ok(Prepared { previous, record })
 }
 
+/// A publish into a bucket: its prefix, the playlist to carry on and the version of it read.
+#[cfg(feature = "s3")]
+struct BucketStart {
+    prefix: crate::store::ObjectUrl,
+    previous: Option<HlsResume>,
+    versions: std::collections::HashMap<String, String>,
+}
+
+/// Reads back the stream's playlist (and the init segment its last segments use) from the
+/// bucket, off the event loop.
+#[cfg(feature = "s3")]
+async fn bucket_start(prefix: crate::store::ObjectUrl, hls: HlsOptions) -> Result<BucketStart> {
+    tokio::task::spawn_blocking(move || {
+        let stored = crate::store::LiveObjectStore::read_playlist(&prefix, &hls.playlist_name)?;
+        let mut versions = std::collections::HashMap::new();
+        let previous = stored.and_then(|p| {
+            if let Some(e) = p.e_tag {
+                versions.insert(hls.playlist_name.clone(), e);
+            }
+            HlsResume::from_playlist(&p.text, 0, |init| {
+                crate::store::read_small(&prefix.join(init))
+                    .ok()
+                    .flatten()
+                    .map(|b| b.to_vec())
+            })
+        });
+        Ok(BucketStart {
+            prefix,
+            previous,
+            versions,
+        })
+    })
+    .await
+    .map_err(|e| Error::InvalidInput(format!("reading the playlist back: {e}")))?
+}
+
 impl Publish {
     /// Starts the outputs of `name`; the folder work runs on a blocking thread.
     pub(crate) async fn start(shared: &Arc<Shared>, name: &str) -> Result<Started> {
@@ -120,6 +156,17 @@ impl Publish {
         // This process's own record of the name, or what a previous process (a crash, a
         // restart) left in the folder: either way the playlist carries on.
         let remembered = shared.history.lock().ok().and_then(|mut h| h.remove(name));
+        // In a bucket the playlist is read back every time: another node may have carried
+        // the stream on since this one last had it.
+        #[cfg(feature = "s3")]
+        let remembered = remembered.filter(|_| options.out_bucket.is_none());
+        #[cfg(feature = "s3")]
+        let mut bucket = match &options.out_bucket {
+            Some(prefix) => Some(bucket_start(prefix.join(name), options.hls.clone()).await?),
+            None => None,
+        };
+        #[cfg(feature = "s3")]
+        let from_bucket = bucket.as_mut().and_then(|b| b.previous.take());
         let counting = |store| CountingStore {
             store,
             segments: Arc::clone(&shared.metrics.segments),
@@ -149,6 +196,18 @@ impl Publish {
             ),
         };
         let store_at = |sub: Option<&str>| -> LiveStore {
+            #[cfg(feature = "s3")]
+            if let Some(b) = &bucket {
+                let prefix = sub.map_or_else(|| b.prefix.clone(), |s| b.prefix.join(s));
+                let versions = if sub.is_none() {
+                    b.versions.clone()
+                } else {
+                    Default::default()
+                };
+                return counting(OriginStore::Bucket(crate::store::LiveObjectStore::new(
+                    prefix, versions,
+                )));
+            }
             match (&dir, &files) {
                 (Some(dir), Some(files)) => {
                     let d = sub.map_or_else(|| dir.clone(), |s| dir.join(s));
@@ -167,6 +226,8 @@ impl Publish {
             shared.served.resumed(name);
         }
         let previous = remembered.or(prepared.previous);
+        #[cfg(feature = "s3")]
+        let previous = previous.or(from_bucket);
         let republish = previous.is_some();
         let mut hls = options.hls.clone();
         if previous.as_ref().is_some_and(HlsResume::uses_fmp4) {
@@ -222,6 +283,11 @@ impl Publish {
             Some(d) => d.join(&options.hls.playlist_name),
             None => PathBuf::from(format!("{name}/{}", options.hls.playlist_name)),
         };
+        #[cfg(feature = "s3")]
+        let playlist = match &bucket {
+            Some(b) => PathBuf::from(b.prefix.join(&options.hls.playlist_name).to_string()),
+            None => playlist,
+        };
         Ok(Started {
             publish: Publish {
                 name: name.to_owned(),
@@ -241,8 +307,12 @@ impl Publish {
         })
     }
 
-    /// A writer thread's failure, if any.
+    /// A writer thread's failure (or the bucket's), if any.
     pub(crate) fn failure(&self) -> Option<String> {
+        #[cfg(feature = "s3")]
+        if let OriginStore::Bucket(b) = &self.live_store.store {
+            return b.failure();
+        }
         self.files.as_ref().and_then(|f| f.status.failure())
     }
 

@@ -84,6 +84,9 @@ impl ServedFiles {
 pub enum OriginStore {
     /// `OUT/APP/STREAM[/dash]`, written by a writer thread.
     Disk(QueuedStore),
+    /// `PREFIX/APP/STREAM[/dash]/` in a bucket, uploaded by the store's own runtime.
+    #[cfg(feature = "s3")]
+    Bucket(crate::store::LiveObjectStore),
     /// `APP/STREAM[/dash]/` in memory.
     Memory {
         /// The files.
@@ -135,6 +138,8 @@ impl SegmentStore for CountingStore {
     fn create(&mut self, name: &str) -> Result<OriginWriter> {
         Ok(match &mut self.store {
             OriginStore::Disk(d) => OriginWriter::Disk(d.create(name)?),
+            #[cfg(feature = "s3")]
+            OriginStore::Bucket(_) => OriginWriter::Memory(name.to_owned(), Vec::new()),
             OriginStore::Memory { prefix, .. } => {
                 OriginWriter::Memory(format!("{prefix}{name}"), Vec::new())
             }
@@ -145,6 +150,10 @@ impl SegmentStore for CountingStore {
         self.segments.fetch_add(1, Ordering::Relaxed);
         match (&mut self.store, writer) {
             (OriginStore::Disk(d), OriginWriter::Disk(f)) => d.commit(f),
+            #[cfg(feature = "s3")]
+            (OriginStore::Bucket(b), OriginWriter::Memory(name, bytes)) => {
+                b.commit(crate::store::SegmentBuffer::from_parts(name, bytes))
+            }
             (OriginStore::Memory { files, .. }, OriginWriter::Memory(path, bytes)) => {
                 files.put(path, Bytes::from(bytes));
                 Ok(())
@@ -158,6 +167,8 @@ impl SegmentStore for CountingStore {
     fn write_playlist(&mut self, name: &str, bytes: &[u8]) -> Result<()> {
         match &mut self.store {
             OriginStore::Disk(d) => d.write_playlist(name, bytes),
+            #[cfg(feature = "s3")]
+            OriginStore::Bucket(b) => b.write_playlist(name, bytes),
             OriginStore::Memory { files, prefix } => {
                 files.put(format!("{prefix}{name}"), Bytes::copy_from_slice(bytes));
                 Ok(())
@@ -168,6 +179,8 @@ impl SegmentStore for CountingStore {
     fn remove(&mut self, name: &str) -> Result<()> {
         match &mut self.store {
             OriginStore::Disk(d) => d.remove(name),
+            #[cfg(feature = "s3")]
+            OriginStore::Bucket(b) => b.remove(name),
             OriginStore::Memory { files, prefix } => {
                 files.remove(&format!("{prefix}{name}"));
                 Ok(())

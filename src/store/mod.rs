@@ -22,9 +22,11 @@
 //! | read.rs | ranged reads with read-ahead; whole-object download where a format needs it |
 //! | write.rs | single and multipart uploads, deletes, listings |
 //! | segments.rs | HLS/DASH segments and playlists into a bucket |
+//! | live.rs | the same for a live stream, queued so an event loop never waits |
 //! | convert.rs | `convert` between any two [`Location`]s |
 
 mod convert;
+mod live;
 mod location;
 mod read;
 mod retry;
@@ -34,14 +36,16 @@ mod write;
 use std::sync::OnceLock;
 
 pub use convert::convert_between;
+pub use live::{LiveObjectStore, MAX_WAITING_BYTES, StoredPlaylist, flush_all};
 pub use location::{Location, ObjectUrl, StoreOptions};
 pub use read::{
     ObjectInput, ObjectReader, READ_AHEAD, READ_BLOCK, TempDownload, read_heads, read_small,
 };
 pub use retry::{RetryLog, RetryPolicy};
-pub use segments::ObjectSegmentStore;
+pub use segments::{ObjectSegmentStore, SegmentBuffer};
 pub use write::{
-    ListedObject, MULTIPART_THRESHOLD, exists, list, put_bytes, stored_size, upload_file,
+    ListedObject, MULTIPART_THRESHOLD, check_bucket, exists, list, put_bytes, stored_size,
+    upload_file,
 };
 
 /// The runtime object storage requests run on: two worker threads, started on first use.

@@ -42,6 +42,26 @@ pub struct SegmentBuffer {
     data: Vec<u8>,
 }
 
+impl SegmentBuffer {
+    /// An empty segment named `name`.
+    pub fn new(name: &str) -> SegmentBuffer {
+        SegmentBuffer {
+            name: name.to_owned(),
+            data: Vec::new(),
+        }
+    }
+
+    /// A segment of these bytes.
+    pub fn from_parts(name: String, data: Vec<u8>) -> SegmentBuffer {
+        SegmentBuffer { name, data }
+    }
+
+    /// Its name and bytes.
+    pub fn into_parts(self) -> (String, Vec<u8>) {
+        (self.name, self.data)
+    }
+}
+
 impl Write for SegmentBuffer {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         self.data.extend_from_slice(buf);

@@ -127,7 +127,7 @@ pub fn exists(url: &ObjectUrl) -> Result<bool> {
 /// Fails unless the bucket of `url` exists and can be listed: some servers create a bucket
 /// on the first PUT into it (s3s-fs does), and a HEAD of a missing object cannot tell a
 /// missing bucket from a missing key.
-pub(crate) fn check_bucket(url: &ObjectUrl) -> Result<()> {
+pub fn check_bucket(url: &ObjectUrl) -> Result<()> {
     // A prefix nothing is stored under, so the answer is one short page.
     let probe = url.with_key(&format!("{}.muxkit-bucket-check", url.key()));
     list(&probe).map(|_| ())

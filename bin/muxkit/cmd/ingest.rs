@@ -19,9 +19,17 @@ pub struct IngestArgs {
     #[arg(long, default_value = "0.0.0.0:1935")]
     pub listen: SocketAddr,
     /// Output folder: a publish to rtmp://host/APP/STREAM writes OUT/APP/STREAM/index.m3u8.
-    /// Without it (and with --http), the live window is kept in memory and served.
+    /// Or a bucket (`s3://BUCKET/PREFIX`, `gs://`, `az://`), for a CDN to serve: segments
+    /// uploaded as they complete, the playlist after them. Without it (and with --http), the
+    /// live window is kept in memory and served.
     #[arg(long, required_unless_present = "http")]
     pub out: Option<PathBuf>,
+    /// This node's name among several ingests writing one bucket behind a load balancer
+    /// (letters, digits, - and _): segment names start with it, so nodes never write the
+    /// same object, and a publisher that reconnects to another node carries on its playlist
+    /// there. Default with a bucket: the host name.
+    #[arg(long, value_name = "ID")]
+    pub node_id: Option<String>,
     /// Serve over HTTP here: /APP/STREAM/index.m3u8 (and segments, dash/manifest.mpd),
     /// /APP/STREAM.flv (HTTP-FLV), /metrics (Prometheus), /api/streams (JSON).
     #[arg(long, value_name = "ADDR")]
@@ -212,9 +220,19 @@ pub fn run(args: IngestArgs) -> muxkit::Result<()> {
             )
         })?;
     let mut options = match args.out {
+        Some(out) if muxkit::store::ObjectUrl::is_object_url(&out.to_string_lossy()) => {
+            let store = muxkit::store::StoreOptions::from_env()?;
+            let mut o = IngestOptions::in_memory();
+            let url = muxkit::store::ObjectUrl::parse(&out.to_string_lossy(), &store)?;
+            // A missing bucket or refused credentials: said now, not at the first publish.
+            muxkit::store::check_bucket(&url)?;
+            o.out_bucket = Some(url);
+            o
+        }
         Some(out) => IngestOptions::new(out),
         None => IngestOptions::in_memory(),
     };
+    options.node_id = args.node_id;
     options.hls = HlsOptions {
         target_duration: args.hls_time,
         list_size: args.hls_list_size as usize,
