@@ -208,7 +208,9 @@ fn large_objects_go_up_in_parts_and_come_down_in_ranges() {
     let Some((server, dir, m)) = setup("s3_large") else {
         return;
     };
-    let env = server.env();
+    let mut env = server.env();
+    // Parts from 16 MiB up (the default waits for 64 MiB).
+    env.push(("MUXKIT_STORE_MULTIPART_MIB", "16".into()));
     let size = std::fs::metadata(&m.big_flv).unwrap().len();
     assert!(size > 24 << 20, "the big input is {size} bytes");
     // A 30 MB remux: a multipart upload (two 16 MiB parts).

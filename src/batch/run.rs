@@ -415,7 +415,11 @@ fn output_in_bucket(options: &BatchOptions) -> bool {
 fn output_size(item: &BatchItem, options: &BatchOptions) -> u64 {
     #[cfg(feature = "s3")]
     if let Some(prefix) = &options.objects.output {
-        return crate::store::stored_size(&prefix.join(&item.output_rel)).unwrap_or(0);
+        return crate::store::stored_size(
+            &prefix.join(&item.output_rel),
+            options.target.is_folder(),
+        )
+        .unwrap_or(0);
     }
     let (output, target) = (&item.output, options.target);
     if !target.is_folder() {

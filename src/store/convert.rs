@@ -20,7 +20,7 @@ use crate::remux::RemuxStats;
 /// twice, as it reads a file twice, to put `moov` first.
 ///
 /// An object output of one file (FLV, TS, MP4, ...) is written to the temporary folder and
-/// uploaded when complete (multipart above 16 MiB), so the object appears whole or not at
+/// uploaded when complete (multipart above 64 MiB), so the object appears whole or not at
 /// all. An HLS or DASH output uploads each segment as it completes and each playlist once
 /// every segment it names is stored.
 ///

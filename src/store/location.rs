@@ -26,6 +26,9 @@ pub struct StoreOptions {
     /// Bytes per ranged GET of an input (default 8 MiB: request overhead is noise, and
     /// [`super::READ_AHEAD`] of them in flight keep a fast link busy).
     pub read_block: u64,
+    /// Objects larger than this are uploaded in parts (default
+    /// [`super::MULTIPART_THRESHOLD`]).
+    pub multipart_threshold: usize,
 }
 
 impl Default for StoreOptions {
@@ -35,14 +38,16 @@ impl Default for StoreOptions {
             timeout: Duration::from_secs(60),
             connect_timeout: Duration::from_secs(5),
             read_block: super::read::READ_BLOCK,
+            multipart_threshold: super::MULTIPART_THRESHOLD,
         }
     }
 }
 
 impl StoreOptions {
     /// The defaults, changed by `MUXKIT_STORE_RETRIES` (retries per request, default 5) and
-    /// `MUXKIT_STORE_TIMEOUT` (seconds per request, default 60) and `MUXKIT_STORE_BLOCK_MIB`
-    /// (MiB per ranged GET, default 8) when set.
+    /// `MUXKIT_STORE_TIMEOUT` (seconds per request, default 60), `MUXKIT_STORE_BLOCK_MIB`
+    /// (MiB per ranged GET, default 8) and `MUXKIT_STORE_MULTIPART_MIB` (uploads larger than
+    /// this go in parts, default 64) when set.
     pub fn from_env() -> Result<StoreOptions> {
         let mut options = StoreOptions::default();
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
@@ -77,6 +82,18 @@ impl StoreOptions {
                 })?;
             options.read_block = mib << 20;
         }
+        if let Some(v) = var("MUXKIT_STORE_MULTIPART_MIB") {
+            let mib: usize = v
+                .parse()
+                .ok()
+                .filter(|m| (5..=5120).contains(m))
+                .ok_or_else(|| {
+                    Error::Usage(format!(
+                        "MUXKIT_STORE_MULTIPART_MIB={v:?}: not a size in MiB (5 to 5120)"
+                    ))
+                })?;
+            options.multipart_threshold = mib << 20;
+        }
         Ok(options)
     }
 }
@@ -93,6 +110,7 @@ pub struct ObjectUrl {
     pub(crate) retry: RetryPolicy,
     pub(crate) log: RetryLog,
     pub(crate) read_block: u64,
+    pub(crate) multipart_threshold: usize,
 }
 
 impl fmt::Debug for ObjectUrl {
@@ -203,6 +221,7 @@ impl ObjectUrl {
             retry: options.retry.clone(),
             log: RetryLog::default(),
             read_block: options.read_block.max(1),
+            multipart_threshold: options.multipart_threshold,
         })
     }
 

@@ -12,8 +12,11 @@ use super::location::ObjectUrl;
 use super::retry::{explain, retrying};
 use crate::error::Result;
 
-/// Objects larger than this are uploaded in parts (S3 takes parts of 5 MiB and more).
-pub const MULTIPART_THRESHOLD: usize = 16 << 20;
+/// Objects larger than this are uploaded in parts (S3 takes parts of 5 MiB and more). Below it
+/// one PUT is cheaper for the server (a multipart upload is stored twice by some, s3s-fs among
+/// them: parts, then the object) and, on a fast link, about as quick; rclone's cutoff is
+/// 200 MiB, the AWS CLI's 8 MiB.
+pub const MULTIPART_THRESHOLD: usize = 64 << 20;
 
 /// Bytes per part of a multipart upload.
 const PART_SIZE: usize = 16 << 20;
@@ -25,7 +28,7 @@ const PARTS_IN_FLIGHT: usize = 4;
 /// appears whole or not at all.
 pub(crate) async fn put(url: &ObjectUrl, bytes: Bytes) -> Result<()> {
     let path = url.path();
-    if bytes.len() <= MULTIPART_THRESHOLD {
+    if bytes.len() <= url.multipart_threshold {
         retrying(&url.retry, &url.log, &format!("PUT {url}"), || {
             let store = url.store.clone();
             let path = path.clone();
@@ -192,9 +195,13 @@ pub fn list(url: &ObjectUrl) -> Result<Vec<ListedObject>> {
     Ok(out)
 }
 
-/// The size of the object `url`, or of everything under it when it is a prefix (an HLS
-/// output); 0 when nothing is there.
-pub fn stored_size(url: &ObjectUrl) -> Result<u64> {
+/// The size of the object `url`, or with `prefix`, of everything under it (an HLS output);
+/// 0 when nothing is there. (A HEAD of a prefix is not asked: some servers answer it with a
+/// 500, s3s-fs among them.)
+pub fn stored_size(url: &ObjectUrl, prefix: bool) -> Result<u64> {
+    if prefix {
+        return Ok(list(url)?.iter().map(|o| o.size).sum());
+    }
     let path = url.path();
     let found = block_on(retrying(
         &url.retry,
@@ -208,7 +215,7 @@ pub fn stored_size(url: &ObjectUrl) -> Result<u64> {
     ));
     match found {
         Ok(meta) => Ok(meta.size),
-        Err(object_store::Error::NotFound { .. }) => Ok(list(url)?.iter().map(|o| o.size).sum()),
+        Err(object_store::Error::NotFound { .. }) => Ok(0),
         Err(e) => Err(url.error(explain("cannot check it", &e))),
     }
 }
