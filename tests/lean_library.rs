@@ -43,7 +43,11 @@ const SERVER_ONLY: &[&str] = &["tokio", "hyper", "tokio-rustls", "prometheus-cli
 fn the_parsers_alone_pull_in_no_cli_server_or_batch_crate() {
     let lean = library_dependencies(&[]);
     assert!(lean.iter().any(|d| d == "bytes"), "{lean:?}");
-    for banned in CLI_ONLY.iter().chain(SERVER_ONLY).chain(&["rayon"]) {
+    for banned in CLI_ONLY
+        .iter()
+        .chain(SERVER_ONLY)
+        .chain(&["rayon", "object_store"])
+    {
         assert!(!lean.iter().any(|d| d == banned), "{banned} in {lean:?}");
     }
     // Each feature adds what it needs and nothing of the others'.
@@ -52,9 +56,24 @@ fn the_parsers_alone_pull_in_no_cli_server_or_batch_crate() {
     assert!(!batch.iter().any(|d| d == "tokio" || d == "clap"));
     let server = library_dependencies(&["server"]);
     assert!(server.iter().any(|d| d == "tokio"));
-    assert!(!server.iter().any(|d| d == "clap" || d == "rayon"));
+    assert!(
+        !server
+            .iter()
+            .any(|d| d == "clap" || d == "rayon" || d == "object_store")
+    );
+    let s3 = library_dependencies(&["s3"]);
+    assert!(s3.iter().any(|d| d == "object_store") && s3.iter().any(|d| d == "tokio"));
+    // (hyper comes with object_store's HTTP client; the server's own crates do not.)
+    assert!(
+        !s3.iter()
+            .any(|d| d == "clap" || d == "rayon" || d == "prometheus-client")
+    );
     let cli = library_dependencies(&["cli"]);
-    for needed in CLI_ONLY.iter().chain(SERVER_ONLY).chain(&["rayon"]) {
+    for needed in CLI_ONLY
+        .iter()
+        .chain(SERVER_ONLY)
+        .chain(&["rayon", "object_store"])
+    {
         assert!(cli.iter().any(|d| d == needed), "{needed} missing from cli");
     }
 }
