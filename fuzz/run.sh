@@ -5,8 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 secs=${1:-600}
-targets=${TARGETS:-flv_demux amf ts_demux id3 mp3_demux adts_demux annexb_demux rtmp_chunk rtmp_session rtmp_play_client f4v_demux fmp4_demux batch_glob hls_lint}
-mkdir -p corpus/flv_demux corpus/amf corpus/ts_demux corpus/id3 corpus/mp3_demux corpus/adts_demux corpus/annexb_demux corpus/rtmp_chunk corpus/rtmp_session corpus/rtmp_play_client corpus/f4v_demux corpus/fmp4_demux corpus/batch_glob corpus/hls_lint
+targets=${TARGETS:-flv_demux amf ts_demux id3 mp3_demux adts_demux annexb_demux rtmp_chunk rtmp_session rtmp_play_client f4v_demux fmp4_demux batch_glob hls_lint hls_resume}
+mkdir -p corpus/flv_demux corpus/amf corpus/ts_demux corpus/id3 corpus/mp3_demux corpus/adts_demux corpus/annexb_demux corpus/rtmp_chunk corpus/rtmp_session corpus/rtmp_play_client corpus/f4v_demux corpus/fmp4_demux corpus/batch_glob corpus/hls_lint corpus/hls_resume
 for f in ../testdata/*.flv ../testdata/hostile/*.flv; do
     [ "$(stat -c %s "$f")" -lt 200000 ] && cp -n "$f" corpus/flv_demux/ || true
 done
@@ -48,6 +48,8 @@ done
 # Playlist seeds: muxkit's and ffmpeg's kinds (TS, fMP4 with EXT-X-MAP, byte ranges, a key).
 printf '#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:2\n#EXT-X-PLAYLIST-TYPE:VOD\n#EXTINF:2.000,\nsegment_00000.ts\n#EXT-X-ENDLIST\n' > corpus/hls_lint/vod
 printf '#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-TARGETDURATION:2\n#EXT-X-MAP:URI="init.mp4"\n#EXTINF:2.000000,\nindex0.m4s\n#EXT-X-ENDLIST\n' > corpus/hls_lint/fmp4
+cp corpus/hls_lint/* corpus/hls_resume/ 2>/dev/null || true
+printf '#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:18446744073709551614\n#EXTINF:2.000,\na-segment_00000.ts\n#EXT-X-DISCONTINUITY\n#EXTINF:2.000,\nb-segment_00001.ts\n' > corpus/hls_resume/huge_sequence
 printf '#EXTM3U\n#EXT-X-VERSION:4\n#EXT-X-TARGETDURATION:2\n#EXTINF:2.0,\n#EXT-X-BYTERANGE:1000@0\nall.ts\n#EXTINF:2.0,\n#EXT-X-BYTERANGE:1000\nall.ts\n' > corpus/hls_lint/range
 printf '#EXTM3U\n#EXT-X-TARGETDURATION:6\n#EXT-X-MEDIA-SEQUENCE:7\n#EXT-X-KEY:METHOD=AES-128,URI="k",IV=0x00\n#EXT-X-DISCONTINUITY\n#EXTINF:6,\na.ts\n' > corpus/hls_lint/key
 # Glob seeds: a pattern, a newline, a path.

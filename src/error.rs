@@ -65,6 +65,10 @@ pub enum Error {
         url: String,
         /// What failed and why.
         message: String,
+        /// Whether running again later may succeed (a server that did not answer, an object
+        /// replaced mid-read): the command line exits 75 for it, 1 otherwise (access denied,
+        /// a missing bucket or object).
+        transient: bool,
     },
     /// A track whose codec the output container cannot carry.
     #[error("track {track}: codec {codec} cannot be written to {format}")]

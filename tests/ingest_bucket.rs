@@ -277,3 +277,68 @@ fn a_stream_published_on_two_nodes_at_once_is_written_by_one() {
         "{logs}"
     );
 }
+
+/// The takeover itself, through the library: node b reads the playlist and claims it (the
+/// same text without ENDLIST, If-Match the version read) before its first segment; node a's
+/// late write (its last playlist, If-Match the version it wrote) then fails there, not at b,
+/// and the bucket keeps b's version.
+#[test]
+fn a_late_write_by_the_old_node_loses_to_the_node_that_took_the_stream_over() {
+    use muxkit::hls::SegmentStore;
+    use muxkit::store::{LiveObjectStore, ObjectUrl, StoreOptions};
+    if !have_ffmpeg("bucket_takeover") {
+        return;
+    }
+    let Some(server) = S3Server::start("bucket_takeover") else {
+        return;
+    };
+    server.bucket("media");
+    // The store configured by the program, not the environment.
+    let options = StoreOptions {
+        config: server
+            .env()
+            .into_iter()
+            .map(|(k, v)| (k.to_ascii_lowercase(), v))
+            .collect(),
+        ..StoreOptions::default()
+    };
+    let prefix = ObjectUrl::parse("s3://media/live/app/x", &options).unwrap();
+    let first =
+        "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:2\n#EXTINF:2.000,\na-segment_00000.ts\n";
+    // Node a writes its playlist (created: no version known).
+    let mut a = LiveObjectStore::new(prefix.clone(), Default::default());
+    a.write_playlist("index.m3u8", first.as_bytes()).unwrap();
+    assert!(a.flush(Duration::from_secs(10)));
+    assert_eq!(a.failure(), None);
+    // Node b takes the stream over.
+    let stored = LiveObjectStore::read_playlist(&prefix, "index.m3u8")
+        .unwrap()
+        .unwrap();
+    let claimed = LiveObjectStore::claim_playlist(&prefix, "index.m3u8", &stored, "b").unwrap();
+    assert!(claimed.is_some());
+    let b_version = std::fs::read(server.stored("media", "live/app/x/index.m3u8")).unwrap();
+    // Node a, late: its final playlist with ENDLIST.
+    let late = format!("{first}#EXTINF:2.000,\na-segment_00001.ts\n#EXT-X-ENDLIST\n");
+    a.write_playlist("index.m3u8", late.as_bytes()).unwrap();
+    a.flush(Duration::from_secs(10));
+    let why = a.failure().expect("node a stops");
+    assert!(
+        why.contains("another node has written this playlist"),
+        "{why}"
+    );
+    assert_eq!(
+        std::fs::read(server.stored("media", "live/app/x/index.m3u8")).unwrap(),
+        b_version
+    );
+    // A playlist b claims while a writes in between: the claim says so (read again).
+    let mut a2 = LiveObjectStore::new(prefix.clone(), Default::default());
+    let _ = &mut a2;
+    let stale = muxkit::store::StoredPlaylist {
+        text: bytes::Bytes::from(first),
+        e_tag: Some("\"not-the-current-version\"".into()),
+    };
+    assert_eq!(
+        LiveObjectStore::claim_playlist(&prefix, "index.m3u8", &stale, "b").unwrap(),
+        None
+    );
+}

@@ -204,6 +204,51 @@ fn fetched_dir(fetched: &Path, out: &str) -> PathBuf {
 }
 
 #[test]
+fn keys_are_taken_as_written() {
+    let Some((server, dir, m)) = setup("s3_keys") else {
+        return;
+    };
+    let env = server.env();
+    let key = "odd/Episode #3 [v1] ~50% {x}.flv";
+    ok(&muxkit(
+        &env,
+        &["convert", s(&m.small_flv), &format!("s3://media/{key}")],
+    ));
+    assert!(
+        server.stored("media", key).is_file(),
+        "{:?}",
+        server.keys("media", "odd")
+    );
+    let back = dir.path().join("back.ts");
+    ok(&muxkit(
+        &env,
+        &["convert", &format!("s3://media/{key}"), s(&back)],
+    ));
+    assert_eq!(ffprobe_complaints(&back), "");
+    // A batch lists it and finds it again by the same name.
+    let err = ok(&muxkit(
+        &env,
+        &[
+            "batch",
+            "s3://media/odd",
+            "s3://media/odd-out",
+            "--to",
+            "ts",
+        ],
+    ));
+    assert!(err.contains("1 converted"), "{err}");
+    assert!(
+        server
+            .stored("media", "odd-out/Episode #3 [v1] ~50% {x}.ts")
+            .is_file()
+    );
+    for bad in ["s3://media/a//b.flv", "s3://media/../x.flv"] {
+        let o = muxkit(&env, &["convert", s(&m.small_flv), bad]);
+        assert_eq!(o.status.code(), Some(2), "{bad}");
+    }
+}
+
+#[test]
 fn large_objects_go_up_in_parts_and_come_down_in_ranges() {
     let Some((server, dir, m)) = setup("s3_large") else {
         return;
@@ -266,12 +311,55 @@ fn an_existing_output_is_refused_unless_replaced() {
         &env,
         &["convert", s(&m.small_flv), "s3://media/h/"],
     ));
-    for out in ["s3://media/o.ts", "s3://media/h/"] {
+    for out in [
+        "s3://media/o.ts",
+        "s3://media/h/",
+        "s3://media/h/other.m3u8",
+    ] {
         let o = muxkit(&env, &["convert", s(&m.small_flv), out]);
         assert_eq!(o.status.code(), Some(2), "{out}");
         assert!(String::from_utf8_lossy(&o.stderr).contains("-y replaces"));
-        ok(&muxkit(&env, &["convert", "-y", s(&m.small_flv), out]));
     }
+    let before = server.keys("media", "h");
+    assert!(
+        before.contains(&"h/segment_00000.ts".to_owned()),
+        "{before:?}"
+    );
+    // -y over an HLS output: the new segments have names of their own (a player holding the
+    // old playlist never gets new bytes under an old name), the old ones go once the new
+    // playlist is stored, and every name the playlist lists is there.
+    ok(&muxkit(
+        &env,
+        &[
+            "convert",
+            "-y",
+            s(&m.small_flv),
+            "s3://media/h/",
+            "--hls-time",
+            "1",
+        ],
+    ));
+    let after = server.keys("media", "h");
+    assert!(
+        !after.contains(&"h/segment_00000.ts".to_owned()),
+        "{after:?}"
+    );
+    let text = std::fs::read(server.stored("media", "h/index.m3u8")).unwrap();
+    let p = common::parse_media_playlist(&text).unwrap();
+    assert!(p.segments.len() > 2);
+    for seg in &p.segments {
+        assert!(!seg.uri.starts_with("segment_"), "{}", seg.uri);
+        assert!(
+            after.contains(&format!("h/{}", seg.uri)),
+            "{} missing",
+            seg.uri
+        );
+    }
+    assert_eq!(after.len(), p.segments.len() + 1, "{after:?}");
+    ok(&muxkit(
+        &env,
+        &["convert", "-y", s(&m.small_flv), "s3://media/o.ts"],
+    ));
 }
 
 #[test]
@@ -286,9 +374,10 @@ fn a_missing_bucket_and_refused_credentials_fail_at_once_and_clearly() {
         &["convert", s(&m.small_flv), "s3://nosuchbucket/a.ts"],
     );
     let err = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(75), "{err}");
+    // Exit 1: no later run cures it (75 is for what one may).
+    assert_eq!(o.status.code(), Some(1), "{err}");
     assert!(
-        err.contains("s3://nosuchbucket/a.ts") && err.contains("the bucket does not exist"),
+        err.contains("s3://nosuchbucket/a.ts:") && err.contains("the bucket does not exist"),
         "{err}"
     );
     let o = muxkit(
@@ -304,7 +393,7 @@ fn a_missing_bucket_and_refused_credentials_fail_at_once_and_clearly() {
     for out in ["s3://media/a.ts", "s3://media/hls/"] {
         let o = muxkit(&bad, &["convert", s(&m.small_flv), out]);
         let err = String::from_utf8_lossy(&o.stderr);
-        assert_eq!(o.status.code(), Some(75), "{err}");
+        assert_eq!(o.status.code(), Some(1), "{err}");
         assert!(err.contains("access denied"), "{err}");
         assert!(!err.contains("retry"), "a 403 is not retried: {err}");
     }
@@ -565,6 +654,24 @@ fn batch_from_and_to_a_bucket_matches_a_local_batch_and_resumes_from_state_in_th
     ));
     let err = ok(&muxkit(&env, &args));
     assert!(err.contains("1 converted, 4 skipped"), "{err}");
+    // Mistakes: shards sharing one state object, the outputs on the tree itself.
+    let one_state = [
+        "batch",
+        "s3://media/in",
+        "s3://media/o2",
+        "--shard",
+        "1/2",
+        "--state",
+        "s3://media/one.jsonl",
+    ];
+    for args in [
+        &one_state[..],
+        &["batch", "s3://media/in", "s3://media/in"][..],
+    ] {
+        let o = muxkit(&env, args);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+    }
 }
 
 fn collect_files(root: &Path, dir: &Path, out: &mut Vec<String>) {

@@ -69,7 +69,11 @@ fn main() -> ExitCode {
         }
         // Object storage failed after its retries: worth retrying later (EX_TEMPFAIL), as a
         // batch says when only storage failed.
-        Err(e @ muxkit::Error::Storage { .. }) => {
+        Err(
+            e @ muxkit::Error::Storage {
+                transient: true, ..
+            },
+        ) => {
             eprintln!("muxkit: error: {e}");
             ExitCode::from(75)
         }

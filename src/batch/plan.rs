@@ -99,7 +99,7 @@ struct Sources {
     #[cfg(feature = "s3")]
     input: Option<crate::store::ObjectUrl>,
     #[cfg(feature = "s3")]
-    output: Option<(crate::store::ObjectUrl, HashSet<String>)>,
+    output: Option<(crate::store::ObjectUrl, std::collections::BTreeSet<String>)>,
 }
 
 impl Sources {
@@ -161,10 +161,7 @@ impl Sources {
         #[cfg(feature = "s3")]
         if let Some((_, existing)) = &self.output {
             return super::remote::output_listed(existing, &item.output_rel, target.is_folder())
-                || (!complete
-                    && existing
-                        .iter()
-                        .any(|k| k.starts_with(&format!("{}/", item.output_rel))));
+                || (!complete && super::remote::anything_under(existing, &item.output_rel));
         }
         if complete {
             if target.is_folder() {

@@ -2,7 +2,7 @@
 //! with ranged GETs (many at once), the outputs already there found in one listing, and the
 //! state file kept in the bucket so a shard retried on another machine resumes.
 
-use std::collections::HashSet;
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use crate::error::Result;
@@ -28,6 +28,11 @@ pub struct BatchObjects {
 /// inside the input one) are left out, as the local walk leaves out the output folder.
 pub(super) fn walk_objects(input: &ObjectUrl, output: Option<&ObjectUrl>) -> Result<Walk> {
     let input_text = format!("{input}/");
+    if output.is_some_and(|o| o.to_string() == input.to_string()) {
+        return Err(crate::error::Error::Usage(format!(
+            "{input} is both the tree to read and where its outputs go: give the outputs a prefix of their own"
+        )));
+    }
     let skip = output
         .map(|o| format!("{o}/"))
         .and_then(|o| o.strip_prefix(&input_text).map(str::to_owned));
@@ -64,15 +69,24 @@ pub(super) fn heads(input: &ObjectUrl, files: &[WalkedFile], n: u64) -> Vec<Resu
 
 /// Every key under the output prefix, relative to it: what [`super::plan`] asks of each
 /// output ("is it there?") answered by one listing instead of a request per file.
-pub(super) fn existing_outputs(output: &ObjectUrl) -> Result<HashSet<String>> {
+pub(super) fn existing_outputs(output: &ObjectUrl) -> Result<BTreeSet<String>> {
     Ok(list(output)?.into_iter().map(|o| o.rel).collect())
 }
 
 /// Whether the output `rel` is in `existing`: the object, or an HLS folder's playlist.
-pub(super) fn output_listed(existing: &HashSet<String>, rel: &str, folder: bool) -> bool {
+pub(super) fn output_listed(existing: &BTreeSet<String>, rel: &str, folder: bool) -> bool {
     if folder {
         existing.contains(&format!("{rel}/index.m3u8"))
     } else {
         existing.contains(rel)
     }
+}
+
+/// Whether anything is listed under `rel/` (an output folder with any object in it).
+pub(super) fn anything_under(existing: &BTreeSet<String>, rel: &str) -> bool {
+    let start = format!("{rel}/");
+    existing
+        .range(start.clone()..)
+        .next()
+        .is_some_and(|k| k.starts_with(&start))
 }

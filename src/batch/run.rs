@@ -204,7 +204,10 @@ fn is_input_fault(e: &Error) -> bool {
         e,
         Error::File { .. }
             | Error::Io { .. }
-            | Error::Storage { .. }
+            | Error::Storage {
+                transient: true,
+                ..
+            }
             | Error::Cancelled
             | Error::InvalidUse(_)
             | Error::Usage(_)

@@ -83,9 +83,11 @@ pub struct BatchState {
     /// Lines that did not parse (a torn last line after a kill).
     damaged_lines: usize,
     journal: Mutex<Option<File>>,
-    /// The object the file is copied to after every line (the state kept in a bucket).
+    /// The object the file is copied to (the state kept in a bucket), and when it last was.
     #[cfg(feature = "s3")]
     mirror: Option<crate::store::ObjectUrl>,
+    #[cfg(feature = "s3")]
+    pushed: Mutex<Option<std::time::Instant>>,
 }
 
 impl BatchState {
@@ -119,6 +121,8 @@ impl BatchState {
             journal: Mutex::new(None),
             #[cfg(feature = "s3")]
             mirror: None,
+            #[cfg(feature = "s3")]
+            pushed: Mutex::new(None),
         };
         if writable {
             // Start from a compacted file, so the journal only grows by this run's lines.
@@ -157,10 +161,24 @@ impl BatchState {
                 path: self.path.clone(),
                 source,
             })?;
-            // Under the lock: the copies reach the bucket in the order the lines were written.
+            // Under the lock, so copies reach the bucket in the order the lines were written;
+            // at most one every MIRROR_EVERY (the whole file each time), and at the end.
             #[cfg(feature = "s3")]
-            self.push()?;
+            self.push_if_due()?;
         }
+        Ok(())
+    }
+
+    /// [`BatchState::push`] unless one was made less than [`MIRROR_EVERY`] ago: a killed run
+    /// redoes at most that long's files.
+    #[cfg(feature = "s3")]
+    fn push_if_due(&self) -> Result<()> {
+        let mut pushed = self.pushed.lock().unwrap_or_else(|p| p.into_inner());
+        if pushed.is_some_and(|t| t.elapsed() < MIRROR_EVERY) {
+            return Ok(());
+        }
+        self.push()?;
+        *pushed = Some(std::time::Instant::now());
         Ok(())
     }
 
@@ -228,6 +246,11 @@ impl BatchState {
         f.commit()
     }
 }
+
+/// How often at most the state kept in a bucket is stored during a run (it is stored at the
+/// end too): each store sends the whole file.
+#[cfg(feature = "s3")]
+const MIRROR_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// The state of a batch: its file, or its object when kept in a bucket.
 pub(super) fn open_for(options: &super::BatchOptions, writable: bool) -> Result<BatchState> {

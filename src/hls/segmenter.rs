@@ -214,6 +214,9 @@ impl HlsResume {
 /// Largest initialization segment read back from a folder (real ones are a few KB).
 const MAX_INIT_BYTES: u64 = HlsResume::MAX_INIT_BYTES;
 
+/// Highest segment number a playlist read back may reach to be carried on.
+const MAX_RESUMED_SEQUENCE: u64 = 1 << 50;
+
 impl HlsResume {
     /// The largest initialization segment read back (real ones are a few KB).
     pub const MAX_INIT_BYTES: u64 = 1 << 20;
@@ -273,6 +276,12 @@ impl HlsResume {
             })
             .collect();
         let listed_end = pl.media_sequence.saturating_add(segments.len() as u64);
+        // A playlist read back may come from anyone who can write there: sequence numbers
+        // with no room left to count on (a segment a second for 30 million years) are not
+        // carried on.
+        if listed_end.max(next_at_least) > MAX_RESUMED_SEQUENCE {
+            return None;
+        }
         let playlist = Playlist {
             segments,
             media_sequence: pl.media_sequence,
@@ -523,8 +532,8 @@ impl<S: SegmentStore> HlsSegmenter<S> {
         } else {
             segment_name(&self.options.segment_pattern, self.next_index)
         };
-        self.next_index += 1;
-        let index = self.next_index - 1;
+        let index = self.next_index;
+        self.next_index = self.next_index.saturating_add(1);
         let key = match &self.options.encryption {
             Some(enc) => {
                 let period = enc.period(index);

@@ -50,7 +50,13 @@ impl OutputFormat {
         if text.ends_with('/') || path.is_dir() {
             return Some(OutputFormat::Hls);
         }
-        let Some(ext) = path.extension() else {
+        OutputFormat::from_name(path.file_name()?.to_str()?)
+    }
+
+    /// The format a file name asks for by its extension, without looking at the file
+    /// system (an object key's last part): no extension means an HLS folder.
+    pub fn from_name(name: &str) -> Option<OutputFormat> {
+        let Some(ext) = Path::new(name).extension() else {
             return Some(OutputFormat::Hls);
         };
         match ext.to_str()?.to_ascii_lowercase().as_str() {

@@ -271,7 +271,9 @@ fn addr_of(l: &TcpListener) -> Result<SocketAddr> {
 
 #[cfg(feature = "s3")]
 /// The node id when none is given for a bucket output: the host name (what a load balancer's
-/// backends are usually told apart by), or `node` when there is none.
+/// backends are usually told apart by; `node` when there is none), cut to 20 characters, and
+/// this process's id, so two ingests on one host, or hosts whose long names share their
+/// first 20 characters, never share one.
 fn default_node_id() -> String {
     let host = std::env::var("HOSTNAME")
         .ok()
@@ -287,9 +289,10 @@ fn default_node_id() -> String {
                 '_'
             }
         })
-        .take(32)
+        .take(20)
         .collect();
-    if id.is_empty() { "node".into() } else { id }
+    let host = if id.is_empty() { "node".to_owned() } else { id };
+    format!("{host}-{}", std::process::id())
 }
 
 /// A node id goes into object names: letters, digits, `-` and `_`, 1 to 32 of them.

@@ -124,25 +124,44 @@ struct BucketStart {
 /// Reads back the stream's playlist (and the init segment its last segments use) from the
 /// bucket, off the event loop.
 #[cfg(feature = "s3")]
-async fn bucket_start(prefix: crate::store::ObjectUrl, hls: HlsOptions) -> Result<BucketStart> {
+async fn bucket_start(
+    prefix: crate::store::ObjectUrl,
+    hls: HlsOptions,
+    node: String,
+) -> Result<BucketStart> {
     tokio::task::spawn_blocking(move || {
-        let stored = crate::store::LiveObjectStore::read_playlist(&prefix, &hls.playlist_name)?;
-        let mut versions = std::collections::HashMap::new();
-        let previous = stored.and_then(|p| {
-            if let Some(e) = p.e_tag {
-                versions.insert(hls.playlist_name.clone(), e);
-            }
-            HlsResume::from_playlist(&p.text, 0, |init| {
+        use crate::store::LiveObjectStore;
+        let name = &hls.playlist_name;
+        // Read it and take it over in one step: if the node that had the stream writes it in
+        // between (its last segment), read it again.
+        for _ in 0..5 {
+            let Some(stored) = LiveObjectStore::read_playlist(&prefix, name)? else {
+                return Ok(BucketStart {
+                    prefix,
+                    previous: None,
+                    versions: Default::default(),
+                });
+            };
+            let Some(claimed) = LiveObjectStore::claim_playlist(&prefix, name, &stored, &node)?
+            else {
+                continue;
+            };
+            let previous = HlsResume::from_playlist(&stored.text, 0, |init| {
                 crate::store::read_small(&prefix.join(init))
                     .ok()
                     .flatten()
                     .map(|b| b.to_vec())
-            })
-        });
-        Ok(BucketStart {
-            prefix,
-            previous,
-            versions,
+            });
+            return Ok(BucketStart {
+                prefix,
+                previous,
+                versions: [(name.clone(), claimed)].into_iter().collect(),
+            });
+        }
+        Err(Error::Storage {
+            url: prefix.join(name).to_string(),
+            message: "the playlist kept changing while this node tried to take it over".into(),
+            transient: true,
         })
     })
     .await
@@ -162,7 +181,14 @@ impl Publish {
         let remembered = remembered.filter(|_| options.out_bucket.is_none());
         #[cfg(feature = "s3")]
         let mut bucket = match &options.out_bucket {
-            Some(prefix) => Some(bucket_start(prefix.join(name), options.hls.clone()).await?),
+            Some(prefix) => Some(
+                bucket_start(
+                    prefix.join(name),
+                    options.hls.clone(),
+                    options.node_id.clone().unwrap_or_default(),
+                )
+                .await?,
+            ),
             None => None,
         };
         #[cfg(feature = "s3")]

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use super::location::{Location, ObjectUrl};
 use super::read::ObjectInput;
 use super::segments::ObjectSegmentStore;
-use super::write::{check_bucket, exists, list, upload_file};
+use super::write::{any_under, check_bucket, exists, upload_file};
 use crate::convert::{ConvertOptions, FolderSink, OutputFormat, Overwrite, convert_selected};
 use crate::error::{Error, Result};
 use crate::probe::{InputFormat, InputPath};
@@ -30,6 +30,12 @@ pub fn convert_between(
     output: &Location,
     options: &ConvertOptions,
 ) -> Result<RemuxStats> {
+    // This conversion's retries, not those of others sharing the URLs' store (a batch).
+    let fresh = |l: &Location| match l {
+        Location::Object(o) => Location::Object(o.with_new_log()),
+        local => local.clone(),
+    };
+    let (input, output) = (&fresh(input), &fresh(output));
     let mut stats = match (input, output) {
         (Location::Local(i), Location::Local(o)) => {
             return crate::convert::convert(InputPath::from_arg(i), o, options);
@@ -115,15 +121,24 @@ impl Drop for Scratch {
 /// Into an object (one file) or under a prefix (HLS, DASH).
 fn to_object(input: &Location, output: &ObjectUrl, options: &ConvertOptions) -> Result<RemuxStats> {
     let key = Path::new(output.key());
+    let lower = output.key().to_ascii_lowercase();
+    let is_playlist = lower.ends_with(".m3u8") || lower.ends_with(".mpd");
+    // Decided from the URL alone (never from a local folder that happens to share the key's
+    // name): `s3://b/x/` and a key without an extension are a prefix for HLS.
     let format = options
         .format
-        .or_else(|| OutputFormat::from_path(key))
+        .or_else(|| {
+            if output.names_prefix() {
+                Some(OutputFormat::Hls)
+            } else {
+                OutputFormat::from_name(output.file_name())
+            }
+        })
         .ok_or_else(|| {
             Error::Usage(format!(
-                "cannot tell the output format from {output}: use a known extension (.flv, .ts, .mp4, .f4v, .mp3, .aac, .m3u8, .mpd) or a prefix"
+                "cannot tell the output format from {output}: use a known extension (.flv, .ts, .mp4, .f4v, .mp3, .aac, .m3u8, .mpd) or a prefix ending in /"
             ))
         })?;
-    let is_playlist = |k: &str| k.ends_with(".m3u8") || k.ends_with(".mpd");
     let folder = matches!(format, OutputFormat::Hls | OutputFormat::Dash);
     if !folder {
         check_bucket(output)?;
@@ -139,37 +154,99 @@ fn to_object(input: &Location, output: &ObjectUrl, options: &ConvertOptions) -> 
             output.file_name()
         };
         let local = scratch.0.join(name);
+        let mut local_options = options.clone();
+        local_options.format = Some(format);
         let converted = with_input(input, options, |i| {
-            crate::convert::convert(i, &local, options)
+            crate::convert::convert(i, &local, &local_options)
         })?;
         upload_file(&local, output)?;
         return Ok(converted);
     }
+    if options.hls.single_file {
+        return Err(Error::Usage(format!(
+            "{output}: --hls-single-file into a bucket would hold the whole output in memory: write it to a folder and upload the folder"
+        )));
+    }
     // The prefix the files go under: the key itself, or the folder of a playlist key.
-    let prefix = if is_playlist(output.key()) {
+    let prefix = if is_playlist {
         let parent = output.key().rsplit_once('/').map_or("", |(p, _)| p);
         output.with_key(parent)
     } else {
         output.clone()
     };
-    if options.overwrite == Overwrite::Refuse {
-        let taken = if is_playlist(output.key()) {
-            exists(output)?
-        } else {
-            !list(&prefix)?.is_empty()
-        };
-        if taken {
-            return Err(Error::Usage(format!(
-                "{output}: the output exists (holds objects; -y replaces them)"
-            )));
-        }
-    } else {
-        // An early, clear failure (a missing bucket, refused credentials) before any work.
-        list(&prefix)?;
+    // One request, which also fails early and clearly on a missing bucket or refused
+    // credentials. A prefix that holds anything is taken, as a folder that holds files is.
+    let taken = any_under(&prefix)?;
+    if taken && options.overwrite == Overwrite::Refuse {
+        return Err(Error::Usage(format!(
+            "{output}: the output exists (its prefix holds objects; -y replaces them)"
+        )));
     }
-    let store = ObjectSegmentStore::new(prefix);
+    let mut options = options.clone();
+    // Replacing: the new segments get names of their own (a run stamp before them), so a
+    // player still reading the old playlist never gets a new segment under an old name, and
+    // a failed run leaves the old output whole. The old playlist's segments go once the new
+    // playlist is stored.
+    let old_segments = if taken && format == OutputFormat::Hls {
+        let playlist = hls_playlist_name(output, &options, is_playlist);
+        options.hls.name_prefix = format!("{}{}-", options.hls.name_prefix, run_stamp());
+        listed_names(&prefix.join(&playlist))?
+    } else {
+        Vec::new()
+    };
+    let store = ObjectSegmentStore::new(prefix.clone());
     let sink = FolderSink::Objects(store.clone());
-    let stats = with_input(input, options, |i| convert_selected(i, key, options, &sink))?;
+    let stats = with_input(input, &options, |i| {
+        convert_selected(i, key, &options, &sink)
+    })?;
     store.wait()?;
+    let written = store.written();
+    for old in old_segments.iter().filter(|n| !written.contains(n)) {
+        crate::store::write::delete_now(&prefix.join(old))?;
+    }
     Ok(stats)
+}
+
+/// The playlist's name of an HLS output: the key's last part, or the options' name.
+fn hls_playlist_name(output: &ObjectUrl, options: &ConvertOptions, is_playlist: bool) -> String {
+    if is_playlist {
+        output.file_name().to_owned()
+    } else {
+        options.hls.playlist_name.clone()
+    }
+}
+
+/// The segments and initialization segments a stored playlist names (relative names only:
+/// an absolute or `../` URI is not this output's to delete).
+fn listed_names(playlist: &ObjectUrl) -> Result<Vec<String>> {
+    let Some(text) = super::read::read_small(playlist)? else {
+        return Ok(Vec::new());
+    };
+    let Some(p) = crate::hls::HlsResume::from_playlist(&text, 0, |_| None) else {
+        return Ok(Vec::new());
+    };
+    let mut names: Vec<String> = p
+        .playlist()
+        .segments
+        .iter()
+        .flat_map(|s| std::iter::once(s.uri.clone()).chain(s.map.clone()))
+        .filter(|n| !n.contains("://") && !n.starts_with('/') && !n.contains(".."))
+        .collect();
+    names.sort();
+    names.dedup();
+    Ok(names)
+}
+
+/// A short stamp for one run's names: milliseconds since the epoch, base 36.
+fn run_stamp() -> String {
+    let mut n = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis());
+    let mut out = Vec::new();
+    while n > 0 {
+        out.push(b"0123456789abcdefghijklmnopqrstuvwxyz"[(n % 36) as usize]);
+        n /= 36;
+    }
+    out.reverse();
+    String::from_utf8(out).unwrap_or_default()
 }

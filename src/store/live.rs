@@ -21,7 +21,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinSet;
 
 use super::location::ObjectUrl;
-use super::retry::{explain, retrying};
+use super::retry::retrying;
 use super::runtime;
 use super::write::{delete, put};
 use crate::error::{Error, Result};
@@ -135,6 +135,43 @@ impl LiveObjectStore {
         super::block_on(async { tokio::time::timeout(timeout, rx).await.is_ok() })
     }
 
+    /// Takes the stream's playlist over from whichever node wrote it: stores it again without
+    /// its ENDLIST and with a comment naming `node` and the time (an ETag is the content's
+    /// hash: the same text again would keep the old version's ETag, which the other node
+    /// still holds), on condition that it is still the version read (`stored.e_tag`), and
+    /// returns the new version's ETag. From then on a late write by the node that had the
+    /// stream (its last segment, its ENDLIST) fails its precondition there instead of ending
+    /// this node's stream. `Ok(None)` when the playlist changed since it was read (read it
+    /// again and retry).
+    pub fn claim_playlist(
+        prefix: &ObjectUrl,
+        name: &str,
+        stored: &StoredPlaylist,
+        node: &str,
+    ) -> Result<Option<String>> {
+        let Some(e_tag) = &stored.e_tag else {
+            return Err(prefix
+                .join(name)
+                .error("the store gave no ETag for the playlist: it cannot be taken over safely"));
+        };
+        let mut text: String = String::from_utf8_lossy(&stored.text)
+            .lines()
+            .filter(|l| l.trim() != "#EXT-X-ENDLIST")
+            .map(|l| format!("{l}\n"))
+            .collect();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        // A comment line (RFC 8216 section 4.1: `#` not followed by `EXT`).
+        text.push_str(&format!("# carried on by node {node} at {now}\n"));
+        let url = prefix.join(name);
+        match super::block_on(put_playlist(&url, Bytes::from(text), Some(e_tag.clone()))) {
+            Ok(e) => Ok(e),
+            Err(Error::Storage { message, .. }) if message == TAKEN_OVER => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     /// The playlist `name` under `prefix`, if there is one, with its ETag.
     pub fn read_playlist(prefix: &ObjectUrl, name: &str) -> Result<Option<StoredPlaylist>> {
         let url = prefix.join(name);
@@ -156,7 +193,7 @@ impl LiveObjectStore {
         match got {
             Ok((text, e_tag)) => Ok(Some(StoredPlaylist { text, e_tag })),
             Err(object_store::Error::NotFound { .. }) => Ok(None),
-            Err(e) => Err(url.error(explain("cannot read it", &e))),
+            Err(e) => Err(url.failed("cannot read it", &e)),
         }
     }
 
@@ -262,6 +299,8 @@ async fn work(
                 PENDING.fetch_sub(1, Ordering::AcqRel);
             }
             Op::Delete(name) => {
+                // After every upload before it (its own segment's among them).
+                settle(&mut uploads, &status).await;
                 let url = prefix.join(&name);
                 uploads.spawn(async move {
                     let deleted = delete(&url).await.map(|()| 0);
@@ -306,13 +345,51 @@ async fn put_playlist(
     })
     .await;
     match result {
-        Ok(r) => Ok(r.e_tag),
-        Err(object_store::Error::Precondition { .. } | object_store::Error::AlreadyExists { .. }) => {
-            Err(Error::Storage {
-                url: url.to_string(),
-                message: "another node has written this playlist (the stream was taken over, or is published twice): this node stops writing it".into(),
-            })
+        Ok(r) => match r.e_tag {
+            Some(e) => Ok(Some(e)),
+            // Without its ETag the next write could not be conditional: ask for it.
+            None => current(url).await?.map(|(_, e)| Some(e)).ok_or_else(|| {
+                url.error(
+                    "the store gave no ETag for the playlist: it cannot be written conditionally",
+                )
+            }),
+        },
+        Err(
+            object_store::Error::Precondition { .. } | object_store::Error::AlreadyExists { .. },
+        ) => {
+            // A retried PUT whose first attempt was stored (its answer lost) fails its own
+            // precondition: the object holding exactly these bytes is this node's.
+            if let Some((stored, e_tag)) = current(url).await? {
+                if stored == bytes {
+                    return Ok(Some(e_tag));
+                }
+            }
+            Err(url.error(TAKEN_OVER))
         }
-        Err(e) => Err(url.error(explain("cannot store it", &e))),
+        Err(e) => Err(url.failed("cannot store it", &e)),
+    }
+}
+
+/// What a node says when another has written the playlist it was writing.
+pub(crate) const TAKEN_OVER: &str = "another node has written this playlist (the stream was taken over, or is published twice): this node stops writing it";
+
+/// The object's bytes and ETag now, if it exists.
+async fn current(url: &ObjectUrl) -> Result<Option<(Bytes, String)>> {
+    let path = url.path();
+    let got = retrying(&url.retry, &url.log, &format!("GET {url}"), || {
+        let store = url.store.clone();
+        let path = path.clone();
+        async move {
+            let r = store.get(&path).await?;
+            let e_tag = r.meta.e_tag.clone();
+            Ok((r.bytes().await?, e_tag))
+        }
+    })
+    .await;
+    match got {
+        Ok((bytes, Some(e_tag))) => Ok(Some((bytes, e_tag))),
+        Ok((_, None)) => Err(url.error("the store gave no ETag for the playlist")),
+        Err(object_store::Error::NotFound { .. }) => Ok(None),
+        Err(e) => Err(url.failed("cannot read it", &e)),
     }
 }

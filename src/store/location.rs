@@ -29,6 +29,10 @@ pub struct StoreOptions {
     /// Objects larger than this are uploaded in parts (default
     /// [`super::MULTIPART_THRESHOLD`]).
     pub multipart_threshold: usize,
+    /// Settings applied over the environment's, by object_store's names
+    /// (`aws_endpoint`, `aws_access_key_id`, `google_service_account`,
+    /// `azure_storage_account_name`...), for a program that configures its store itself.
+    pub config: Vec<(String, String)>,
 }
 
 impl Default for StoreOptions {
@@ -39,6 +43,7 @@ impl Default for StoreOptions {
             connect_timeout: Duration::from_secs(5),
             read_block: super::read::READ_BLOCK,
             multipart_threshold: super::MULTIPART_THRESHOLD,
+            config: Vec::new(),
         }
     }
 }
@@ -111,6 +116,8 @@ pub struct ObjectUrl {
     pub(crate) log: RetryLog,
     pub(crate) read_block: u64,
     pub(crate) multipart_threshold: usize,
+    /// The URL ended in `/`: a prefix, whatever its last part looks like.
+    trailing_slash: bool,
 }
 
 impl fmt::Debug for ObjectUrl {
@@ -171,6 +178,9 @@ impl ObjectUrl {
         if key.split('/').any(|part| part == "." || part == "..") {
             return Err(bad("`.` and `..` are not parts of an object key"));
         }
+        if !key.is_empty() {
+            ObjectPath::parse(&key).map_err(|e| bad(&format!("not an object key ({e})")))?;
+        }
         let retry_off = object_store::RetryConfig {
             max_retries: 0,
             ..object_store::RetryConfig::default()
@@ -178,6 +188,8 @@ impl ObjectUrl {
         let client = object_store::ClientOptions::new()
             .with_timeout(options.timeout)
             .with_connect_timeout(options.connect_timeout);
+        let unknown =
+            |k: &str| Error::Usage(format!("{arg}: {k:?} is not a setting of this store"));
         let built: std::result::Result<Arc<dyn ObjectStore>, object_store::Error> =
             match scheme.as_str() {
                 "s3" | "s3a" => {
@@ -185,34 +197,51 @@ impl ObjectUrl {
                         .with_bucket_name(&bucket)
                         .with_retry(retry_off)
                         .with_client_options(client);
+                    for (k, v) in &options.config {
+                        b = b.with_config(k.parse().map_err(|_| unknown(k))?, v);
+                    }
                     // An S3-compatible server on plain HTTP (a test server, MinIO on a LAN)
                     // is named by its endpoint; the builder refuses HTTP unless told.
-                    let endpoint = std::env::var("AWS_ENDPOINT_URL_S3")
-                        .or_else(|_| std::env::var("AWS_ENDPOINT_URL"))
-                        .or_else(|_| std::env::var("AWS_ENDPOINT"))
+                    let endpoint = options
+                        .config
+                        .iter()
+                        .find(|(k, _)| k.contains("endpoint"))
+                        .map(|(_, v)| v.clone())
+                        .or_else(|| std::env::var("AWS_ENDPOINT_URL_S3").ok())
+                        .or_else(|| std::env::var("AWS_ENDPOINT_URL").ok())
+                        .or_else(|| std::env::var("AWS_ENDPOINT").ok())
                         .unwrap_or_default();
                     if endpoint.starts_with("http://") {
                         b = b.with_allow_http(true);
                     }
                     b.build().map(|s| Arc::new(s) as Arc<dyn ObjectStore>)
                 }
-                "gs" => object_store::gcp::GoogleCloudStorageBuilder::from_env()
-                    .with_bucket_name(&bucket)
-                    .with_retry(retry_off)
-                    .with_client_options(client)
-                    .build()
-                    .map(|s| Arc::new(s) as Arc<dyn ObjectStore>),
-                "az" | "abfs" => object_store::azure::MicrosoftAzureBuilder::from_env()
-                    .with_container_name(&bucket)
-                    .with_retry(retry_off)
-                    .with_client_options(client)
-                    .build()
-                    .map(|s| Arc::new(s) as Arc<dyn ObjectStore>),
+                "gs" => {
+                    let mut b = object_store::gcp::GoogleCloudStorageBuilder::from_env()
+                        .with_bucket_name(&bucket)
+                        .with_retry(retry_off)
+                        .with_client_options(client);
+                    for (k, v) in &options.config {
+                        b = b.with_config(k.parse().map_err(|_| unknown(k))?, v);
+                    }
+                    b.build().map(|s| Arc::new(s) as Arc<dyn ObjectStore>)
+                }
+                "az" | "abfs" => {
+                    let mut b = object_store::azure::MicrosoftAzureBuilder::from_env()
+                        .with_container_name(&bucket)
+                        .with_retry(retry_off)
+                        .with_client_options(client);
+                    for (k, v) in &options.config {
+                        b = b.with_config(k.parse().map_err(|_| unknown(k))?, v);
+                    }
+                    b.build().map(|s| Arc::new(s) as Arc<dyn ObjectStore>)
+                }
                 _ => return Err(bad("not an object storage URL (s3://, gs://, az://)")),
             };
         let store = built.map_err(|e| Error::Storage {
             url: arg.to_owned(),
             message: format!("cannot set up the client: {e}"),
+            transient: false,
         })?;
         Ok(ObjectUrl {
             store,
@@ -222,6 +251,7 @@ impl ObjectUrl {
             log: RetryLog::default(),
             read_block: options.read_block.max(1),
             multipart_threshold: options.multipart_threshold,
+            trailing_slash: arg.ends_with('/'),
         })
     }
 
@@ -230,9 +260,12 @@ impl ObjectUrl {
         &self.key
     }
 
-    /// The object's path for the store.
+    /// The object's path for the store: the key as it is (`ObjectPath::from` would
+    /// percent-encode `#`, `~`, `[`...; a listing gives keys as they are). A key the store
+    /// cannot address as written (an empty part, `a//b`) is asked for encoded, and is then
+    /// not found.
     pub(crate) fn path(&self) -> ObjectPath {
-        ObjectPath::from(self.key.as_str())
+        ObjectPath::parse(&self.key).unwrap_or_else(|_| ObjectPath::from(self.key.as_str()))
     }
 
     /// The object `name` under this prefix (`a/b` joined with `c.ts` is `a/b/c.ts`).
@@ -245,6 +278,7 @@ impl ObjectUrl {
         };
         ObjectUrl {
             key,
+            trailing_slash: name.is_empty() && self.trailing_slash,
             ..self.clone()
         }
     }
@@ -253,8 +287,14 @@ impl ObjectUrl {
     pub(crate) fn with_key(&self, key: &str) -> ObjectUrl {
         ObjectUrl {
             key: key.trim_matches('/').to_owned(),
+            trailing_slash: key.ends_with('/'),
             ..self.clone()
         }
+    }
+
+    /// Whether the URL names a prefix as written: it ends in `/`, or it is a bucket.
+    pub fn names_prefix(&self) -> bool {
+        self.trailing_slash || self.key.is_empty()
     }
 
     /// The last part of the key (`c.flv` of `s3://b/a/c.flv`).
@@ -273,6 +313,25 @@ impl ObjectUrl {
         Error::Storage {
             url: self.to_string(),
             message: message.into(),
+            transient: true,
+        }
+    }
+
+    /// A storage error for this URL from what object_store said, `what` being what was
+    /// being done; transient when a later run may succeed.
+    pub(crate) fn failed(&self, what: &str, e: &object_store::Error) -> Error {
+        Error::Storage {
+            url: self.to_string(),
+            message: super::retry::explain(what, e),
+            transient: super::retry::worth_a_later_run(e),
+        }
+    }
+
+    /// The same URL with a retry log of its own, for one conversion's report.
+    pub(crate) fn with_new_log(&self) -> ObjectUrl {
+        ObjectUrl {
+            log: RetryLog::default(),
+            ..self.clone()
         }
     }
 }

@@ -31,7 +31,7 @@ mod location;
 mod read;
 mod retry;
 mod segments;
-mod write;
+pub(crate) mod write;
 
 use std::sync::OnceLock;
 
@@ -64,11 +64,26 @@ pub fn runtime() -> &'static tokio::runtime::Runtime {
     })
 }
 
-/// Runs `future` to completion on the [`runtime`], from a thread outside it.
-pub(crate) fn block_on<F: std::future::Future>(future: F) -> F::Output {
-    match tokio::runtime::Handle::try_current() {
-        // Called from inside some runtime (the ingest server's): block this worker only.
-        Ok(_) => tokio::task::block_in_place(|| runtime().block_on(future)),
+/// Runs `future` to completion on the [`runtime`]. Meant for threads outside any runtime (a
+/// batch worker, a segment writer, a `spawn_blocking` task); called from inside one, it
+/// blocks that runtime's thread (`block_in_place` on a multi-threaded one; on a
+/// single-threaded one, such as each of the ingest's event loops, from a helper thread), so
+/// it never panics, but an event loop must not call it: the ingest only queues.
+pub(crate) fn block_on<F>(future: F) -> F::Output
+where
+    F: std::future::Future + Send,
+    F::Output: Send,
+{
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    match Handle::try_current().map(|h| h.runtime_flavor()) {
+        Ok(RuntimeFlavor::MultiThread) => {
+            tokio::task::block_in_place(|| runtime().block_on(future))
+        }
+        Ok(_) => std::thread::scope(|s| {
+            s.spawn(|| runtime().block_on(future))
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        }),
         Err(_) => runtime().block_on(future),
     }
 }

@@ -11,7 +11,7 @@ use object_store::{GetOptions, GetRange, ObjectStore, ObjectStoreExt};
 use tokio::task::JoinHandle;
 
 use super::location::ObjectUrl;
-use super::retry::{explain, retrying};
+use super::retry::retrying;
 use super::{block_on, runtime};
 use crate::error::{Error, Result};
 
@@ -48,7 +48,7 @@ impl ObjectInput {
                 async move { store.head(&path).await }
             },
         ))
-        .map_err(|e| url.error(explain("cannot read it", &e)))?;
+        .map_err(|e| url.failed("cannot read it", &e))?;
         Ok(ObjectInput {
             url: url.clone(),
             len: meta.size,
@@ -89,10 +89,7 @@ impl ObjectInput {
             })
             .await
             .map_err(|e| {
-                url.error(explain(
-                    &format!("reading bytes {}..{}", range.start, range.end),
-                    &e,
-                ))
+                url.failed(&format!("reading bytes {}..{}", range.start, range.end), &e)
             })?;
             if fetched.len() as u64 != range.end - range.start {
                 return Err(url.error(format!(
@@ -195,7 +192,7 @@ pub fn read_small(url: &ObjectUrl) -> Result<Option<Bytes>> {
     match got {
         Ok(b) => Ok(Some(b)),
         Err(object_store::Error::NotFound { .. }) => Ok(None),
-        Err(e) => Err(url.error(explain("cannot read it", &e))),
+        Err(e) => Err(url.failed("cannot read it", &e)),
     }
 }
 
@@ -223,10 +220,11 @@ impl Drop for TempDownload {
     }
 }
 
-fn join<T>(handle: JoinHandle<Result<T>>) -> Result<T> {
+fn join<T: Send>(handle: JoinHandle<Result<T>>) -> Result<T> {
     block_on(handle).map_err(|e| Error::Storage {
         url: String::new(),
         message: format!("a storage request's task failed: {e}"),
+        transient: true,
     })?
 }
 

@@ -48,12 +48,19 @@ impl RetryPolicy {
 pub struct RetryLog(Arc<Mutex<Vec<String>>>);
 
 impl RetryLog {
+    /// Keeps the first [`RetryLog::MAX`] messages and notes that there were more, so a long
+    /// run against a flaky server holds bounded memory.
     fn push(&self, message: String) {
-        self.0
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push(message);
+        let mut log = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        match log.len() {
+            n if n < Self::MAX => log.push(message),
+            n if n == Self::MAX => log.push("more retries (not listed)".into()),
+            _ => {}
+        }
     }
+
+    /// Messages kept.
+    pub const MAX: usize = 100;
 
     /// Takes the messages logged so far.
     pub fn drain(&self) -> Vec<String> {
@@ -132,6 +139,14 @@ pub(crate) fn short(e: &object_store::Error) -> String {
         text = format!("{text} ({d})");
     }
     text
+}
+
+/// Whether a later run may get past `e`: what a retry could cure (the retries were spent),
+/// and an object that changed while it was read (the next run reads the new one).
+pub(crate) fn worth_a_later_run(e: &object_store::Error) -> bool {
+    is_transient(e)
+        || matches!(e, object_store::Error::Precondition { .. })
+        || e.to_string().contains("InvalidRange")
 }
 
 /// A storage error's message for the user: what was done, and why it failed in words a

@@ -147,6 +147,7 @@ impl SegmentStore for ObjectSegmentStore {
             block_on(handle).map_err(|e| Error::Storage {
                 url: self.prefix.join(&name).to_string(),
                 message: format!("the upload task failed: {e}"),
+                transient: true,
             })??;
         }
         let url = self.prefix.join(&writer.name);
@@ -163,6 +164,9 @@ impl SegmentStore for ObjectSegmentStore {
     }
 
     fn remove(&mut self, name: &str) -> Result<()> {
+        // Never before its own upload: a delete that overtook the PUT would leave the
+        // object behind.
+        self.wait()?;
         let url = self.prefix.join(name);
         block_on(delete(&url))?;
         self.lock().written.remove(name);

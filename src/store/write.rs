@@ -9,8 +9,8 @@ use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
 
 use super::block_on;
 use super::location::ObjectUrl;
-use super::retry::{explain, retrying};
-use crate::error::Result;
+use super::retry::retrying;
+use crate::error::{Error, Result};
 
 /// Objects larger than this are uploaded in parts (S3 takes parts of 5 MiB and more). Below it
 /// one PUT is cheaper for the server (a multipart upload is stored twice by some, s3s-fs among
@@ -36,12 +36,12 @@ pub(crate) async fn put(url: &ObjectUrl, bytes: Bytes) -> Result<()> {
             async move { store.put(&path, payload).await }
         })
         .await
-        .map_err(|e| url.error(explain("cannot store it", &e)))?;
+        .map_err(|e| url.failed("cannot store it", &e))?;
         return Ok(());
     }
-    // A part that fails after its retries fails the upload; the upload is then aborted and
-    // made again from the start (object_store numbers parts as they are sent, so one part
-    // cannot be sent twice), up to the policy's retries.
+    // A part that fails fails the upload, which is then aborted and made again from the
+    // start, up to the policy's retries (object_store numbers parts as they are sent, so one
+    // part cannot be sent again on its own through `MultipartUpload`).
     retrying(
         &url.retry,
         &url.log,
@@ -49,7 +49,7 @@ pub(crate) async fn put(url: &ObjectUrl, bytes: Bytes) -> Result<()> {
         || multipart(url.store.clone(), path.clone(), bytes.clone()),
     )
     .await
-    .map_err(|e| url.error(explain("cannot store it", &e)))?;
+    .map_err(|e| url.failed("cannot store it", &e))?;
     Ok(())
 }
 
@@ -71,13 +71,15 @@ async fn multipart(
         .buffer_unordered(PARTS_IN_FLIGHT)
         .try_collect::<Vec<()>>()
         .await;
-    match sent {
+    let done = match sent {
         Ok(_) => upload.complete().await.map(|_| ()),
-        Err(e) => {
-            let _ = upload.abort().await;
-            Err(e)
-        }
+        Err(e) => Err(e),
+    };
+    if done.is_err() {
+        // Parts left behind are stored (and billed) until aborted.
+        let _ = upload.abort().await;
     }
+    done
 }
 
 /// Uploads the local file `path` as the object `url`: mapped, never read into memory whole;
@@ -103,8 +105,34 @@ pub(crate) async fn delete(url: &ObjectUrl) -> Result<()> {
     .await
     {
         Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
-        Err(e) => Err(url.error(explain("cannot delete it", &e))),
+        Err(e) => Err(url.failed("cannot delete it", &e)),
     }
+}
+
+/// Deletes the object `url` now, from outside the runtime.
+pub(crate) fn delete_now(url: &ObjectUrl) -> Result<()> {
+    block_on(delete(url))
+}
+
+/// Whether anything is stored under the prefix `url` (`url/…`): the first page of a
+/// listing, one object asked for. Fails on a missing bucket or refused credentials.
+pub(crate) fn any_under(url: &ObjectUrl) -> Result<bool> {
+    let prefix = url.path();
+    let found = block_on(retrying(
+        &url.retry,
+        &url.log,
+        &format!("LIST {url}/"),
+        || {
+            let store = url.store.clone();
+            let prefix = prefix.clone();
+            async move {
+                let p = (!prefix.as_ref().is_empty()).then_some(&prefix);
+                store.list(p).next().await.transpose()
+            }
+        },
+    ))
+    .map_err(|e| url.failed("cannot list it", &e))?;
+    Ok(found.is_some())
 }
 
 /// Whether the object `url` exists (HEAD).
@@ -123,7 +151,7 @@ pub fn exists(url: &ObjectUrl) -> Result<bool> {
     match found {
         Ok(_) => Ok(true),
         Err(object_store::Error::NotFound { .. }) => Ok(false),
-        Err(e) => Err(url.error(explain("cannot check it", &e))),
+        Err(e) => Err(url.failed("cannot check it", &e)),
     }
 }
 
@@ -133,7 +161,17 @@ pub fn exists(url: &ObjectUrl) -> Result<bool> {
 pub fn check_bucket(url: &ObjectUrl) -> Result<()> {
     // A prefix nothing is stored under, so the answer is one short page.
     let probe = url.with_key(&format!("{}.muxkit-bucket-check", url.key()));
-    list(&probe).map(|_| ())
+    match list(&probe) {
+        // Named by the user's URL, not the probe's.
+        Err(Error::Storage {
+            message, transient, ..
+        }) => Err(Error::Storage {
+            url: url.to_string(),
+            message,
+            transient,
+        }),
+        other => other.map(|_| ()),
+    }
 }
 
 /// An object found under a prefix.
@@ -168,7 +206,7 @@ pub fn list(url: &ObjectUrl) -> Result<Vec<ListedObject>> {
             }
         },
     ))
-    .map_err(|e| url.error(explain("cannot list it", &e)))?;
+    .map_err(|e| url.failed("cannot list it", &e))?;
     let mut out: Vec<ListedObject> = listed
         .into_iter()
         .filter_map(|meta| {
@@ -216,6 +254,6 @@ pub fn stored_size(url: &ObjectUrl, prefix: bool) -> Result<u64> {
     match found {
         Ok(meta) => Ok(meta.size),
         Err(object_store::Error::NotFound { .. }) => Ok(0),
-        Err(e) => Err(url.error(explain("cannot check it", &e))),
+        Err(e) => Err(url.failed("cannot check it", &e)),
     }
 }

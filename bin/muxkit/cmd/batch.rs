@@ -412,7 +412,11 @@ pub fn run(args: BatchArgs) -> ExitCode {
             ExitCode::from(2)
         }
         // The tree or the state could not be listed or read: storage, worth a retry.
-        Err(e @ muxkit::Error::Storage { .. }) => {
+        Err(
+            e @ muxkit::Error::Storage {
+                transient: true, ..
+            },
+        ) => {
             eprintln!("muxkit: error: {e}");
             ExitCode::from(TEMPORARY_FAILURE)
         }
@@ -452,6 +456,12 @@ fn run_inner(args: BatchArgs) -> muxkit::Result<ExitCode> {
             Some(url) if state.to_string_lossy().ends_with('/') || url.key().is_empty() => {
                 options.objects.state =
                     Some(url.join(&muxkit::batch::state_file_name(options.shard)));
+            }
+            Some(_) if options.shard.count() > 1 => {
+                return Err(muxkit::Error::Usage(format!(
+                    "--state {}: shards would write one object over each other; give a prefix ending in / (each shard keeps its own file in it)",
+                    state.display()
+                )));
             }
             Some(url) => options.objects.state = Some(url),
             None if state.is_dir() => {
