@@ -420,3 +420,34 @@ fn a_failed_conversion_leaves_no_unlisted_segment() {
         }
     }
 }
+
+/// A playlist read back from a bucket anyone can write: sequence numbers with no room left
+/// are not carried on (fuzz target hls_resume found `next_index` overflowing); a playlist
+/// with room is, with the node prefix on the new names.
+#[test]
+fn a_resumed_playlist_near_the_end_of_the_numbers_is_not_carried_on() {
+    let huge = "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:18446744073709551614\n#EXTINF:2.000,\na-segment_00000.ts\n#EXTINF:2.000,\nb-segment_00001.ts\n";
+    assert!(HlsResume::from_playlist(huge.as_bytes(), 0, |_| None).is_none());
+    let fine = huge.replace("18446744073709551614", "41");
+    let resume = HlsResume::from_playlist(fine.as_bytes(), 0, |_| None).unwrap();
+    let mut m = HlsSegmenter::new(
+        MemoryStore::default(),
+        HlsOptions {
+            target_duration: 2.0,
+            playlist_type: PlaylistType::Live,
+            name_prefix: "c-".into(),
+            ..HlsOptions::default()
+        },
+    );
+    m.resume(resume);
+    feed(&mut m, 6).unwrap();
+    let listed: Vec<&str> = m
+        .playlist()
+        .segments
+        .iter()
+        .map(|s| s.uri.as_str())
+        .collect();
+    assert_eq!(&listed[..2], ["a-segment_00000.ts", "b-segment_00001.ts"]);
+    assert!(listed[2].starts_with("c-segment_00043"), "{listed:?}");
+    assert!(m.playlist().segments[2].discontinuity);
+}
