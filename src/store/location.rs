@@ -217,6 +217,16 @@ impl ObjectUrl {
                     b.build().map(|s| Arc::new(s) as Arc<dyn ObjectStore>)
                 }
                 "gs" => {
+                    // An emulator (`GOOGLE_BASE_URL=http://...`, `GOOGLE_SKIP_SIGNATURE=true`)
+                    // speaks plain HTTP.
+                    let base = options
+                        .config
+                        .iter()
+                        .find(|(k, _)| k.contains("base_url"))
+                        .map(|(_, v)| v.clone())
+                        .or_else(|| std::env::var("GOOGLE_BASE_URL").ok())
+                        .unwrap_or_default();
+                    let client = client.with_allow_http(base.starts_with("http://"));
                     let mut b = object_store::gcp::GoogleCloudStorageBuilder::from_env()
                         .with_bucket_name(&bucket)
                         .with_retry(retry_off)
