@@ -741,3 +741,36 @@ fn a_batch_whose_storage_fails_exits_75_and_a_rerun_finishes_it() {
     ));
     assert!(err.contains("0 converted"), "{err}");
 }
+
+#[test]
+fn a_multipart_upload_retries_the_part_that_failed_alone() {
+    let Some((mut server, dir, m)) = setup("s3_parts") else {
+        return;
+    };
+    let proxy = FaultProxy::start(server.port);
+    let mut env = server.env_via(proxy.port);
+    // 5 MiB parts over a slowed link: the upload takes seconds, and the server goes away
+    // for a moment in the middle of it.
+    env.push(("MUXKIT_STORE_MULTIPART_MIB", "5".into()));
+    proxy.delay_ms.store(2, std::sync::atomic::Ordering::SeqCst);
+    let job = std::thread::spawn({
+        let (env, input) = (env.clone(), m.big_flv.clone());
+        move || muxkit(&env, &["convert", s(&input), "s3://media/parts.ts"])
+    });
+    std::thread::sleep(Duration::from_millis(1500));
+    server.stop();
+    std::thread::sleep(Duration::from_millis(300));
+    server.restart();
+    let o = job.join().unwrap();
+    let err = ok(&o);
+    assert!(err.contains("part ") && err.contains("retry 1 of"), "{err}");
+    assert!(
+        !err.contains("multipart upload of"),
+        "the whole upload was not redone: {err}"
+    );
+    let local = dir.path().join("parts-local.ts");
+    ok(&muxkit(&env, &["convert", s(&m.big_flv), s(&local)]));
+    let got = dir.path().join("parts-got.ts");
+    server.download("media", "parts.ts", &got);
+    assert_eq!(std::fs::read(&local).unwrap(), std::fs::read(&got).unwrap());
+}

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use object_store::ObjectStore;
+use object_store::multipart::MultipartStore;
 use object_store::path::Path as ObjectPath;
 
 use super::retry::{RetryLog, RetryPolicy};
@@ -108,6 +109,9 @@ impl StoreOptions {
 #[derive(Clone)]
 pub struct ObjectUrl {
     pub(crate) store: Arc<dyn ObjectStore>,
+    /// The same store's part-level multipart access (S3, GCS and Azure all have it), so a
+    /// failed part is sent again alone.
+    pub(crate) parts: Option<Arc<dyn MultipartStore>>,
     /// `scheme://bucket`, for messages.
     bucket_url: String,
     /// The key (or prefix), without a leading or trailing `/`.
@@ -190,71 +194,76 @@ impl ObjectUrl {
             .with_connect_timeout(options.connect_timeout);
         let unknown =
             |k: &str| Error::Usage(format!("{arg}: {k:?} is not a setting of this store"));
-        let built: std::result::Result<Arc<dyn ObjectStore>, object_store::Error> =
-            match scheme.as_str() {
-                "s3" | "s3a" => {
-                    let mut b = object_store::aws::AmazonS3Builder::from_env()
-                        .with_bucket_name(&bucket)
-                        .with_retry(retry_off)
-                        .with_client_options(client);
-                    for (k, v) in &options.config {
-                        b = b.with_config(k.parse().map_err(|_| unknown(k))?, v);
-                    }
-                    // An S3-compatible server on plain HTTP (a test server, MinIO on a LAN)
-                    // is named by its endpoint; the builder refuses HTTP unless told.
-                    let endpoint = options
-                        .config
-                        .iter()
-                        .find(|(k, _)| k.contains("endpoint"))
-                        .map(|(_, v)| v.clone())
-                        .or_else(|| std::env::var("AWS_ENDPOINT_URL_S3").ok())
-                        .or_else(|| std::env::var("AWS_ENDPOINT_URL").ok())
-                        .or_else(|| std::env::var("AWS_ENDPOINT").ok())
-                        .unwrap_or_default();
-                    if endpoint.starts_with("http://") {
-                        b = b.with_allow_http(true);
-                    }
-                    b.build().map(|s| Arc::new(s) as Arc<dyn ObjectStore>)
+        type Built = (Arc<dyn ObjectStore>, Arc<dyn MultipartStore>);
+        fn both<S: ObjectStore + MultipartStore>(s: S) -> Built {
+            let s = Arc::new(s);
+            (s.clone(), s)
+        }
+        let built: std::result::Result<Built, object_store::Error> = match scheme.as_str() {
+            "s3" | "s3a" => {
+                let mut b = object_store::aws::AmazonS3Builder::from_env()
+                    .with_bucket_name(&bucket)
+                    .with_retry(retry_off)
+                    .with_client_options(client);
+                for (k, v) in &options.config {
+                    b = b.with_config(k.parse().map_err(|_| unknown(k))?, v);
                 }
-                "gs" => {
-                    // An emulator (`GOOGLE_BASE_URL=http://...`, `GOOGLE_SKIP_SIGNATURE=true`)
-                    // speaks plain HTTP.
-                    let base = options
-                        .config
-                        .iter()
-                        .find(|(k, _)| k.contains("base_url"))
-                        .map(|(_, v)| v.clone())
-                        .or_else(|| std::env::var("GOOGLE_BASE_URL").ok())
-                        .unwrap_or_default();
-                    let client = client.with_allow_http(base.starts_with("http://"));
-                    let mut b = object_store::gcp::GoogleCloudStorageBuilder::from_env()
-                        .with_bucket_name(&bucket)
-                        .with_retry(retry_off)
-                        .with_client_options(client);
-                    for (k, v) in &options.config {
-                        b = b.with_config(k.parse().map_err(|_| unknown(k))?, v);
-                    }
-                    b.build().map(|s| Arc::new(s) as Arc<dyn ObjectStore>)
+                // An S3-compatible server on plain HTTP (a test server, MinIO on a LAN)
+                // is named by its endpoint; the builder refuses HTTP unless told.
+                let endpoint = options
+                    .config
+                    .iter()
+                    .find(|(k, _)| k.contains("endpoint"))
+                    .map(|(_, v)| v.clone())
+                    .or_else(|| std::env::var("AWS_ENDPOINT_URL_S3").ok())
+                    .or_else(|| std::env::var("AWS_ENDPOINT_URL").ok())
+                    .or_else(|| std::env::var("AWS_ENDPOINT").ok())
+                    .unwrap_or_default();
+                if endpoint.starts_with("http://") {
+                    b = b.with_allow_http(true);
                 }
-                "az" | "abfs" => {
-                    let mut b = object_store::azure::MicrosoftAzureBuilder::from_env()
-                        .with_container_name(&bucket)
-                        .with_retry(retry_off)
-                        .with_client_options(client);
-                    for (k, v) in &options.config {
-                        b = b.with_config(k.parse().map_err(|_| unknown(k))?, v);
-                    }
-                    b.build().map(|s| Arc::new(s) as Arc<dyn ObjectStore>)
+                b.build().map(both)
+            }
+            "gs" => {
+                // An emulator (`GOOGLE_BASE_URL=http://...`, `GOOGLE_SKIP_SIGNATURE=true`)
+                // speaks plain HTTP.
+                let base = options
+                    .config
+                    .iter()
+                    .find(|(k, _)| k.contains("base_url"))
+                    .map(|(_, v)| v.clone())
+                    .or_else(|| std::env::var("GOOGLE_BASE_URL").ok())
+                    .unwrap_or_default();
+                let client = client.with_allow_http(base.starts_with("http://"));
+                let mut b = object_store::gcp::GoogleCloudStorageBuilder::from_env()
+                    .with_bucket_name(&bucket)
+                    .with_retry(retry_off)
+                    .with_client_options(client);
+                for (k, v) in &options.config {
+                    b = b.with_config(k.parse().map_err(|_| unknown(k))?, v);
                 }
-                _ => return Err(bad("not an object storage URL (s3://, gs://, az://)")),
-            };
-        let store = built.map_err(|e| Error::Storage {
+                b.build().map(both)
+            }
+            "az" | "abfs" => {
+                let mut b = object_store::azure::MicrosoftAzureBuilder::from_env()
+                    .with_container_name(&bucket)
+                    .with_retry(retry_off)
+                    .with_client_options(client);
+                for (k, v) in &options.config {
+                    b = b.with_config(k.parse().map_err(|_| unknown(k))?, v);
+                }
+                b.build().map(both)
+            }
+            _ => return Err(bad("not an object storage URL (s3://, gs://, az://)")),
+        };
+        let (store, parts) = built.map_err(|e| Error::Storage {
             url: arg.to_owned(),
             message: format!("cannot set up the client: {e}"),
             transient: false,
         })?;
         Ok(ObjectUrl {
             store,
+            parts: Some(parts),
             bucket_url: format!("{scheme}://{bucket}"),
             key,
             retry: options.retry.clone(),

@@ -5,6 +5,7 @@ use std::path::Path;
 
 use bytes::Bytes;
 use futures_util::{StreamExt, TryStreamExt};
+use object_store::multipart::MultipartStore;
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
 
 use super::block_on;
@@ -39,9 +40,12 @@ pub(crate) async fn put(url: &ObjectUrl, bytes: Bytes) -> Result<()> {
         .map_err(|e| url.failed("cannot store it", &e))?;
         return Ok(());
     }
-    // A part that fails fails the upload, which is then aborted and made again from the
-    // start, up to the policy's retries (object_store numbers parts as they are sent, so one
-    // part cannot be sent again on its own through `MultipartUpload`).
+    if let Some(parts) = &url.parts {
+        return multipart_by_part(url, parts.clone(), bytes).await;
+    }
+    // A store without part-level access: a part that fails fails the upload, which is then
+    // aborted and made again from the start, up to the policy's retries (object_store's
+    // `MultipartUpload` numbers parts as they are sent, so one cannot be sent again alone).
     retrying(
         &url.retry,
         &url.log,
@@ -80,6 +84,70 @@ async fn multipart(
         let _ = upload.abort().await;
     }
     done
+}
+
+/// A multipart upload whose every request (the start, each part, the completion) is retried
+/// on its own: one failed part of a large upload costs that part, not the upload. Parts go
+/// [`PARTS_IN_FLIGHT`] at a time; a failure after the retries aborts the upload, so no part
+/// is left stored (and billed).
+async fn multipart_by_part(
+    url: &ObjectUrl,
+    parts: std::sync::Arc<dyn MultipartStore>,
+    bytes: Bytes,
+) -> Result<()> {
+    let path = url.path();
+    let id = retrying(
+        &url.retry,
+        &url.log,
+        &format!("start multipart upload of {url}"),
+        || {
+            let parts = parts.clone();
+            let path = path.clone();
+            async move { parts.create_multipart(&path).await }
+        },
+    )
+    .await
+    .map_err(|e| url.failed("cannot store it", &e))?;
+    let sends = (0..bytes.len())
+        .step_by(PART_SIZE)
+        .enumerate()
+        .map(|(idx, at)| {
+            let chunk = bytes.slice(at..(at + PART_SIZE).min(bytes.len()));
+            let (parts, path, id) = (parts.clone(), path.clone(), id.clone());
+            async move {
+                retrying(
+                    &url.retry,
+                    &url.log,
+                    &format!("part {} of {url}", idx + 1),
+                    || {
+                        let (parts, path, id) = (parts.clone(), path.clone(), id.clone());
+                        let payload = PutPayload::from_bytes(chunk.clone());
+                        async move { parts.put_part(&path, &id, idx, payload).await }
+                    },
+                )
+                .await
+            }
+        });
+    let sent = futures_util::stream::iter(sends)
+        .buffered(PARTS_IN_FLIGHT)
+        .try_collect::<Vec<_>>()
+        .await;
+    let done = match sent {
+        Ok(ids) => retrying(&url.retry, &url.log, &format!("complete {url}"), || {
+            let (parts, path, id, ids) = (parts.clone(), path.clone(), id.clone(), ids.clone());
+            async move { parts.complete_multipart(&path, &id, ids).await }
+        })
+        .await
+        .map(|_| ()),
+        Err(e) => Err(e),
+    };
+    match done {
+        Ok(()) => Ok(()),
+        Err(e) => {
+            let _ = parts.abort_multipart(&path, &id).await;
+            Err(url.failed("cannot store it", &e))
+        }
+    }
 }
 
 /// Uploads the local file `path` as the object `url`: mapped, never read into memory whole;
