@@ -509,10 +509,26 @@ impl Publish {
                 outcome = format!("{outcome}; writing failed: {f}");
             }
         }
+        // In a bucket: the last segments and the final playlist stored (or why not), waited
+        // for off the loop's thread.
+        #[cfg(feature = "s3")]
+        let in_bucket = if let OriginStore::Bucket(b) = &self.live_store.store {
+            if !b.flushed(super::SHUTDOWN_GRACE).await {
+                outcome = format!("{outcome}; the bucket had not stored everything in time");
+            }
+            if let Some(f) = b.failure() {
+                outcome = format!("{outcome}; storing failed: {f}");
+            }
+            true
+        } else {
+            false
+        };
+        #[cfg(not(feature = "s3"))]
+        let in_bucket = false;
         if let Ok(mut h) = shared.history.lock() {
             h.insert(self.name.clone(), self.live.resume_state());
         }
-        if self.files.is_none() {
+        if self.files.is_none() && !in_bucket {
             // In memory, an ended stream's window stays for players that are finishing it (as
             // long as the window lasts, and a minute at least), then goes: names that come and
             // go do not fill memory.

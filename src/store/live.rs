@@ -129,7 +129,9 @@ impl LiveObjectStore {
     /// in time. For a server's shutdown, from outside the store's runtime.
     pub fn flush(&self, timeout: Duration) -> bool {
         let (tx, rx) = oneshot::channel();
+        PENDING.fetch_add(1, Ordering::AcqRel);
         if self.queue.send(Op::Flush(tx)).is_err() {
+            PENDING.fetch_sub(1, Ordering::AcqRel);
             return true;
         }
         super::block_on(async { tokio::time::timeout(timeout, rx).await.is_ok() })
@@ -170,6 +172,18 @@ impl LiveObjectStore {
             Err(Error::Storage { message, .. }) if message == TAKEN_OVER => Ok(None),
             Err(e) => Err(e),
         }
+    }
+
+    /// [`LiveObjectStore::flush`] for async callers (an event loop ending a publish): waits
+    /// without blocking the loop.
+    pub async fn flushed(&self, timeout: Duration) -> bool {
+        let (tx, rx) = oneshot::channel();
+        PENDING.fetch_add(1, Ordering::AcqRel);
+        if self.queue.send(Op::Flush(tx)).is_err() {
+            PENDING.fetch_sub(1, Ordering::AcqRel);
+            return true;
+        }
+        tokio::time::timeout(timeout, rx).await.is_ok()
     }
 
     /// The playlist `name` under `prefix`, if there is one, with its ETag.
