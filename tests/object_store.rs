@@ -311,11 +311,7 @@ fn an_existing_output_is_refused_unless_replaced() {
         &env,
         &["convert", s(&m.small_flv), "s3://media/h/"],
     ));
-    for out in [
-        "s3://media/o.ts",
-        "s3://media/h/",
-        "s3://media/h/other.m3u8",
-    ] {
+    for out in ["s3://media/o.ts", "s3://media/h/"] {
         let o = muxkit(&env, &["convert", s(&m.small_flv), out]);
         assert_eq!(o.status.code(), Some(2), "{out}");
         assert!(String::from_utf8_lossy(&o.stderr).contains("-y replaces"));
@@ -356,6 +352,31 @@ fn an_existing_output_is_refused_unless_replaced() {
         );
     }
     assert_eq!(after.len(), p.segments.len() + 1, "{after:?}");
+    // A second playlist named into the same prefix: allowed (as a .m3u8 beside other files
+    // in a folder), its segments stamped so the first output's are never overwritten, and
+    // refused the second time without -y.
+    let first: Vec<Vec<u8>> = after
+        .iter()
+        .map(|k| std::fs::read(server.stored("media", k)).unwrap())
+        .collect();
+    ok(&muxkit(
+        &env,
+        &["convert", s(&m.small_flv), "s3://media/h/other.m3u8"],
+    ));
+    let both = server.keys("media", "h");
+    for (k, bytes) in after.iter().zip(&first) {
+        assert_eq!(
+            &std::fs::read(server.stored("media", k)).unwrap(),
+            bytes,
+            "{k}"
+        );
+    }
+    assert!(both.len() > after.len() + 1, "{both:?}");
+    let o = muxkit(
+        &env,
+        &["convert", s(&m.small_flv), "s3://media/h/other.m3u8"],
+    );
+    assert_eq!(o.status.code(), Some(2));
     ok(&muxkit(
         &env,
         &["convert", "-y", s(&m.small_flv), "s3://media/o.ts"],

@@ -204,10 +204,7 @@ fn is_input_fault(e: &Error) -> bool {
         e,
         Error::File { .. }
             | Error::Io { .. }
-            | Error::Storage {
-                transient: true,
-                ..
-            }
+            | Error::Storage { .. }
             | Error::Cancelled
             | Error::InvalidUse(_)
             | Error::Usage(_)
@@ -280,7 +277,13 @@ fn convert_one(
                 status: FileStatus::Failed,
                 reason: Some(message),
                 output: None,
-                retryable: !is_input_fault(&e),
+                // Storage says itself whether a later run may succeed (a server that did not
+                // answer may; expired credentials or a 403 need someone first). Either way it
+                // is never recorded against the input's bytes.
+                retryable: match &e {
+                    Error::Storage { transient, .. } => *transient,
+                    e => !is_input_fault(e),
+                },
                 ..base
             }
         }

@@ -118,7 +118,7 @@ fn prepare(
 struct BucketStart {
     prefix: crate::store::ObjectUrl,
     previous: Option<HlsResume>,
-    versions: std::collections::HashMap<String, String>,
+    versions: std::collections::HashMap<String, object_store::UpdateVersion>,
 }
 
 /// Reads back the stream's playlist (and the init segment its last segments use) from the
@@ -525,7 +525,8 @@ impl Publish {
         };
         #[cfg(not(feature = "s3"))]
         let in_bucket = false;
-        if let Ok(mut h) = shared.history.lock() {
+        // (In a bucket the playlist is read back at every publish: nothing to remember.)
+        if let (Ok(mut h), false) = (shared.history.lock(), in_bucket) {
             h.insert(self.name.clone(), self.live.resume_state());
         }
         if self.files.is_none() && !in_bucket {

@@ -175,18 +175,24 @@ fn to_object(input: &Location, output: &ObjectUrl, options: &ConvertOptions) -> 
         output.clone()
     };
     // One request, which also fails early and clearly on a missing bucket or refused
-    // credentials. A prefix that holds anything is taken, as a folder that holds files is.
+    // credentials. A prefix that holds anything is taken, as a folder that holds files is; a
+    // playlist named in a shared prefix is taken when it exists, as a `.m3u8` file is.
     let taken = any_under(&prefix)?;
-    if taken && options.overwrite == Overwrite::Refuse {
+    let exists_now = if is_playlist { exists(output)? } else { taken };
+    if exists_now && options.overwrite == Overwrite::Refuse {
         return Err(Error::Usage(format!(
             "{output}: the output exists (its prefix holds objects; -y replaces them)"
         )));
     }
     let mut options = options.clone();
-    // Replacing: the new segments get names of their own (a run stamp before them), so a
-    // player still reading the old playlist never gets a new segment under an old name, and
-    // a failed run leaves the old output whole. The old playlist's segments go once the new
-    // playlist is stored.
+    // The format as decided here, from the URL: the converter must not guess again from a
+    // local path of the same name.
+    options.format = Some(format);
+    // Into a prefix that holds objects (replacing, or beside other outputs): the new segments
+    // get names of their own (a run stamp before them), so a player still reading an old
+    // playlist never gets a new segment under an old name, nothing of another output is
+    // overwritten, and a failed run leaves the old output whole. The replaced playlist's
+    // segments go once the new playlist is stored.
     let old_segments = if taken && format == OutputFormat::Hls {
         let playlist = hls_playlist_name(output, &options, is_playlist);
         options.hls.name_prefix = format!("{}{}-", options.hls.name_prefix, run_stamp());
@@ -196,13 +202,23 @@ fn to_object(input: &Location, output: &ObjectUrl, options: &ConvertOptions) -> 
     };
     let store = ObjectSegmentStore::new(prefix.clone());
     let sink = FolderSink::Objects(store.clone());
-    let stats = with_input(input, &options, |i| {
+    let mut stats = with_input(input, &options, |i| {
         convert_selected(i, key, &options, &sink)
     })?;
     store.wait()?;
     let written = store.written();
+    let mut left = 0;
     for old in old_segments.iter().filter(|n| !written.contains(n)) {
-        crate::store::write::delete_now(&prefix.join(old))?;
+        // The new output is complete and listed: a delete that fails leaves an unlisted
+        // object, worth a warning, not a failed conversion.
+        if crate::store::write::delete_now(&prefix.join(old)).is_err() {
+            left += 1;
+        }
+    }
+    if left > 0 {
+        stats.warnings.push(format!(
+            "{left} segment(s) of the replaced output could not be deleted from {prefix} (no playlist names them)"
+        ));
     }
     Ok(stats)
 }

@@ -96,15 +96,21 @@ impl std::fmt::Debug for LiveObjectStore {
 pub struct StoredPlaylist {
     /// The playlist's text.
     pub text: Bytes,
-    /// Its ETag: the next write replaces exactly this version.
-    pub e_tag: Option<String>,
+    /// Its ETag and version (S3 and Azure compare the ETag, GCS the generation): the next
+    /// write replaces exactly this version.
+    pub version: UpdateVersion,
+}
+
+/// Whether `v` names a version at all.
+fn known(v: &UpdateVersion) -> bool {
+    v.e_tag.is_some() || v.version.is_some()
 }
 
 impl LiveObjectStore {
     /// Writes under `prefix`. `playlists` are the ETags of playlists read back to carry on
     /// (name → ETag): their first write replaces that version only; any other playlist is
     /// created only if absent.
-    pub fn new(prefix: ObjectUrl, playlists: HashMap<String, String>) -> LiveObjectStore {
+    pub fn new(prefix: ObjectUrl, playlists: HashMap<String, UpdateVersion>) -> LiveObjectStore {
         let (tx, rx) = mpsc::unbounded_channel();
         let status = Arc::new(Status::default());
         runtime().spawn(work(prefix.clone(), rx, Arc::clone(&status), playlists));
@@ -150,12 +156,12 @@ impl LiveObjectStore {
         name: &str,
         stored: &StoredPlaylist,
         node: &str,
-    ) -> Result<Option<String>> {
-        let Some(e_tag) = &stored.e_tag else {
+    ) -> Result<Option<UpdateVersion>> {
+        if !known(&stored.version) {
             return Err(prefix
                 .join(name)
                 .error("the store gave no ETag for the playlist: it cannot be taken over safely"));
-        };
+        }
         let mut text: String = String::from_utf8_lossy(&stored.text)
             .lines()
             .filter(|l| l.trim() != "#EXT-X-ENDLIST")
@@ -167,7 +173,11 @@ impl LiveObjectStore {
         // A comment line (RFC 8216 section 4.1: `#` not followed by `EXT`).
         text.push_str(&format!("# carried on by node {node} at {now}\n"));
         let url = prefix.join(name);
-        match super::block_on(put_playlist(&url, Bytes::from(text), Some(e_tag.clone()))) {
+        match super::block_on(put_playlist(
+            &url,
+            Bytes::from(text),
+            Some(stored.version.clone()),
+        )) {
             Ok(e) => Ok(e),
             Err(Error::Storage { message, .. }) if message == TAKEN_OVER => Ok(None),
             Err(e) => Err(e),
@@ -199,13 +209,16 @@ impl LiveObjectStore {
                 let path = path.clone();
                 async move {
                     let r = store.get(&path).await?;
-                    let e_tag = r.meta.e_tag.clone();
-                    Ok((r.bytes().await?, e_tag))
+                    let version = UpdateVersion {
+                        e_tag: r.meta.e_tag.clone(),
+                        version: r.meta.version.clone(),
+                    };
+                    Ok((r.bytes().await?, version))
                 }
             },
         ));
         match got {
-            Ok((text, e_tag)) => Ok(Some(StoredPlaylist { text, e_tag })),
+            Ok((text, version)) => Ok(Some(StoredPlaylist { text, version })),
             Err(object_store::Error::NotFound { .. }) => Ok(None),
             Err(e) => Err(url.failed("cannot read it", &e)),
         }
@@ -264,7 +277,7 @@ async fn work(
     prefix: ObjectUrl,
     mut queue: mpsc::UnboundedReceiver<Op>,
     status: Arc<Status>,
-    mut versions: HashMap<String, String>,
+    mut versions: HashMap<String, UpdateVersion>,
 ) {
     let mut uploads: JoinSet<Result<usize>> = JoinSet::new();
     // Settles every upload started so far; a failure is the stream's failure.
@@ -304,8 +317,8 @@ async fn work(
                     put(&url, bytes).await.map(|()| None)
                 };
                 match stored {
-                    Ok(Some(e_tag)) => {
-                        versions.insert(name, e_tag);
+                    Ok(Some(v)) => {
+                        versions.insert(name, v);
                     }
                     Ok(None) => {}
                     Err(e) => status.fail(e.to_string()),
@@ -315,6 +328,12 @@ async fn work(
             Op::Delete(name) => {
                 // After every upload before it (its own segment's among them).
                 settle(&mut uploads, &status).await;
+                if status.failure().is_some() {
+                    // Taken over (or failing): the segment may be listed by the playlist the
+                    // new node carries on; it is that node's to delete.
+                    PENDING.fetch_sub(1, Ordering::AcqRel);
+                    continue;
+                }
                 let url = prefix.join(&name);
                 uploads.spawn(async move {
                     let deleted = delete(&url).await.map(|()| 0);
@@ -337,14 +356,11 @@ async fn work(
 async fn put_playlist(
     url: &ObjectUrl,
     bytes: Bytes,
-    last: Option<String>,
-) -> Result<Option<String>> {
+    last: Option<UpdateVersion>,
+) -> Result<Option<UpdateVersion>> {
     let path = url.path();
     let mode = match &last {
-        Some(e_tag) => PutMode::Update(UpdateVersion {
-            e_tag: Some(e_tag.clone()),
-            version: None,
-        }),
+        Some(v) => PutMode::Update(v.clone()),
         None => PutMode::Create,
     };
     let result = retrying(&url.retry, &url.log, &format!("PUT {url}"), || {
@@ -359,23 +375,29 @@ async fn put_playlist(
     })
     .await;
     match result {
-        Ok(r) => match r.e_tag {
-            Some(e) => Ok(Some(e)),
-            // Without its ETag the next write could not be conditional: ask for it.
-            None => current(url).await?.map(|(_, e)| Some(e)).ok_or_else(|| {
+        Ok(r) => {
+            let v = UpdateVersion {
+                e_tag: r.e_tag,
+                version: r.version,
+            };
+            if known(&v) {
+                return Ok(Some(v));
+            }
+            // Without its version the next write could not be conditional: ask for it.
+            current(url).await?.map(|(_, v)| Some(v)).ok_or_else(|| {
                 url.error(
                     "the store gave no ETag for the playlist: it cannot be written conditionally",
                 )
-            }),
-        },
+            })
+        }
         Err(
             object_store::Error::Precondition { .. } | object_store::Error::AlreadyExists { .. },
         ) => {
             // A retried PUT whose first attempt was stored (its answer lost) fails its own
             // precondition: the object holding exactly these bytes is this node's.
-            if let Some((stored, e_tag)) = current(url).await? {
+            if let Some((stored, v)) = current(url).await? {
                 if stored == bytes {
-                    return Ok(Some(e_tag));
+                    return Ok(Some(v));
                 }
             }
             Err(url.error(TAKEN_OVER))
@@ -387,22 +409,25 @@ async fn put_playlist(
 /// What a node says when another has written the playlist it was writing.
 pub(crate) const TAKEN_OVER: &str = "another node has written this playlist (the stream was taken over, or is published twice): this node stops writing it";
 
-/// The object's bytes and ETag now, if it exists.
-async fn current(url: &ObjectUrl) -> Result<Option<(Bytes, String)>> {
+/// The object's bytes and version now, if it exists.
+async fn current(url: &ObjectUrl) -> Result<Option<(Bytes, UpdateVersion)>> {
     let path = url.path();
     let got = retrying(&url.retry, &url.log, &format!("GET {url}"), || {
         let store = url.store.clone();
         let path = path.clone();
         async move {
             let r = store.get(&path).await?;
-            let e_tag = r.meta.e_tag.clone();
-            Ok((r.bytes().await?, e_tag))
+            let v = UpdateVersion {
+                e_tag: r.meta.e_tag.clone(),
+                version: r.meta.version.clone(),
+            };
+            Ok((r.bytes().await?, v))
         }
     })
     .await;
     match got {
-        Ok((bytes, Some(e_tag))) => Ok(Some((bytes, e_tag))),
-        Ok((_, None)) => Err(url.error("the store gave no ETag for the playlist")),
+        Ok((bytes, v)) if known(&v) => Ok(Some((bytes, v))),
+        Ok(_) => Err(url.error("the store gave no ETag for the playlist")),
         Err(object_store::Error::NotFound { .. }) => Ok(None),
         Err(e) => Err(url.failed("cannot read it", &e)),
     }

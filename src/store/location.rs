@@ -148,6 +148,15 @@ impl PartialEq for ObjectUrl {
 
 impl Eq for ObjectUrl {}
 
+/// object_store's names for the S3 endpoint (not the STS or metadata ones).
+const ENDPOINT_KEYS: [&str; 5] = [
+    "aws_endpoint",
+    "aws_endpoint_url",
+    "aws_endpoint_url_s3",
+    "endpoint",
+    "endpoint_url",
+];
+
 /// The URL schemes muxkit reads as object storage.
 const SCHEMES: [&str; 5] = ["s3://", "s3a://", "gs://", "az://", "abfs://"];
 
@@ -213,7 +222,7 @@ impl ObjectUrl {
                 let endpoint = options
                     .config
                     .iter()
-                    .find(|(k, _)| k.contains("endpoint"))
+                    .find(|(k, _)| ENDPOINT_KEYS.contains(&k.as_str()))
                     .map(|(_, v)| v.clone())
                     .or_else(|| std::env::var("AWS_ENDPOINT_URL_S3").ok())
                     .or_else(|| std::env::var("AWS_ENDPOINT_URL").ok())
@@ -230,7 +239,7 @@ impl ObjectUrl {
                 let base = options
                     .config
                     .iter()
-                    .find(|(k, _)| k.contains("base_url"))
+                    .find(|(k, _)| matches!(k.as_str(), "google_base_url" | "base_url"))
                     .map(|(_, v)| v.clone())
                     .or_else(|| std::env::var("GOOGLE_BASE_URL").ok())
                     .unwrap_or_default();

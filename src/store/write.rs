@@ -141,6 +141,20 @@ async fn multipart_by_part(
         .map(|_| ()),
         Err(e) => Err(e),
     };
+    let done = match done {
+        // A completion that was retried after its answer was lost finds no upload any
+        // more: the object is there, whole, if it has the size sent.
+        Err(object_store::Error::NotFound { .. })
+            if url
+                .store
+                .head(&path)
+                .await
+                .is_ok_and(|m| m.size == bytes.len() as u64) =>
+        {
+            Ok(())
+        }
+        other => other,
+    };
     match done {
         Ok(()) => Ok(()),
         Err(e) => {
