@@ -16,11 +16,12 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
-use object_store::{ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload, UpdateVersion};
+use object_store::{ObjectStore, PutMode, PutOptions, PutPayload, UpdateVersion};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinSet;
 
 use super::location::ObjectUrl;
+use super::read::get_whole;
 use super::retry::retrying;
 use super::runtime;
 use super::write::{delete, put};
@@ -198,30 +199,8 @@ impl LiveObjectStore {
 
     /// The playlist `name` under `prefix`, if there is one, with its ETag.
     pub fn read_playlist(prefix: &ObjectUrl, name: &str) -> Result<Option<StoredPlaylist>> {
-        let url = prefix.join(name);
-        let path = url.path();
-        let got = super::block_on(retrying(
-            &url.retry,
-            &url.log,
-            &format!("GET {url}"),
-            || {
-                let store = url.store.clone();
-                let path = path.clone();
-                async move {
-                    let r = store.get(&path).await?;
-                    let version = UpdateVersion {
-                        e_tag: r.meta.e_tag.clone(),
-                        version: r.meta.version.clone(),
-                    };
-                    Ok((r.bytes().await?, version))
-                }
-            },
-        ));
-        match got {
-            Ok((text, version)) => Ok(Some(StoredPlaylist { text, version })),
-            Err(object_store::Error::NotFound { .. }) => Ok(None),
-            Err(e) => Err(url.failed("cannot read it", &e)),
-        }
+        let found = super::block_on(get_whole(&prefix.join(name)))?;
+        Ok(found.map(|(text, version)| StoredPlaylist { text, version }))
     }
 
     fn send(&self, op: Op) -> Result<()> {
@@ -411,24 +390,8 @@ pub(crate) const TAKEN_OVER: &str = "another node has written this playlist (the
 
 /// The object's bytes and version now, if it exists.
 async fn current(url: &ObjectUrl) -> Result<Option<(Bytes, UpdateVersion)>> {
-    let path = url.path();
-    let got = retrying(&url.retry, &url.log, &format!("GET {url}"), || {
-        let store = url.store.clone();
-        let path = path.clone();
-        async move {
-            let r = store.get(&path).await?;
-            let v = UpdateVersion {
-                e_tag: r.meta.e_tag.clone(),
-                version: r.meta.version.clone(),
-            };
-            Ok((r.bytes().await?, v))
-        }
-    })
-    .await;
-    match got {
-        Ok((bytes, v)) if known(&v) => Ok(Some((bytes, v))),
-        Ok(_) => Err(url.error("the store gave no ETag for the playlist")),
-        Err(object_store::Error::NotFound { .. }) => Ok(None),
-        Err(e) => Err(url.failed("cannot read it", &e)),
+    match get_whole(url).await? {
+        Some((_, v)) if !known(&v) => Err(url.error("the store gave no ETag for the playlist")),
+        found => Ok(found),
     }
 }

@@ -7,7 +7,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
-use object_store::{GetOptions, GetRange, ObjectStore, ObjectStoreExt};
+use object_store::{GetOptions, GetRange, ObjectStore, ObjectStoreExt, UpdateVersion};
 use tokio::task::JoinHandle;
 
 use super::location::ObjectUrl;
@@ -36,19 +36,7 @@ pub struct ObjectInput {
 impl ObjectInput {
     /// HEADs `url`: the object must exist.
     pub fn open(url: &ObjectUrl) -> Result<ObjectInput> {
-        let path = url.path();
-        let store = url.store.clone();
-        let meta = block_on(retrying(
-            &url.retry,
-            &url.log,
-            &format!("HEAD {url}"),
-            || {
-                let store = store.clone();
-                let path = path.clone();
-                async move { store.head(&path).await }
-            },
-        ))
-        .map_err(|e| url.failed("cannot read it", &e))?;
+        let meta = block_on(head_retried(url)).map_err(|e| url.failed("cannot read it", &e))?;
         Ok(ObjectInput {
             url: url.clone(),
             len: meta.size,
@@ -178,19 +166,41 @@ pub fn read_heads(inputs: &[ObjectInput], n: u64) -> Vec<Result<Bytes>> {
 
 /// The whole of a small object (a state file), or `None` when there is none.
 pub fn read_small(url: &ObjectUrl) -> Result<Option<Bytes>> {
+    Ok(block_on(get_whole(url))?.map(|(bytes, _)| bytes))
+}
+
+/// HEAD of `url`, retried by its policy (the caller words the error).
+pub(crate) async fn head_retried(
+    url: &ObjectUrl,
+) -> std::result::Result<object_store::ObjectMeta, object_store::Error> {
     let path = url.path();
-    let got = block_on(retrying(
-        &url.retry,
-        &url.log,
-        &format!("GET {url}"),
-        || {
-            let store = url.store.clone();
-            let path = path.clone();
-            async move { store.get(&path).await?.bytes().await }
-        },
-    ));
+    retrying(&url.retry, &url.log, &format!("HEAD {url}"), || {
+        let store = url.store.clone();
+        let path = path.clone();
+        async move { store.head(&path).await }
+    })
+    .await
+}
+
+/// The whole object `url` with its version (ETag and generation), retried; `None` when
+/// there is none.
+pub(crate) async fn get_whole(url: &ObjectUrl) -> Result<Option<(Bytes, UpdateVersion)>> {
+    let path = url.path();
+    let got = retrying(&url.retry, &url.log, &format!("GET {url}"), || {
+        let store = url.store.clone();
+        let path = path.clone();
+        async move {
+            let r = store.get(&path).await?;
+            let version = UpdateVersion {
+                e_tag: r.meta.e_tag.clone(),
+                version: r.meta.version.clone(),
+            };
+            Ok((r.bytes().await?, version))
+        }
+    })
+    .await;
     match got {
-        Ok(b) => Ok(Some(b)),
+        Ok(found) => Ok(Some(found)),
         Err(object_store::Error::NotFound { .. }) => Ok(None),
         Err(e) => Err(url.failed("cannot read it", &e)),
     }

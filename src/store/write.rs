@@ -10,6 +10,7 @@ use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
 
 use super::block_on;
 use super::location::ObjectUrl;
+use super::read::head_retried;
 use super::retry::retrying;
 use crate::error::{Error, Result};
 
@@ -219,18 +220,7 @@ pub(crate) fn any_under(url: &ObjectUrl) -> Result<bool> {
 
 /// Whether the object `url` exists (HEAD).
 pub fn exists(url: &ObjectUrl) -> Result<bool> {
-    let path = url.path();
-    let found = block_on(retrying(
-        &url.retry,
-        &url.log,
-        &format!("HEAD {url}"),
-        || {
-            let store = url.store.clone();
-            let path = path.clone();
-            async move { store.head(&path).await }
-        },
-    ));
-    match found {
+    match block_on(head_retried(url)) {
         Ok(_) => Ok(true),
         Err(object_store::Error::NotFound { .. }) => Ok(false),
         Err(e) => Err(url.failed("cannot check it", &e)),
@@ -241,9 +231,9 @@ pub fn exists(url: &ObjectUrl) -> Result<bool> {
 /// on the first PUT into it (s3s-fs does), and a HEAD of a missing object cannot tell a
 /// missing bucket from a missing key.
 pub fn check_bucket(url: &ObjectUrl) -> Result<()> {
-    // A prefix nothing is stored under, so the answer is one short page.
+    // A prefix nothing is stored under: one request, an empty answer.
     let probe = url.with_key(&format!("{}.muxkit-bucket-check", url.key()));
-    match list(&probe) {
+    match any_under(&probe) {
         // Named by the user's URL, not the probe's.
         Err(Error::Storage {
             message, transient, ..
@@ -322,18 +312,7 @@ pub fn stored_size(url: &ObjectUrl, prefix: bool) -> Result<u64> {
     if prefix {
         return Ok(list(url)?.iter().map(|o| o.size).sum());
     }
-    let path = url.path();
-    let found = block_on(retrying(
-        &url.retry,
-        &url.log,
-        &format!("HEAD {url}"),
-        || {
-            let store = url.store.clone();
-            let path = path.clone();
-            async move { store.head(&path).await }
-        },
-    ));
-    match found {
+    match block_on(head_retried(url)) {
         Ok(meta) => Ok(meta.size),
         Err(object_store::Error::NotFound { .. }) => Ok(0),
         Err(e) => Err(url.failed("cannot check it", &e)),
